@@ -1,0 +1,206 @@
+// The game's WebSocket: one connection per table, reconnecting with backoff and lastEventId.
+// It delivers each event once, in eventId order; the table itself is redrawn from `state` messages.
+import { randomId } from './dom.js';
+
+const BACKOFF_MS = [250, 500, 1000, 2000, 4000, 8000];
+const PING_EVERY_MS = 20000;
+const SILENCE_LIMIT_MS = 50000;
+
+export class GameSocket {
+  /**
+   * @param {object} o
+   * @param {string} o.gameId
+   * @param {string|null} o.token  player token, or null to spectate
+   * @param {object} o.on  handlers: welcome(msg), event(ev), state(msg), caughtUp(msg), error(err), status(s)
+   */
+  constructor({ gameId, token, on }) {
+    this.gameId = gameId;
+    this.token = token;
+    this.on = on;
+    this.ws = null;
+    this.lastEventId = null; // null until the first welcome: the first connect asks for a welcome
+    this.attempt = 0;
+    this.pending = new Map(); // requestId → {resolve}
+    this.stopped = false;
+    this.held = false; // test hook: keep the socket down until released
+    this.timer = null;
+    this.pingTimer = null;
+    this.lastHeard = Date.now();
+    this.connects = 0;
+  }
+
+  url() {
+    const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    const q = new URLSearchParams({ gameId: this.gameId });
+    if (this.token) q.set('token', this.token);
+    if (this.lastEventId !== null) q.set('lastEventId', String(this.lastEventId));
+    return `${proto}//${location.host}/ws?${q}`;
+  }
+
+  connect() {
+    if (this.stopped || this.held) return;
+    clearTimeout(this.timer);
+    this.status(this.connects === 0 ? 'connecting' : 'reconnecting');
+    const ws = new WebSocket(this.url());
+    this.ws = ws;
+    this.connects += 1;
+    ws.onopen = () => {
+      this.lastHeard = Date.now();
+      this.startPing();
+    };
+    ws.onmessage = (m) => {
+      this.lastHeard = Date.now();
+      let msg;
+      try {
+        msg = JSON.parse(m.data);
+      } catch {
+        return;
+      }
+      this.handle(msg);
+    };
+    ws.onclose = (e) => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      this.stopPing();
+      this.failPending('The connection was lost before the server answered; check the table and try again.');
+      if (this.stopped) return;
+      if (e.code === 1008 || e.code === 4001 || e.code === 4003) {
+        // Policy violation: the token is not accepted. Retrying would not help.
+        this.status('refused', { reason: e.reason });
+        return;
+      }
+      this.scheduleReconnect();
+    };
+    ws.onerror = () => {};
+  }
+
+  scheduleReconnect() {
+    if (this.stopped) return;
+    const base = BACKOFF_MS[Math.min(this.attempt, BACKOFF_MS.length - 1)];
+    const delay = Math.round(base * (0.8 + Math.random() * 0.4));
+    this.attempt += 1;
+    this.status('disconnected', { retryInMs: delay, attempt: this.attempt });
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.connect(), delay);
+  }
+
+  handle(msg) {
+    switch (msg.type) {
+      case 'welcome':
+        this.attempt = 0;
+        this.lastEventId = Number(msg.lastEventId || 0);
+        this.status('open');
+        this.on.welcome && this.on.welcome(msg);
+        break;
+      case 'event': {
+        const id = Number(msg.eventId);
+        if (this.lastEventId !== null && id <= this.lastEventId) return; // already seen
+        if (this.lastEventId !== null && id > this.lastEventId + 1) {
+          // A gap should never happen; repair it by reconnecting from what we have.
+          this.reconnectNow();
+          return;
+        }
+        this.lastEventId = id;
+        this.on.event && this.on.event(msg);
+        break;
+      }
+      case 'caughtUp':
+        this.attempt = 0;
+        this.lastEventId = Math.max(this.lastEventId ?? 0, Number(msg.lastEventId || 0));
+        this.status('open');
+        this.on.caughtUp && this.on.caughtUp(msg);
+        break;
+      case 'state':
+        this.on.state && this.on.state(msg);
+        break;
+      case 'commandResult': {
+        const p = this.pending.get(msg.requestId);
+        if (p) {
+          this.pending.delete(msg.requestId);
+          p.resolve(msg);
+        }
+        break;
+      }
+      case 'error':
+        this.on.error && this.on.error(msg.error || { code: 'error', message: 'The server refused a message.' });
+        break;
+      default:
+        break; // pong and anything newer
+    }
+  }
+
+  /** Send a command; resolves with the commandResult message ({ok, eventIds} or {ok:false, error}). */
+  command(command) {
+    const requestId = randomId();
+    return new Promise((resolve) => {
+      if (!this.ws || this.ws.readyState !== WebSocket.OPEN) {
+        resolve({ ok: false, error: { code: 'not_connected', message: 'Not connected to the server; reconnecting…' } });
+        return;
+      }
+      this.pending.set(requestId, { resolve });
+      this.ws.send(JSON.stringify({ type: 'command', requestId, command }));
+    });
+  }
+
+  failPending(message) {
+    for (const [, p] of this.pending) p.resolve({ ok: false, error: { code: 'connection_lost', message } });
+    this.pending.clear();
+  }
+
+  startPing() {
+    this.stopPing();
+    this.pingTimer = setInterval(() => {
+      if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return;
+      if (Date.now() - this.lastHeard > SILENCE_LIMIT_MS) {
+        this.ws.close();
+        return;
+      }
+      this.ws.send(JSON.stringify({ type: 'ping' }));
+    }, PING_EVERY_MS);
+  }
+
+  stopPing() {
+    clearInterval(this.pingTimer);
+    this.pingTimer = null;
+  }
+
+  status(state, extra = {}) {
+    this.on.status && this.on.status({ state, ...extra });
+  }
+
+  /** Reconnect at once from the current lastEventId. */
+  reconnectNow() {
+    if (this.ws) this.ws.close();
+    else this.connect();
+  }
+
+  /** Reconnect asking for a fresh welcome (full state) instead of a catch-up. */
+  resync() {
+    this.lastEventId = null;
+    this.reconnectNow();
+  }
+
+  /** Test hook: drop the connection as a network loss would; `hold` keeps it down until release(). */
+  drop({ hold = false } = {}) {
+    this.held = hold;
+    if (this.ws) this.ws.close(4000, 'dropped');
+  }
+
+  release() {
+    this.held = false;
+    this.attempt = 0;
+    clearTimeout(this.timer);
+    this.connect();
+  }
+
+  close() {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.stopPing();
+    if (this.ws) this.ws.close(1000, 'leaving');
+  }
+
+  get isOpen() {
+    return !!this.ws && this.ws.readyState === WebSocket.OPEN;
+  }
+}
