@@ -229,13 +229,19 @@ export function openGame(root, gameId, { spectate = false } = {}) {
       if (spices === null) return;
       command = { type: 'discard', spices };
     }
-    if (!command) return;
+    if (command) await send(command);
+  }
+
+  /** Send one command; a refusal shows the server's own message. */
+  async function send(command) {
+    showError(null);
     st.busy = true;
     render();
     const res = await socket.command(command);
     st.busy = false;
     if (!res.ok) showError(res.error || { message: 'The server refused the command.' });
     render();
+    return res;
   }
 
   async function leave() {
@@ -261,6 +267,13 @@ export function openGame(root, gameId, { spectate = false } = {}) {
     get connection() {
       return st.connection;
     },
+    get stateVersion() {
+      return st.stateVersion;
+    },
+    get busy() {
+      return st.busy;
+    },
+    send,
     drop: (opts) => socket.drop(opts),
     release: () => socket.release(),
   };

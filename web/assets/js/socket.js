@@ -41,7 +41,8 @@ export class GameSocket {
     if (this.stopped || this.held) return;
     clearTimeout(this.timer);
     this.status(this.connects === 0 ? 'connecting' : 'reconnecting');
-    const ws = new WebSocket(this.url());
+    this.lastUrl = this.url();
+    const ws = new WebSocket(this.lastUrl);
     this.ws = ws;
     this.connects += 1;
     ws.onopen = () => {
