@@ -41,6 +41,7 @@ export class GameSocket {
     if (this.stopped || this.held) return;
     clearTimeout(this.timer);
     this.status(this.connects === 0 ? 'connecting' : 'reconnecting');
+    this.resumedFrom = this.lastEventId;
     this.lastUrl = this.url();
     const ws = new WebSocket(this.lastUrl);
     this.ws = ws;
@@ -107,6 +108,7 @@ export class GameSocket {
       }
       case 'caughtUp':
         this.attempt = 0;
+        this.lastCatchUp = { from: this.resumedFrom, to: Number(msg.lastEventId || 0) };
         this.lastEventId = Math.max(this.lastEventId ?? 0, Number(msg.lastEventId || 0));
         this.status('open');
         this.on.caughtUp && this.on.caughtUp(msg);
