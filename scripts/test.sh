@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The project's test command (`make test`; CI runs it through .ci/run).
+# Starts the services the tests talk to (scripts/services.sh), then runs every suite:
+#   cargo test --all-targets, cargo test --doc, and the browser tests when web-tests/ exists.
+# Every suite runs even when an earlier one failed; the exit status is non-zero if any failed.
+# CI and CARGO_TARGET_DIR are passed through as given (with CI=true, tests that need
+# MongoDB or Redis must find them rather than skip).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+say() { printf '\n==> %s\n' "$*"; }
+
+say "services"
+scripts/services.sh start
+
+failed=()
+run_suite() {
+    local name=$1
+    shift
+    say "$name"
+    if "$@"; then
+        return 0
+    fi
+    failed+=("$name")
+    printf '==> FAILED: %s\n' "$name"
+}
+
+run_suite "cargo test --all-targets" cargo test --all-targets
+run_suite "cargo test --doc" cargo test --doc
+if [[ -f web-tests/package.json ]]; then
+    run_suite "browser tests (npm test --prefix web-tests)" npm test --prefix web-tests
+fi
+
+echo
+if ((${#failed[@]} > 0)); then
+    if [[ "${CI:-}" == "true" ]]; then
+        # Service logs say why a store or bus test failed on a machine nobody can look at afterwards.
+        # Only the services this script started have a pid file (and a log of this run).
+        for name in redis mongo; do
+            if [[ -f ".services/$name.pid" && -s ".services/$name.log" ]]; then
+                printf '==> last lines of .services/%s.log\n' "$name"
+                tail -n 40 ".services/$name.log"
+            fi
+        done
+    fi
+    printf 'test suites FAILED: %s\n' "$(
+        IFS=';'
+        echo "${failed[*]}"
+    )"
+    exit 1
+fi
+echo "all test suites passed"
