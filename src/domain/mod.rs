@@ -1,1 +1,49 @@
+//! The game of Century: Spice Road as a pure, event-sourced domain model.
+//!
+//! This module is the heart of the server and knows nothing of the world around it: no I/O, no
+//! async, no JSON, no database. It is a function from (state, command) to events, and a fold from
+//! events to state.
+//!
+//! # The game in one page
+//! Players trade spice cubes — yellow (turmeric) < red (saffron) < green (cardamom) <
+//! brown (cinnamon), see [`Spice`] — to claim point cards. Each turn a player does exactly one
+//! thing ([`Command`]): play a merchant card from the hand (gain cubes, upgrade cubes, or trade
+//! cubes), acquire a merchant card from the market row (paying one cube onto each card to its
+//! left), rest (take the played cards back), or claim a point card (paying its exact cost; the two
+//! leftmost point cards carry gold and silver coins). A caravan holds at most 10 cubes when a turn
+//! passes; the excess is discarded. When a player has claimed 6 point cards (5 with 4–5 players)
+//! the round is completed and the highest score wins; ties go to the later seat.
+//!
+//! # How the code is laid out
+//! - [`spices`], [`cards`]: value objects and the card catalogue ([`cards::catalogue`]).
+//! - [`rules`]: the [`Rules`] recorded per game, seats, players, coins.
+//! - [`rng`]: the seeded, portable generator that shuffles the decks.
+//! - [`commands`], [`events`], [`errors`]: what is asked, what happened, what was refused.
+//! - [`game`]: the aggregate [`Game`] with `decide` and `apply`.
+//! - [`view`]: what a given viewer may see; [`legal`]: the legal moves of the seat to move.
 
+pub mod cards;
+pub mod commands;
+pub mod errors;
+pub mod events;
+pub mod game;
+pub mod legal;
+pub mod rng;
+pub mod rules;
+pub mod spices;
+pub mod view;
+
+pub use cards::{
+    catalogue, CardKind, Catalogue, MerchantCard, MerchantCardId, MerchantKind, PointCard,
+    PointCardId, UnknownCardId,
+};
+pub use commands::{Actor, Command, Scenario};
+pub use errors::RuleViolation;
+pub use events::{EndReason, Event, FinalScore, HiddenSetup};
+pub use game::{Game, GameStatus, MerchantSlot, PlayerState};
+pub use rng::Rng;
+pub use rules::{Coin, PlayerId, Rules, Seat};
+pub use spices::{Spice, Spices};
+pub use view::{
+    GameView, LegalHints, MerchantSlotView, PlayableHint, PlayerView, PointSlotView, Viewer,
+};

@@ -1,0 +1,152 @@
+//! What one viewer may see of a game: everything but the hidden information.
+//!
+//! The order of both decks and the seed never appear here; only the number of cards left in each
+//! deck. The seat whose turn it is also gets [`LegalHints`], so that no client re-implements a
+//! rule to grey out a button.
+
+use serde::{Deserialize, Serialize};
+
+use super::cards::{CardKind, MerchantCardId, PointCardId};
+use super::game::{Game, GameStatus};
+use super::rules::{Coin, PlayerId, Rules, Seat};
+use super::spices::Spices;
+
+/// Who is looking.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "type", content = "seat", rename_all = "camelCase")]
+pub enum Viewer {
+    /// The player at this seat.
+    Seat(Seat),
+    /// Someone without a seat.
+    Spectator,
+}
+
+/// A game as one viewer sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GameView {
+    /// Where the game is in its life.
+    pub status: GameStatus,
+    /// Seats at the table (0 before creation).
+    pub num_players: u8,
+    /// The rules in effect (absent before creation).
+    pub rules: Option<Rules>,
+    /// The seated players, in seat order.
+    pub players: Vec<PlayerView>,
+    /// The face-up merchant cards, slot 0 first.
+    pub merchant_row: Vec<MerchantSlotView>,
+    /// The face-up point cards, slot 0 first.
+    pub point_row: Vec<PointSlotView>,
+    /// Gold coins left.
+    pub gold_left: u8,
+    /// Silver coins left.
+    pub silver_left: u8,
+    /// Merchant cards left in the deck.
+    pub merchant_deck_count: u16,
+    /// Point cards left in the deck.
+    pub point_deck_count: u16,
+    /// The seat to move, while the game runs.
+    pub current_seat: Option<Seat>,
+    /// The current round (1 = first; 0 before the start).
+    pub round: u32,
+    /// The game ends when this round completes.
+    pub end_triggered: bool,
+    /// Cubes the current seat must discard before its turn passes.
+    pub awaiting_discard: Option<u16>,
+    /// The winner, once the game has ended.
+    pub winner: Option<Seat>,
+    /// The viewer's own seat, if seated.
+    pub viewer_seat: Option<Seat>,
+    /// What the viewer may do now; only present when it is the viewer's turn.
+    pub legal: Option<LegalHints>,
+}
+
+/// A player as everyone sees them (hands are public in this game).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlayerView {
+    /// The seat.
+    pub seat: Seat,
+    /// The player's identity.
+    pub player_id: PlayerId,
+    /// The name shown.
+    pub name: String,
+    /// The player forfeited.
+    pub left: bool,
+    /// Cubes in the caravan.
+    pub caravan: Spices,
+    /// Cards ready to play.
+    pub hand: Vec<MerchantCardId>,
+    /// Cards played since the last rest.
+    pub played: Vec<MerchantCardId>,
+    /// Point cards claimed.
+    pub claimed: Vec<PointCardId>,
+    /// Gold coins.
+    pub gold: u8,
+    /// Silver coins.
+    pub silver: u8,
+    /// Running score.
+    pub score: u16,
+}
+
+/// A face-up merchant card.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MerchantSlotView {
+    /// The card.
+    pub card_id: MerchantCardId,
+    /// Cubes lying on it.
+    pub cubes: Spices,
+}
+
+/// A face-up point card.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PointSlotView {
+    /// The card.
+    pub card_id: PointCardId,
+    /// Its points.
+    pub points: u16,
+    /// Its cost.
+    pub cost: Spices,
+    /// The coin claiming this slot would take now.
+    pub coin: Option<Coin>,
+}
+
+/// What the seat to move may do now. Computed by the rules, so clients need not know them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LegalHints {
+    /// Cards in hand that can be played now.
+    pub playable: Vec<PlayableHint>,
+    /// Market slots the caravan can pay for.
+    pub acquirable: Vec<u8>,
+    /// Point-row slots the caravan can pay for.
+    pub claimable: Vec<u8>,
+    /// Whether rest is possible (something has been played).
+    pub can_rest: bool,
+    /// Cubes to discard before anything else, if the caravan is over capacity.
+    pub discard_owed: Option<u16>,
+}
+
+/// A playable card and how it may be played.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlayableHint {
+    /// The card.
+    pub card_id: MerchantCardId,
+    /// Spice, upgrade or trade.
+    pub kind: CardKind,
+    /// Trade cards: the largest `times` the caravan affords.
+    pub max_times: Option<u32>,
+    /// Upgrade cards: the most steps allowed.
+    pub upgrade_steps: Option<u8>,
+}
+
+impl Game {
+    /// The game as `viewer` may see it.
+    pub fn view(&self, viewer: Viewer) -> GameView {
+        let _ = viewer;
+        todo!()
+    }
+}
