@@ -1,1 +1,4 @@
+//! caravan: a server-authoritative, event-sourced game server for Century: Spice Road.
+
+pub mod application;
 pub mod domain;
