@@ -1,0 +1,777 @@
+//! Settings, loaded in layers: built-in defaults → an optional `caravan.toml` → environment variables.
+//!
+//! Every setting has one name: the environment variable (`SERVER_PORT`); the TOML file uses the same
+//! name in lower case (`server_port = 8080`). The file is read from `$CARAVAN_CONFIG`, or `./caravan.toml`
+//! when that variable is unset (a missing default file is fine; a missing explicit file is an error).
+//!
+//! Loading never panics: a value of the wrong type, out of range, or unsafe for production stops start-up
+//! with a [`ConfigError`] whose message names the setting. This module must never log a secret: the
+//! [`Secret`] type redacts itself in `Debug` and `Display`.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use figment::providers::{Format, Serialized, Toml};
+use figment::value::{Dict, Map, Value};
+use figment::{Figment, Metadata, Profile, Provider};
+use serde::{Deserialize, Serialize};
+
+/// The JWT secret used when none is configured. Accepted in development only (with a warning);
+/// `APP_ENV=production` refuses to start with it.
+pub const DEFAULT_JWT_SECRET: &str = "caravan-development-secret-change-me-in-production";
+
+/// Name of the variable that points at the TOML file.
+pub const CONFIG_PATH_VAR: &str = "CARAVAN_CONFIG";
+
+/// Default location of the TOML file, relative to the working directory.
+pub const DEFAULT_CONFIG_FILE: &str = "caravan.toml";
+
+/// Every environment variable the server reads, with whether its value is text (never parsed as a number).
+const SETTINGS: &[(&str, bool)] = &[
+    ("APP_ENV", true),
+    ("SERVER_HOST", true),
+    ("SERVER_PORT", false),
+    ("SHUTDOWN_TIMEOUT_SECS", false),
+    ("HTTP_MAX_BODY_BYTES", false),
+    ("EVENT_STORE", true),
+    ("EVENT_BUS", true),
+    ("MONGO_URI", true),
+    ("MONGO_DB", true),
+    ("REDIS_URL", true),
+    ("MAX_PLAYERS", false),
+    ("CARAVAN_CAPACITY", false),
+    ("POINT_CARDS_TO_END", false),
+    ("HOT_GAMES", false),
+    ("COMMAND_RETRIES", false),
+    ("JWT_SECRET", true),
+    ("JWT_TTL_SECS", false),
+    ("ADMIN_TOKEN", true),
+    ("LOG_LEVEL", true),
+    ("LOG_FORMAT", true),
+    ("WS_MAX_FRAME_BYTES", false),
+    ("WS_MAX_MESSAGES_PER_SEC", false),
+    ("WS_OUTBOUND_QUEUE", false),
+    ("WS_HEARTBEAT_SECS", false),
+    ("WS_CLIENT_TIMEOUT_SECS", false),
+];
+
+/// Why the settings could not be loaded. The message always names the setting at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A value could not be read as the setting's type (or the file is not valid TOML).
+    #[error("invalid configuration: {0}")]
+    Malformed(String),
+    /// A value was read but is not acceptable.
+    #[error("invalid configuration: {setting}: {message}")]
+    Invalid {
+        /// The environment variable's name (the TOML key is the same in lower case).
+        setting: &'static str,
+        /// What is wrong and what is expected.
+        message: String,
+    },
+    /// `CARAVAN_CONFIG` names a file that cannot be read.
+    #[error("invalid configuration: {CONFIG_PATH_VAR}: cannot read {path}: {reason}")]
+    File {
+        /// The path that was given.
+        path: String,
+        /// The I/O error.
+        reason: String,
+    },
+}
+
+/// Where settings come from. [`ConfigSources::from_process`] is what `main` uses; tests build one by hand
+/// so they never touch the process environment.
+#[derive(Debug, Clone, Default)]
+pub struct ConfigSources {
+    /// The TOML file; `None` means "no file at all".
+    pub file: Option<PathBuf>,
+    /// Whether a missing `file` is an error (true when the path was given explicitly).
+    pub file_required: bool,
+    /// Environment variables (name, value); names not in the settings table are ignored.
+    pub env: Vec<(String, String)>,
+}
+
+impl ConfigSources {
+    /// The process environment, and the file named by `CARAVAN_CONFIG` (default `./caravan.toml`, optional).
+    pub fn from_process() -> Self {
+        let env: Vec<(String, String)> = std::env::vars().collect();
+        Self::from_env(env)
+    }
+
+    /// Like [`ConfigSources::from_process`] but over the given variables.
+    pub fn from_env(env: Vec<(String, String)>) -> Self {
+        let explicit = env
+            .iter()
+            .find(|(k, v)| k == CONFIG_PATH_VAR && !v.trim().is_empty())
+            .map(|(_, v)| PathBuf::from(v));
+        let file_required = explicit.is_some();
+        let file = explicit.unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_FILE));
+        Self {
+            file: Some(file),
+            file_required,
+            env,
+        }
+    }
+}
+
+/// The deployment environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AppEnv {
+    /// Local work: the default JWT secret is allowed (with a warning).
+    Development,
+    /// Real players: unsafe defaults are refused.
+    Production,
+}
+
+/// Which event store adapter to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EventStoreKind {
+    /// In-process, lost at exit; needs no other service.
+    Memory,
+    /// MongoDB at `MONGO_URI`.
+    Mongodb,
+}
+
+/// Which event bus adapter to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EventBusKind {
+    /// In-process broadcast channels: one instance only.
+    Local,
+    /// Redis pub/sub at `REDIS_URL`, for several instances.
+    Redis,
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable, coloured when on a terminal.
+    Pretty,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
+/// A value that must never be printed (JWT secret, admin token).
+#[derive(Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret itself: only for the code that signs or compares with it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// All settings, validated and grouped by concern.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `APP_ENV`.
+    pub app_env: AppEnv,
+    /// HTTP listener.
+    pub server: ServerSettings,
+    /// Which adapters, and where their services are.
+    pub storage: StorageSettings,
+    /// Game rules that the server applies to new games, and the command handler's limits.
+    pub game: GameSettings,
+    /// Tokens.
+    pub auth: AuthSettings,
+    /// Logs.
+    pub log: LogSettings,
+    /// WebSocket limits.
+    pub websocket: WebSocketSettings,
+}
+
+/// HTTP listener settings.
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
+    /// `SERVER_HOST`: interface to bind.
+    pub host: String,
+    /// `SERVER_PORT`: 0 picks a free port (tests).
+    pub port: u16,
+    /// `SHUTDOWN_TIMEOUT_SECS`: how long in-flight requests may take to finish after SIGTERM.
+    pub shutdown_timeout_secs: u64,
+    /// `HTTP_MAX_BODY_BYTES`: JSON bodies above this are refused with 413.
+    pub max_body_bytes: usize,
+}
+
+/// Adapter choice and service addresses.
+#[derive(Debug, Clone)]
+pub struct StorageSettings {
+    /// `EVENT_STORE`.
+    pub event_store: EventStoreKind,
+    /// `EVENT_BUS`.
+    pub event_bus: EventBusKind,
+    /// `MONGO_URI` (used when `EVENT_STORE=mongodb`).
+    pub mongo_uri: Secret,
+    /// `MONGO_DB`.
+    pub mongo_db: String,
+    /// `REDIS_URL` (used when `EVENT_BUS=redis`).
+    pub redis_url: Secret,
+}
+
+/// Rules for new games and command-handling limits.
+#[derive(Debug, Clone)]
+pub struct GameSettings {
+    /// `MAX_PLAYERS`: the largest `numPlayers` a new game may ask for (2–5).
+    pub max_players: u8,
+    /// `CARAVAN_CAPACITY`: cubes a caravan may hold at the end of a turn, recorded in each new game.
+    pub caravan_capacity: u16,
+    /// `POINT_CARDS_TO_END`: claimed point cards that trigger the end; `None` = 6 for 2–3 players, 5 for 4–5.
+    pub point_cards_to_end: Option<u8>,
+    /// `HOT_GAMES`: how many games' states are kept in memory between commands.
+    pub hot_games: usize,
+    /// `COMMAND_RETRIES`: how often a command is decided again after losing an append race.
+    pub command_retries: u32,
+}
+
+/// Token settings.
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    /// `JWT_SECRET`: HS256 key for player tokens.
+    pub jwt_secret: Secret,
+    /// `JWT_TTL_SECS`: lifetime of a player token.
+    pub jwt_ttl_secs: u64,
+    /// `ADMIN_TOKEN`: bearer token for admin requests; `None` disables them.
+    pub admin_token: Option<Secret>,
+}
+
+impl AuthSettings {
+    /// True when the built-in development secret is in use.
+    pub fn uses_default_secret(&self) -> bool {
+        self.jwt_secret.expose() == DEFAULT_JWT_SECRET
+    }
+}
+
+/// Log settings.
+#[derive(Debug, Clone)]
+pub struct LogSettings {
+    /// `LOG_LEVEL`: an `EnvFilter` directive such as `info` or `caravan=debug,actix_web=info`.
+    pub level: String,
+    /// `LOG_FORMAT`.
+    pub format: LogFormat,
+}
+
+/// WebSocket limits, enforced per connection.
+#[derive(Debug, Clone)]
+pub struct WebSocketSettings {
+    /// `WS_MAX_FRAME_BYTES`: larger incoming frames are refused.
+    pub max_frame_bytes: usize,
+    /// `WS_MAX_MESSAGES_PER_SEC`: incoming messages per second beyond this are refused.
+    pub max_messages_per_sec: u32,
+    /// `WS_OUTBOUND_QUEUE`: messages waiting for a slow reader before the connection is dropped.
+    pub outbound_queue: usize,
+    /// `WS_HEARTBEAT_SECS`: interval of server pings.
+    pub heartbeat_secs: u64,
+    /// `WS_CLIENT_TIMEOUT_SECS`: a connection silent for this long is dropped.
+    pub client_timeout_secs: u64,
+}
+
+/// The flat form that figment fills: one field per setting, named like the variable in lower case.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSettings {
+    app_env: AppEnv,
+    server_host: String,
+    server_port: u16,
+    shutdown_timeout_secs: u64,
+    http_max_body_bytes: usize,
+    event_store: EventStoreKind,
+    event_bus: EventBusKind,
+    mongo_uri: String,
+    mongo_db: String,
+    redis_url: String,
+    max_players: u8,
+    caravan_capacity: u16,
+    point_cards_to_end: Option<u8>,
+    hot_games: usize,
+    command_retries: u32,
+    jwt_secret: String,
+    jwt_ttl_secs: u64,
+    admin_token: Option<String>,
+    log_level: String,
+    log_format: LogFormat,
+    ws_max_frame_bytes: usize,
+    ws_max_messages_per_sec: u32,
+    ws_outbound_queue: usize,
+    ws_heartbeat_secs: u64,
+    ws_client_timeout_secs: u64,
+}
+
+impl Default for RawSettings {
+    fn default() -> Self {
+        Self {
+            app_env: AppEnv::Development,
+            server_host: "127.0.0.1".into(),
+            server_port: 8080,
+            shutdown_timeout_secs: 10,
+            http_max_body_bytes: 64 * 1024,
+            event_store: EventStoreKind::Memory,
+            event_bus: EventBusKind::Local,
+            mongo_uri: "mongodb://127.0.0.1:27017/?directConnection=true".into(),
+            mongo_db: "caravan".into(),
+            redis_url: "redis://127.0.0.1:6379".into(),
+            max_players: 5,
+            caravan_capacity: 10,
+            point_cards_to_end: None,
+            hot_games: 10_000,
+            command_retries: 5,
+            jwt_secret: DEFAULT_JWT_SECRET.into(),
+            jwt_ttl_secs: 24 * 3600,
+            admin_token: None,
+            log_level: "info".into(),
+            log_format: LogFormat::Pretty,
+            ws_max_frame_bytes: 16 * 1024,
+            ws_max_messages_per_sec: 20,
+            ws_outbound_queue: 256,
+            ws_heartbeat_secs: 5,
+            ws_client_timeout_secs: 15,
+        }
+    }
+}
+
+/// Environment variables as a figment provider: only the names in [`SETTINGS`], empty values ignored,
+/// text settings kept as text (so `JWT_SECRET=12345` stays a string).
+struct EnvVars(Vec<(String, String)>);
+
+impl Provider for EnvVars {
+    fn metadata(&self) -> Metadata {
+        Metadata::named("environment variable(s)")
+            .interpolater(|_, keys| keys.join(".").to_uppercase())
+    }
+
+    fn data(&self) -> Result<Map<Profile, Dict>, figment::Error> {
+        let mut dict = Dict::new();
+        for (name, value) in &self.0 {
+            let Some(&(known, is_text)) = SETTINGS.iter().find(|(n, _)| n == name) else {
+                continue;
+            };
+            let trimmed = value.trim();
+            if trimmed.is_empty() {
+                continue;
+            }
+            let value = if is_text {
+                Value::from(trimmed.to_string())
+            } else {
+                // Infallible: anything that is not a number, bool… parses as a string.
+                trimmed
+                    .parse::<Value>()
+                    .unwrap_or_else(|_| Value::from(trimmed.to_string()))
+            };
+            dict.insert(known.to_lowercase(), value);
+        }
+        Ok(Profile::Default.collect(dict))
+    }
+}
+
+impl Settings {
+    /// Loads from the process environment and the optional file; see the module docs.
+    pub fn load() -> Result<Settings, ConfigError> {
+        Self::load_from(&ConfigSources::from_process())
+    }
+
+    /// Loads from the given sources: defaults, then the file, then the variables.
+    pub fn load_from(sources: &ConfigSources) -> Result<Settings, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(RawSettings::default()));
+        if let Some(path) = &sources.file {
+            if path.exists() {
+                std::fs::metadata(path).map_err(|e| ConfigError::File {
+                    path: path.display().to_string(),
+                    reason: e.to_string(),
+                })?;
+                figment = figment.merge(Toml::file_exact(path));
+            } else if sources.file_required {
+                return Err(ConfigError::File {
+                    path: path.display().to_string(),
+                    reason: "no such file".into(),
+                });
+            }
+        }
+        figment = figment.merge(EnvVars(sources.env.clone()));
+        let raw: RawSettings = figment
+            .extract()
+            .map_err(|e| ConfigError::Malformed(describe(e)))?;
+        Self::from_raw(raw)
+    }
+
+    /// Settings for tests: defaults, port 0, quiet logs.
+    pub fn for_tests() -> Settings {
+        let raw = RawSettings {
+            server_port: 0,
+            log_level: "warn".into(),
+            ..RawSettings::default()
+        };
+        // unwrap: the defaults are valid, and a test checks it (`defaults_are_valid`).
+        Self::from_raw(raw).expect("default settings are valid")
+    }
+
+    fn from_raw(raw: RawSettings) -> Result<Settings, ConfigError> {
+        let invalid =
+            |setting: &'static str, message: String| ConfigError::Invalid { setting, message };
+
+        if raw.server_host.trim().is_empty() {
+            return Err(invalid("SERVER_HOST", "must not be empty".into()));
+        }
+        if raw.shutdown_timeout_secs == 0 || raw.shutdown_timeout_secs > 600 {
+            return Err(invalid(
+                "SHUTDOWN_TIMEOUT_SECS",
+                format!(
+                    "must be between 1 and 600 seconds (got {})",
+                    raw.shutdown_timeout_secs
+                ),
+            ));
+        }
+        if !(1024..=16 * 1024 * 1024).contains(&raw.http_max_body_bytes) {
+            return Err(invalid(
+                "HTTP_MAX_BODY_BYTES",
+                format!(
+                    "must be between 1024 and 16777216 (got {})",
+                    raw.http_max_body_bytes
+                ),
+            ));
+        }
+        if !(raw.mongo_uri.starts_with("mongodb://") || raw.mongo_uri.starts_with("mongodb+srv://"))
+        {
+            return Err(invalid(
+                "MONGO_URI",
+                "must start with mongodb:// or mongodb+srv://".into(),
+            ));
+        }
+        if raw.mongo_db.is_empty()
+            || raw.mongo_db.len() > 63
+            || raw.mongo_db.contains(['/', '\\', '.', ' ', '"', '$'])
+        {
+            return Err(invalid(
+                "MONGO_DB",
+                format!(
+                    "must be 1–63 characters without / \\ . space \" $ (got {:?})",
+                    raw.mongo_db
+                ),
+            ));
+        }
+        if !(raw.redis_url.starts_with("redis://") || raw.redis_url.starts_with("rediss://")) {
+            return Err(invalid(
+                "REDIS_URL",
+                "must start with redis:// or rediss://".into(),
+            ));
+        }
+        if !(2..=5).contains(&raw.max_players) {
+            return Err(invalid(
+                "MAX_PLAYERS",
+                format!("must be between 2 and 5 (got {})", raw.max_players),
+            ));
+        }
+        if !(4..=100).contains(&raw.caravan_capacity) {
+            return Err(invalid(
+                "CARAVAN_CAPACITY",
+                format!("must be between 4 and 100 (got {})", raw.caravan_capacity),
+            ));
+        }
+        if let Some(n) = raw.point_cards_to_end {
+            if !(1..=20).contains(&n) {
+                return Err(invalid(
+                    "POINT_CARDS_TO_END",
+                    format!("must be between 1 and 20, or unset (got {n})"),
+                ));
+            }
+        }
+        if raw.hot_games == 0 {
+            return Err(invalid("HOT_GAMES", "must be at least 1".into()));
+        }
+        if !(1..=100).contains(&raw.command_retries) {
+            return Err(invalid(
+                "COMMAND_RETRIES",
+                format!("must be between 1 and 100 (got {})", raw.command_retries),
+            ));
+        }
+        if raw.jwt_secret.is_empty() {
+            return Err(invalid("JWT_SECRET", "must not be empty".into()));
+        }
+        if raw.app_env == AppEnv::Production {
+            if raw.jwt_secret == DEFAULT_JWT_SECRET {
+                return Err(invalid(
+                    "JWT_SECRET",
+                    "the built-in development secret is refused with APP_ENV=production; set a random secret of at least 32 bytes".into(),
+                ));
+            }
+            if raw.jwt_secret.len() < 32 {
+                return Err(invalid(
+                    "JWT_SECRET",
+                    "must be at least 32 bytes with APP_ENV=production".into(),
+                ));
+            }
+        }
+        if !(60..=30 * 24 * 3600).contains(&raw.jwt_ttl_secs) {
+            return Err(invalid(
+                "JWT_TTL_SECS",
+                format!("must be between 60 and 2592000 (got {})", raw.jwt_ttl_secs),
+            ));
+        }
+        let admin_token = raw.admin_token.filter(|t| !t.is_empty());
+        if let Some(token) = &admin_token {
+            if token.len() < 16 {
+                return Err(invalid(
+                    "ADMIN_TOKEN",
+                    "must be at least 16 characters".into(),
+                ));
+            }
+        }
+        if let Err(e) = raw.log_level.parse::<tracing_subscriber::EnvFilter>() {
+            return Err(invalid(
+                "LOG_LEVEL",
+                format!("{e} (got {:?})", raw.log_level),
+            ));
+        }
+        if !(256..=1024 * 1024).contains(&raw.ws_max_frame_bytes) {
+            return Err(invalid(
+                "WS_MAX_FRAME_BYTES",
+                format!(
+                    "must be between 256 and 1048576 (got {})",
+                    raw.ws_max_frame_bytes
+                ),
+            ));
+        }
+        if raw.ws_max_messages_per_sec == 0 {
+            return Err(invalid(
+                "WS_MAX_MESSAGES_PER_SEC",
+                "must be at least 1".into(),
+            ));
+        }
+        if raw.ws_outbound_queue == 0 {
+            return Err(invalid("WS_OUTBOUND_QUEUE", "must be at least 1".into()));
+        }
+        if raw.ws_heartbeat_secs == 0 {
+            return Err(invalid("WS_HEARTBEAT_SECS", "must be at least 1".into()));
+        }
+        if raw.ws_client_timeout_secs <= raw.ws_heartbeat_secs {
+            return Err(invalid(
+                "WS_CLIENT_TIMEOUT_SECS",
+                format!(
+                    "must be longer than WS_HEARTBEAT_SECS ({} ≤ {})",
+                    raw.ws_client_timeout_secs, raw.ws_heartbeat_secs
+                ),
+            ));
+        }
+
+        Ok(Settings {
+            app_env: raw.app_env,
+            server: ServerSettings {
+                host: raw.server_host,
+                port: raw.server_port,
+                shutdown_timeout_secs: raw.shutdown_timeout_secs,
+                max_body_bytes: raw.http_max_body_bytes,
+            },
+            storage: StorageSettings {
+                event_store: raw.event_store,
+                event_bus: raw.event_bus,
+                mongo_uri: Secret(raw.mongo_uri),
+                mongo_db: raw.mongo_db,
+                redis_url: Secret(raw.redis_url),
+            },
+            game: GameSettings {
+                max_players: raw.max_players,
+                caravan_capacity: raw.caravan_capacity,
+                point_cards_to_end: raw.point_cards_to_end,
+                hot_games: raw.hot_games,
+                command_retries: raw.command_retries,
+            },
+            auth: AuthSettings {
+                jwt_secret: Secret(raw.jwt_secret),
+                jwt_ttl_secs: raw.jwt_ttl_secs,
+                admin_token: admin_token.map(Secret),
+            },
+            log: LogSettings {
+                level: raw.log_level,
+                format: raw.log_format,
+            },
+            websocket: WebSocketSettings {
+                max_frame_bytes: raw.ws_max_frame_bytes,
+                max_messages_per_sec: raw.ws_max_messages_per_sec,
+                outbound_queue: raw.ws_outbound_queue,
+                heartbeat_secs: raw.ws_heartbeat_secs,
+                client_timeout_secs: raw.ws_client_timeout_secs,
+            },
+        })
+    }
+
+    /// The address to bind, `host:port`.
+    pub fn address(&self) -> String {
+        format!("{}:{}", self.server.host, self.server.port)
+    }
+
+    /// A printable summary with secrets masked (for `caravan config` and the start-up log).
+    pub fn describe(&self) -> Vec<(&'static str, String)> {
+        let masked = |set: bool| if set { "***" } else { "(unset)" }.to_string();
+        vec![
+            ("APP_ENV", format!("{:?}", self.app_env).to_lowercase()),
+            ("SERVER_HOST", self.server.host.clone()),
+            ("SERVER_PORT", self.server.port.to_string()),
+            (
+                "SHUTDOWN_TIMEOUT_SECS",
+                self.server.shutdown_timeout_secs.to_string(),
+            ),
+            (
+                "HTTP_MAX_BODY_BYTES",
+                self.server.max_body_bytes.to_string(),
+            ),
+            (
+                "EVENT_STORE",
+                format!("{:?}", self.storage.event_store).to_lowercase(),
+            ),
+            (
+                "EVENT_BUS",
+                format!("{:?}", self.storage.event_bus).to_lowercase(),
+            ),
+            ("MONGO_URI", masked(true)),
+            ("MONGO_DB", self.storage.mongo_db.clone()),
+            ("REDIS_URL", masked(true)),
+            ("MAX_PLAYERS", self.game.max_players.to_string()),
+            ("CARAVAN_CAPACITY", self.game.caravan_capacity.to_string()),
+            (
+                "POINT_CARDS_TO_END",
+                self.game.point_cards_to_end.map_or_else(
+                    || "(unset: 6 for 2–3 players, 5 for 4–5)".into(),
+                    |n| n.to_string(),
+                ),
+            ),
+            ("HOT_GAMES", self.game.hot_games.to_string()),
+            ("COMMAND_RETRIES", self.game.command_retries.to_string()),
+            (
+                "JWT_SECRET",
+                if self.auth.uses_default_secret() {
+                    "(default, development only)".into()
+                } else {
+                    masked(true)
+                },
+            ),
+            ("JWT_TTL_SECS", self.auth.jwt_ttl_secs.to_string()),
+            ("ADMIN_TOKEN", masked(self.auth.admin_token.is_some())),
+            ("LOG_LEVEL", self.log.level.clone()),
+            (
+                "LOG_FORMAT",
+                format!("{:?}", self.log.format).to_lowercase(),
+            ),
+            (
+                "WS_MAX_FRAME_BYTES",
+                self.websocket.max_frame_bytes.to_string(),
+            ),
+            (
+                "WS_MAX_MESSAGES_PER_SEC",
+                self.websocket.max_messages_per_sec.to_string(),
+            ),
+            (
+                "WS_OUTBOUND_QUEUE",
+                self.websocket.outbound_queue.to_string(),
+            ),
+            (
+                "WS_HEARTBEAT_SECS",
+                self.websocket.heartbeat_secs.to_string(),
+            ),
+            (
+                "WS_CLIENT_TIMEOUT_SECS",
+                self.websocket.client_timeout_secs.to_string(),
+            ),
+        ]
+    }
+}
+
+/// Turns a figment error into one line that names the variable (`SERVER_PORT`) and where the value came from.
+fn describe(error: figment::Error) -> String {
+    error
+        .into_iter()
+        .map(|e| {
+            let setting = e.path.last().map(|k| k.to_uppercase());
+            let source = e
+                .metadata
+                .as_ref()
+                .map(|m| m.name.to_string())
+                .unwrap_or_else(|| "defaults".into());
+            match setting {
+                Some(setting) => format!("{setting} (from {source}): {}", e.kind),
+                None => format!("{} (from {source})", e.kind),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> ConfigSources {
+        ConfigSources {
+            file: None,
+            file_required: false,
+            env: pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        let s = Settings::load_from(&env(&[])).unwrap();
+        assert_eq!(s.server.port, 8080);
+        assert_eq!(s.storage.event_store, EventStoreKind::Memory);
+        assert_eq!(s.storage.event_bus, EventBusKind::Local);
+        assert!(s.auth.uses_default_secret());
+        assert_eq!(s.game.point_cards_to_end, None);
+        let _ = Settings::for_tests();
+    }
+
+    #[test]
+    fn a_numeric_looking_secret_stays_text() {
+        let s = Settings::load_from(&env(&[("JWT_SECRET", "12345")])).unwrap();
+        assert_eq!(s.auth.jwt_secret.expose(), "12345");
+    }
+
+    #[test]
+    fn a_malformed_number_names_the_variable() {
+        let err = Settings::load_from(&env(&[("SERVER_PORT", "eighty")])).unwrap_err();
+        assert!(err.to_string().contains("SERVER_PORT"), "{err}");
+    }
+
+    #[test]
+    fn production_refuses_the_default_secret() {
+        let err = Settings::load_from(&env(&[("APP_ENV", "production")])).unwrap_err();
+        assert!(err.to_string().contains("JWT_SECRET"), "{err}");
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let s = Settings::load_from(&env(&[(
+            "JWT_SECRET",
+            "super-secret-value-1234567890abcdef",
+        )]))
+        .unwrap();
+        assert!(!format!("{s:?}").contains("super-secret"));
+    }
+
+    #[test]
+    fn unknown_variables_are_ignored_and_empty_ones_are_unset() {
+        let s = Settings::load_from(&env(&[("PATH", "/bin"), ("POINT_CARDS_TO_END", "")])).unwrap();
+        assert_eq!(s.game.point_cards_to_end, None);
+    }
+}
