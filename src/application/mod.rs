@@ -1,7 +1,190 @@
 //! Use cases: what the server does, in terms of the domain and the ports, never of a technology.
+//!
+//! - [`commands`]: create, join, leave, turn actions (load → decide → append → publish → project);
+//! - [`queries`]: summaries, views, events, leaderboard, stats;
+//! - [`feed`]: ordered, gap-free live feeds for the WebSocket layer;
+//! - [`projections`]: read-model updates and rebuilds;
+//! - [`ports`]: the traits adapters implement.
+//!
+//! [`Services`] bundles them; the inbound adapters (HTTP, WebSocket) hold one `Arc<Services>`.
 
+pub mod commands;
 pub mod errors;
+pub mod feed;
+pub mod games;
 pub mod ids;
 pub mod ports;
+pub mod projections;
+pub mod queries;
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+pub use commands::{CommandService, CommandSettings, Committed, Joined, NewGame};
 pub use errors::ApplicationError;
+pub use feed::{FeedService, FeedSettings, FeedStart, FeedUpdate, GameFeed};
+pub use games::GameRepository;
+pub use ports::{PlayerClaims, Ports};
+pub use projections::{Projector, RebuildError, RebuildReport};
+pub use queries::{GamePage, QueryService, ServerStats, ViewAt};
+
+/// Settings of the services, taken from the configuration by the composition root.
+#[derive(Debug, Clone)]
+pub struct ServiceSettings {
+    /// Command handling.
+    pub commands: CommandSettings,
+    /// Live feeds.
+    pub feeds: FeedSettings,
+    /// Games kept in memory.
+    pub hot_games: usize,
+}
+
+impl Default for ServiceSettings {
+    fn default() -> Self {
+        ServiceSettings {
+            commands: CommandSettings::default(),
+            feeds: FeedSettings::default(),
+            hot_games: 10_000,
+        }
+    }
+}
+
+/// Counters of this instance that `/api/stats` reports next to the read models'.
+#[derive(Debug)]
+pub struct RuntimeCounters {
+    started: Instant,
+    commands: AtomicU64,
+    open_feeds: AtomicU64,
+}
+
+impl Default for RuntimeCounters {
+    fn default() -> Self {
+        RuntimeCounters {
+            started: Instant::now(),
+            commands: AtomicU64::new(0),
+            open_feeds: AtomicU64::new(0),
+        }
+    }
+}
+
+impl RuntimeCounters {
+    fn command_handled(&self) {
+        self.commands.fetch_add(1, Ordering::Relaxed);
+    }
+    fn feed_opened(&self) {
+        self.open_feeds.fetch_add(1, Ordering::Relaxed);
+    }
+    fn feed_closed(&self) {
+        self.open_feeds.fetch_sub(1, Ordering::Relaxed);
+    }
+    /// Commands handled since start.
+    pub fn commands(&self) -> u64 {
+        self.commands.load(Ordering::Relaxed)
+    }
+    /// Feeds open now.
+    pub fn open_feeds(&self) -> u64 {
+        self.open_feeds.load(Ordering::Relaxed)
+    }
+    /// Seconds since start.
+    pub fn uptime_secs(&self) -> u64 {
+        self.started.elapsed().as_secs()
+    }
+}
+
+/// Which backing services answer (for `/ready`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Readiness {
+    /// The event store answered.
+    pub store: bool,
+    /// The event bus answered.
+    pub bus: bool,
+}
+
+impl Readiness {
+    /// Both answered.
+    pub fn is_ready(&self) -> bool {
+        self.store && self.bus
+    }
+
+    /// Names of the services that did not answer.
+    pub fn failing(&self) -> Vec<&'static str> {
+        let mut failing = Vec::new();
+        if !self.store {
+            failing.push("event_store");
+        }
+        if !self.bus {
+            failing.push("event_bus");
+        }
+        failing
+    }
+}
+
+/// Every use case, sharing one game cache.
+#[derive(Clone)]
+pub struct Services {
+    /// Commands.
+    pub commands: CommandService,
+    /// Queries.
+    pub queries: QueryService,
+    /// Live feeds.
+    pub feeds: FeedService,
+    /// Read-model updates and rebuilds.
+    pub projector: Projector,
+    ports: Ports,
+}
+
+impl Services {
+    /// Builds the services over the ports.
+    pub fn new(ports: Ports, settings: ServiceSettings) -> Self {
+        let games = Arc::new(GameRepository::new(ports.store.clone(), settings.hot_games));
+        let counters = Arc::new(RuntimeCounters::default());
+        Services {
+            commands: CommandService::new(
+                ports.clone(),
+                games.clone(),
+                settings.commands,
+                counters.clone(),
+            ),
+            queries: QueryService::new(ports.clone(), games.clone(), counters.clone()),
+            feeds: FeedService::new(ports.clone(), games, counters, settings.feeds),
+            projector: Projector::new(ports.read_models.clone(), ports.metrics.clone()),
+            ports,
+        }
+    }
+
+    /// Checks a player token: `unauthorized`/`invalid_token`/`token_expired` on failure.
+    pub fn authenticate(&self, token: &str) -> Result<PlayerClaims, ApplicationError> {
+        if token.is_empty() {
+            return Err(ApplicationError::unauthorized(
+                "unauthorized",
+                "a player token is required",
+            ));
+        }
+        Ok(self.ports.tokens.verify(token)?)
+    }
+
+    /// Pings the event store and the bus.
+    pub async fn readiness(&self) -> Readiness {
+        let (store, bus) = futures::join!(self.ports.store.ping(), self.ports.bus.ping());
+        Readiness {
+            store: store.is_ok(),
+            bus: bus.is_ok(),
+        }
+    }
+
+    /// Rebuilds every read model from the events.
+    pub async fn rebuild_projections(&self) -> Result<RebuildReport, RebuildError> {
+        self.projector.rebuild(self.ports.store.as_ref()).await
+    }
+
+    /// The metrics port (the WebSocket layer counts its connections there).
+    pub fn metrics(&self) -> &Arc<dyn ports::Metrics> {
+        &self.ports.metrics
+    }
+
+    /// The ports (for tools such as `caravan replay`).
+    pub fn ports(&self) -> &Ports {
+        &self.ports
+    }
+}

@@ -1,0 +1,548 @@
+//! Command use cases: create a game, join, leave, and the turn actions.
+//!
+//! Every command follows one path: load the game (hot cache) → decide (the domain) → append at the
+//! expected version → publish → project. On a version conflict the game is refreshed from the store
+//! and the command decided again, a bounded number of times. Publishing happens only after the append
+//! succeeded; a failed publish never fails the command (subscribers repair gaps from the store).
+//!
+//! This module must never contain a game rule: whatever the domain refuses, it refuses.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::Duration;
+use tracing::Instrument;
+
+use crate::domain::{Actor, Command, Event, GameStatus, PlayerId, Scenario, Seat};
+
+use super::errors::ApplicationError;
+use super::games::{GameRepository, LoadedGame, Slot};
+use super::ids::{check_command_id, check_game_id, new_game_id, new_player_id, new_seed};
+use super::ports::{AppendError, CommandOutcome, GameSummary, PlayerClaims, Ports, StoredEvent};
+use super::projections::{summarize, Projector};
+use super::RuntimeCounters;
+
+/// Limits and defaults the command handler applies.
+#[derive(Debug, Clone)]
+pub struct CommandSettings {
+    /// Largest `numPlayers` accepted for a new game.
+    pub max_players: u8,
+    /// Caravan capacity recorded in new games.
+    pub caravan_capacity: u16,
+    /// Point cards that end new games (`None`: the rulebook's 6 or 5).
+    pub point_cards_to_end: Option<u8>,
+    /// How many times a command is decided again after losing an append race.
+    pub retries: u32,
+    /// Lifetime of player tokens, in seconds.
+    pub token_ttl_secs: u64,
+}
+
+impl Default for CommandSettings {
+    fn default() -> Self {
+        CommandSettings {
+            max_players: 5,
+            caravan_capacity: 10,
+            point_cards_to_end: None,
+            retries: 5,
+            token_ttl_secs: 24 * 3600,
+        }
+    }
+}
+
+/// A request to open a game.
+#[derive(Debug, Clone, Default)]
+pub struct NewGame {
+    /// The id to use; a random one when `None`.
+    pub game_id: Option<String>,
+    /// Seats, 2 – `MAX_PLAYERS`.
+    pub num_players: u8,
+    /// Deck seed; random when `None`.
+    pub seed: Option<u64>,
+    /// Fixed deck starts. The caller must have checked that the requester may set one (admin only).
+    pub scenario: Option<Scenario>,
+}
+
+/// A seat taken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Joined {
+    /// The game.
+    pub game_id: String,
+    /// The new player's id.
+    pub player_id: String,
+    /// The seat taken.
+    pub seat: Seat,
+    /// Bearer token acting for that seat in that game.
+    pub token: String,
+    /// The game's version after the join (a join that starts the game also deals).
+    pub last_event_id: u64,
+}
+
+/// What a command committed (or had committed, for a repeated command id).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Committed {
+    /// The game.
+    pub game_id: String,
+    /// Ids of the events the command produced, in order.
+    pub event_ids: Vec<u64>,
+    /// The game's version after this command's events (for a duplicate: after the original's).
+    pub last_event_id: u64,
+    /// True when the command id had already been handled: nothing new was written.
+    pub duplicate: bool,
+}
+
+impl Committed {
+    fn from_events(game_id: &str, events: &[StoredEvent], duplicate: bool) -> Self {
+        Committed {
+            game_id: game_id.to_string(),
+            event_ids: events.iter().map(|e| e.event_id).collect(),
+            last_event_id: events.last().map_or(0, |e| e.event_id),
+            duplicate,
+        }
+    }
+}
+
+/// The command side of the application.
+#[derive(Clone)]
+pub struct CommandService {
+    ports: Ports,
+    games: Arc<GameRepository>,
+    projector: Projector,
+    settings: CommandSettings,
+    counters: Arc<RuntimeCounters>,
+}
+
+impl CommandService {
+    /// A command service over the given ports and shared game cache.
+    pub fn new(
+        ports: Ports,
+        games: Arc<GameRepository>,
+        settings: CommandSettings,
+        counters: Arc<RuntimeCounters>,
+    ) -> Self {
+        let projector = Projector::new(ports.read_models.clone(), ports.metrics.clone());
+        CommandService {
+            ports,
+            games,
+            projector,
+            settings,
+            counters,
+        }
+    }
+
+    /// Opens a game. A taken id is a `game_exists` conflict.
+    pub async fn create_game(&self, request: NewGame) -> Result<GameSummary, ApplicationError> {
+        let game_id = match request.game_id {
+            Some(id) => {
+                check_game_id(&id)?;
+                id
+            }
+            None => new_game_id(),
+        };
+        if request.num_players > self.settings.max_players {
+            return Err(ApplicationError::invalid(
+                "invalid_player_count",
+                format!(
+                    "numPlayers must be between 2 and {} on this server",
+                    self.settings.max_players
+                ),
+            ));
+        }
+        let command = Command::CreateGame {
+            num_players: request.num_players,
+            seed: request.seed.unwrap_or_else(new_seed),
+            scenario: request.scenario,
+            caravan_capacity: Some(self.settings.caravan_capacity),
+            point_cards_to_end: self.settings.point_cards_to_end,
+        };
+        let span = tracing::info_span!("command", game_id = %game_id, command = "createGame", outcome = tracing::field::Empty);
+        let started = Instant::now();
+        let result = self
+            .create(&game_id, &command)
+            .instrument(span.clone())
+            .await;
+        self.finish(&span, "createGame", started, &result);
+        let (loaded, _) = result?;
+        summarize(&game_id, &loaded).ok_or_else(|| ApplicationError::game_not_found(&game_id))
+    }
+
+    async fn create(
+        &self,
+        game_id: &str,
+        command: &Command,
+    ) -> Result<(Arc<LoadedGame>, Committed), ApplicationError> {
+        let slot = self.games.slot(game_id);
+        let _write = slot.write.lock().await;
+        let current = self.games.refresh(game_id, &slot).await?;
+        if current.version() > 0 {
+            return Err(game_exists(game_id));
+        }
+        let events = current.game.decide(&Actor::System, command)?;
+        let at = self.ports.clock.now();
+        let outcome = match self.ports.store.append(game_id, 0, events, None, at).await {
+            Ok(outcome) => outcome,
+            Err(AppendError::Conflict { .. }) => return Err(game_exists(game_id)),
+            Err(e) => return Err(e.into()),
+        };
+        let loaded = self
+            .commit(game_id, &slot, &current, &outcome.events)
+            .await?;
+        drop(_write);
+        self.projector
+            .project(game_id, &loaded, &outcome.events)
+            .await;
+        Ok((
+            loaded,
+            Committed::from_events(game_id, &outcome.events, false),
+        ))
+    }
+
+    /// Takes the lowest free seat under `name` and issues a token for it.
+    pub async fn join(&self, game_id: &str, name: &str) -> Result<Joined, ApplicationError> {
+        check_game_id(game_id)?;
+        let player_id = new_player_id();
+        let command = Command::Join {
+            player_id: PlayerId::new(player_id.clone()),
+            name: name.to_string(),
+        };
+        let actor = Actor::Player(PlayerId::new(player_id.clone()));
+        let span = tracing::info_span!("command", game_id, command = "join", player_id = %player_id, outcome = tracing::field::Empty);
+        let started = Instant::now();
+        let result = self
+            .run(game_id, &actor, &command, None)
+            .instrument(span.clone())
+            .await;
+        self.finish(&span, "join", started, &result);
+        let (loaded, committed) = result?;
+        let seat = loaded
+            .game
+            .seat_of(&PlayerId::new(player_id.clone()))
+            .ok_or_else(|| ApplicationError::game_not_found(game_id))?;
+        let exp = self.ports.clock.now()
+            + Duration::seconds(
+                i64::try_from(self.settings.token_ttl_secs).unwrap_or(i64::MAX / 2),
+            );
+        let token = self.ports.tokens.issue(&PlayerClaims {
+            player_id: player_id.clone(),
+            game_id: game_id.to_string(),
+            seat,
+            exp: exp.timestamp(),
+        })?;
+        Ok(Joined {
+            game_id: game_id.to_string(),
+            player_id,
+            seat,
+            token,
+            last_event_id: committed.last_event_id,
+        })
+    }
+
+    /// Leaves the table for the token's player: frees the seat before the start, forfeits after.
+    pub async fn leave(
+        &self,
+        player: &PlayerClaims,
+        game_id: &str,
+    ) -> Result<Committed, ApplicationError> {
+        self.execute(player, game_id, None, Command::Leave).await
+    }
+
+    /// Handles a player's command. With a `command_id`, the same id sent again returns the first
+    /// result (`duplicate: true`) without deciding again; the id reused for another command is a
+    /// `command_id_reused` conflict.
+    pub async fn execute(
+        &self,
+        player: &PlayerClaims,
+        game_id: &str,
+        command_id: Option<&str>,
+        command: Command,
+    ) -> Result<Committed, ApplicationError> {
+        let kind = command.kind();
+        let span = tracing::info_span!(
+            "command",
+            game_id,
+            seat = player.seat,
+            command = kind,
+            command_id = command_id.unwrap_or(""),
+            outcome = tracing::field::Empty,
+        );
+        let started = Instant::now();
+        let result = self
+            .execute_inner(player, game_id, command_id, &command)
+            .instrument(span.clone())
+            .await;
+        self.finish(&span, kind, started, &result);
+        result.map(|(_, committed)| committed)
+    }
+
+    async fn execute_inner(
+        &self,
+        player: &PlayerClaims,
+        game_id: &str,
+        command_id: Option<&str>,
+        command: &Command,
+    ) -> Result<(Arc<LoadedGame>, Committed), ApplicationError> {
+        check_game_id(game_id)?;
+        if player.game_id != game_id {
+            return Err(ApplicationError::forbidden(
+                "wrong_game",
+                "this token is for another game",
+            ));
+        }
+        if !(command.is_turn_action() || matches!(command, Command::Leave)) {
+            return Err(ApplicationError::invalid(
+                "command_not_allowed",
+                format!(
+                    "{} is not a player command; use its own endpoint",
+                    command.kind()
+                ),
+            ));
+        }
+        if let Some(id) = command_id {
+            check_command_id(id)?;
+        }
+        let actor = Actor::Player(PlayerId::new(player.player_id.clone()));
+        self.run(
+            game_id,
+            &actor,
+            command,
+            command_id.map(|id| (id, player.seat)),
+        )
+        .await
+    }
+
+    /// The one path of every command after creation: decide, append with bounded retries, publish, project.
+    async fn run(
+        &self,
+        game_id: &str,
+        actor: &Actor,
+        command: &Command,
+        command_id: Option<(&str, Seat)>,
+    ) -> Result<(Arc<LoadedGame>, Committed), ApplicationError> {
+        let slot = self.games.slot(game_id);
+        let write = slot.write.lock().await;
+        // Checked under the game's lock, so a command sent twice at once is decided once.
+        if let Some(answer) = self.answer_if_repeated(game_id, command, command_id).await {
+            return answer;
+        }
+        let mut current = self.games.cached_or_load(game_id, &slot).await?;
+        let mut fresh = false;
+        let mut attempt = 0;
+        loop {
+            if current.version() == 0 {
+                drop(write);
+                self.games.forget_if_empty(game_id);
+                return Err(ApplicationError::game_not_found(game_id));
+            }
+            let events = match current.game.decide(actor, command) {
+                Ok(events) => events,
+                Err(violation) if !fresh => {
+                    // The cache may be behind another instance: refuse only on the latest state.
+                    tracing::debug!(
+                        code = violation.code(),
+                        "refused on cached state; checking the store"
+                    );
+                    current = self.games.refresh(game_id, &slot).await?;
+                    fresh = true;
+                    continue;
+                }
+                Err(violation) => {
+                    // Another instance may have handled this very command id since we looked.
+                    drop(write);
+                    if let Some(answer) =
+                        self.answer_if_repeated(game_id, command, command_id).await
+                    {
+                        return answer;
+                    }
+                    return Err(violation.into());
+                }
+            };
+            if events.is_empty() {
+                return Ok((current.clone(), Committed::from_events(game_id, &[], false)));
+            }
+            let at = self.ports.clock.now();
+            let command_key = command_id.map(|(id, _)| id.to_string());
+            match self
+                .ports
+                .store
+                .append(game_id, current.version(), events, command_key, at)
+                .await
+            {
+                Ok(outcome) if outcome.duplicate => {
+                    drop(write);
+                    let (id, seat) = command_id.unwrap_or(("", 0));
+                    return self
+                        .repeated(game_id, id, seat, command, &outcome.events)
+                        .await;
+                }
+                Ok(outcome) => {
+                    let loaded = self
+                        .commit(game_id, &slot, &current, &outcome.events)
+                        .await?;
+                    drop(write);
+                    self.projector
+                        .project(game_id, &loaded, &outcome.events)
+                        .await;
+                    return Ok((
+                        loaded,
+                        Committed::from_events(game_id, &outcome.events, false),
+                    ));
+                }
+                Err(AppendError::Conflict { actual }) if attempt < self.settings.retries => {
+                    attempt += 1;
+                    tracing::debug!(
+                        attempt,
+                        actual,
+                        "append conflict; deciding again on the latest state"
+                    );
+                    current = self.games.refresh(game_id, &slot).await?;
+                    fresh = true;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// After a successful append: fold the events into the cache, count them, publish them.
+    async fn commit(
+        &self,
+        game_id: &str,
+        slot: &Slot,
+        before: &LoadedGame,
+        events: &[StoredEvent],
+    ) -> Result<Arc<LoadedGame>, ApplicationError> {
+        let mut after = before.clone();
+        let loaded = if after.fold(events) {
+            GameRepository::remember_in(slot, after)
+        } else {
+            // The store gave ids we did not expect: trust the store.
+            self.games.refresh(game_id, slot).await?
+        };
+        self.ports.metrics.events_appended(events.len() as u64);
+        let batch: Arc<[StoredEvent]> = events.to_vec().into();
+        if let Err(e) = self.ports.bus.publish(game_id, batch).await {
+            self.ports.metrics.publish_failed();
+            tracing::warn!(game_id, error = %e, "publish failed; subscribers will repair from the store");
+        }
+        Ok(loaded)
+    }
+
+    /// `Some(answer)` when the command id is already stored for this game.
+    async fn answer_if_repeated(
+        &self,
+        game_id: &str,
+        command: &Command,
+        command_id: Option<(&str, Seat)>,
+    ) -> Option<Result<(Arc<LoadedGame>, Committed), ApplicationError>> {
+        let (id, seat) = command_id?;
+        match self.ports.store.find_command(game_id, id).await {
+            Ok(Some(original)) => Some(self.repeated(game_id, id, seat, command, &original).await),
+            Ok(None) => None,
+            Err(e) => Some(Err(e.into())),
+        }
+    }
+
+    /// Answers a command id seen before: the original result if it was the same command.
+    async fn repeated(
+        &self,
+        game_id: &str,
+        command_id: &str,
+        seat: Seat,
+        command: &Command,
+        original: &[StoredEvent],
+    ) -> Result<(Arc<LoadedGame>, Committed), ApplicationError> {
+        if !same_command(seat, command, original) {
+            return Err(ApplicationError::conflict(
+                "command_id_reused",
+                format!("command id {command_id:?} was already used for another command"),
+            ));
+        }
+        let loaded = self.games.current(game_id).await?;
+        Ok((loaded, Committed::from_events(game_id, original, true)))
+    }
+
+    fn finish<T>(
+        &self,
+        span: &tracing::Span,
+        kind: &'static str,
+        started: Instant,
+        result: &Result<T, ApplicationError>,
+    ) {
+        let outcome = match result {
+            Ok(_) => CommandOutcome::Accepted,
+            Err(e) => outcome_of(e),
+        };
+        let seconds = started.elapsed().as_secs_f64();
+        span.record("outcome", outcome.as_str());
+        self.counters.command_handled();
+        self.ports.metrics.command_handled(kind, outcome, seconds);
+        let _enter = span.enter();
+        match result {
+            Ok(_) => tracing::info!(latency_ms = seconds * 1000.0, "command handled"),
+            Err(e) => tracing::info!(
+                latency_ms = seconds * 1000.0,
+                code = e.code(),
+                "command refused"
+            ),
+        }
+    }
+
+    /// The game's status, for callers that only need to know whether it exists.
+    pub async fn status(&self, game_id: &str) -> Result<GameStatus, ApplicationError> {
+        Ok(self.games.current(game_id).await?.game.status())
+    }
+}
+
+fn game_exists(game_id: &str) -> ApplicationError {
+    ApplicationError::conflict(
+        "game_exists",
+        format!("a game with id {game_id:?} already exists"),
+    )
+}
+
+fn outcome_of(e: &ApplicationError) -> CommandOutcome {
+    match e {
+        ApplicationError::Domain(_) => CommandOutcome::Rejected,
+        ApplicationError::Conflict { .. } => CommandOutcome::Conflict,
+        ApplicationError::Unavailable { .. } => CommandOutcome::Failed,
+        _ => CommandOutcome::Refused,
+    }
+}
+
+/// Whether stored events were produced by this command from this seat: the first event must be the
+/// command's own action event, by the same seat, with the same arguments the event records.
+fn same_command(seat: Seat, command: &Command, original: &[StoredEvent]) -> bool {
+    let Some(first) = original.first() else {
+        return false;
+    };
+    if first.event.seat() != Some(seat) {
+        return false;
+    }
+    match (command, &first.event) {
+        (
+            Command::PlayCard {
+                card_id,
+                upgrades,
+                times,
+            },
+            Event::CardPlayed {
+                card_id: c,
+                upgrades: u,
+                times: t,
+                ..
+            },
+        ) => card_id == c && upgrades == u && times == t,
+        (
+            Command::Acquire { slot, payment },
+            Event::ItemAcquired {
+                slot: s,
+                payment: p,
+                ..
+            },
+        ) => slot == s && payment == p,
+        (Command::Rest, Event::PlayerRested { .. }) => true,
+        (Command::Claim { slot }, Event::ClaimCompleted { slot: s, .. }) => slot == s,
+        (Command::Discard { spices }, Event::SpicesDiscarded { spices: s, .. }) => spices == s,
+        (Command::Leave, Event::PlayerLeft { .. }) => true,
+        _ => false,
+    }
+}
+

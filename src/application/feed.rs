@@ -1,0 +1,351 @@
+//! Live game feeds: every event of one game, in id order, without gaps or duplicates, each batch
+//! followed by the state as one viewer may see it. The WebSocket layer sends what a feed yields.
+//!
+//! Joining a live stream without losing or repeating an event:
+//! 1. subscribe to the bus first (events committed from now on are buffered by the subscription);
+//! 2. read the current state (and, for a reconnect, the missed events `lastEventId+1 ..`) from the store;
+//! 3. then deliver bus messages, dropping every id already delivered.
+//!
+//! The bus is only a hint: when a message arrives with an id beyond the next expected one, when the
+//! bus reports lag, or when the feed has been quiet for a while, the missing ids are read from the
+//! store. A feed never yields hidden information (events are redacted, states are views).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::{Stream, StreamExt};
+
+use crate::domain::{GameView, Seat, Viewer};
+
+use super::errors::ApplicationError;
+use super::games::{GameRepository, LoadedGame};
+use super::ids::check_game_id;
+use super::ports::{BusMessage, PlayerClaims, Ports, StoredEvent, Subscription};
+use super::RuntimeCounters;
+
+/// Tuning of feeds.
+#[derive(Debug, Clone)]
+pub struct FeedSettings {
+    /// When no bus message came for this long, check the store for events the bus may have dropped.
+    /// `None` disables the check (the bus reports every loss as [`BusMessage::Lagged`]).
+    pub resync_after: Option<Duration>,
+    /// Most events read from the store in one repair.
+    pub repair_page: usize,
+}
+
+impl Default for FeedSettings {
+    fn default() -> Self {
+        FeedSettings {
+            resync_after: Some(Duration::from_secs(30)),
+            repair_page: 1000,
+        }
+    }
+}
+
+/// How a feed starts.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FeedStart {
+    /// No `lastEventId` was given: here is the state at `last_event_id`; live events follow.
+    Welcome {
+        /// The version `state` is at.
+        last_event_id: u64,
+        /// The state as the viewer sees it.
+        state: GameView,
+    },
+    /// A `lastEventId` was given: the events after it, up to `last_event_id`; live events follow.
+    CatchUp {
+        /// The missed events (public), in order; empty when the client was up to date.
+        missed: Vec<StoredEvent>,
+        /// The id of the last missed event (or the client's own `lastEventId` when nothing was missed).
+        last_event_id: u64,
+        /// The state after the missed events, as the viewer sees it.
+        state: GameView,
+    },
+}
+
+/// Events that follow the previous update, and the state after them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedUpdate {
+    /// Public events, ids `previous + 1 ..= last_event_id`, in order (at least one).
+    pub events: Vec<StoredEvent>,
+    /// The id of the last event in `events`.
+    pub last_event_id: u64,
+    /// The state after `events`, as the feed's viewer sees it (legal hints when it is their turn).
+    pub state: GameView,
+}
+
+/// Opens feeds.
+#[derive(Clone)]
+pub struct FeedService {
+    ports: Ports,
+    games: Arc<GameRepository>,
+    counters: Arc<RuntimeCounters>,
+    settings: FeedSettings,
+}
+
+impl FeedService {
+    /// A feed service over the given ports and shared game cache.
+    pub fn new(
+        ports: Ports,
+        games: Arc<GameRepository>,
+        counters: Arc<RuntimeCounters>,
+        settings: FeedSettings,
+    ) -> Self {
+        FeedService {
+            ports,
+            games,
+            counters,
+            settings,
+        }
+    }
+
+    /// Opens the feed of `game_id` for `player` (`None`: a spectator).
+    ///
+    /// - `last_event_id: None` → [`FeedStart::Welcome`] with the current state;
+    /// - `Some(n)` → [`FeedStart::CatchUp`] with events `n+1 ..` (a client ahead of the game gets
+    ///   `invalid_last_event_id`).
+    ///
+    /// A player's token must be for this game (`wrong_game`). Then call [`GameFeed::next`] (or use
+    /// [`GameFeed::into_stream`]) for live updates.
+    pub async fn open(
+        &self,
+        game_id: &str,
+        player: Option<&PlayerClaims>,
+        last_event_id: Option<u64>,
+    ) -> Result<(FeedStart, GameFeed), ApplicationError> {
+        check_game_id(game_id)?;
+        if let Some(claims) = player {
+            if claims.game_id != game_id {
+                return Err(ApplicationError::forbidden(
+                    "wrong_game",
+                    "this token is for another game",
+                ));
+            }
+        }
+        // Subscribe BEFORE reading the store: nothing committed in between can be missed.
+        let subscription = self.ports.bus.subscribe(game_id).await?;
+        let current = self.games.current(game_id).await?;
+        if current.version() == 0 {
+            return Err(ApplicationError::game_not_found(game_id));
+        }
+        let viewer = match player {
+            Some(claims)
+                if current.game.seat_of(&claims.player_id.as_str().into()) == Some(claims.seat) =>
+            {
+                Viewer::Seat(claims.seat)
+            }
+            _ => Viewer::Spectator,
+        };
+        let mut loaded = (*current).clone();
+        let start = match last_event_id {
+            None => FeedStart::Welcome {
+                last_event_id: loaded.version(),
+                state: loaded.game.view(viewer),
+            },
+            Some(n) if n > loaded.version() => {
+                return Err(ApplicationError::invalid(
+                    "invalid_last_event_id",
+                    format!(
+                        "lastEventId {n} is beyond the game's last event {}",
+                        loaded.version()
+                    ),
+                ));
+            }
+            Some(n) => {
+                // Read everything after n: the store may already be past the cached version.
+                let missed = self.ports.store.read(game_id, n, None).await?;
+                let missed = contiguous_from(n, missed);
+                if !loaded.fold(&missed) {
+                    return Err(ApplicationError::Unavailable {
+                        code: "unavailable",
+                        message: "the game's log could not be read in order; reconnect".into(),
+                    });
+                }
+                FeedStart::CatchUp {
+                    last_event_id: missed.last().map_or(n, |e| e.event_id),
+                    missed: missed.iter().map(StoredEvent::public).collect(),
+                    state: loaded.game.view(viewer),
+                }
+            }
+        };
+        let delivered = match &start {
+            FeedStart::Welcome { last_event_id, .. } | FeedStart::CatchUp { last_event_id, .. } => {
+                *last_event_id
+            }
+        };
+        let feed = GameFeed {
+            game_id: game_id.to_string(),
+            viewer,
+            delivered,
+            loaded,
+            pending: BTreeMap::new(),
+            subscription,
+            ports: self.ports.clone(),
+            settings: self.settings.clone(),
+            _open: OpenFeed::new(self.counters.clone()),
+        };
+        Ok((start, feed))
+    }
+}
+
+/// Keeps `events` that continue `after` without a gap (ids after+1, after+2 …).
+fn contiguous_from(after: u64, events: Vec<StoredEvent>) -> Vec<StoredEvent> {
+    let mut next = after + 1;
+    let mut out = Vec::with_capacity(events.len());
+    for event in events {
+        if event.event_id < next {
+            continue;
+        }
+        if event.event_id != next {
+            break;
+        }
+        next += 1;
+        out.push(event);
+    }
+    out
+}
+
+/// Counts open feeds for `/api/stats`.
+struct OpenFeed(Arc<RuntimeCounters>);
+
+impl OpenFeed {
+    fn new(counters: Arc<RuntimeCounters>) -> Self {
+        counters.feed_opened();
+        OpenFeed(counters)
+    }
+}
+
+impl Drop for OpenFeed {
+    fn drop(&mut self) {
+        self.0.feed_closed();
+    }
+}
+
+/// One viewer's live feed of one game. Yields [`FeedUpdate`]s in order; see the module docs.
+pub struct GameFeed {
+    game_id: String,
+    viewer: Viewer,
+    /// The id of the last event handed out (events ≤ it are dropped).
+    delivered: u64,
+    /// The state after `delivered` events.
+    loaded: LoadedGame,
+    /// Events received beyond `delivered`, waiting for the ids before them.
+    pending: BTreeMap<u64, StoredEvent>,
+    subscription: Subscription,
+    ports: Ports,
+    settings: FeedSettings,
+    _open: OpenFeed,
+}
+
+impl GameFeed {
+    /// The game this feed follows.
+    pub fn game_id(&self) -> &str {
+        &self.game_id
+    }
+
+    /// The viewer's seat (`None` for a spectator).
+    pub fn seat(&self) -> Option<Seat> {
+        match self.viewer {
+            Viewer::Seat(seat) => Some(seat),
+            Viewer::Spectator => None,
+        }
+    }
+
+    /// The id of the last event this feed handed out.
+    pub fn last_event_id(&self) -> u64 {
+        self.delivered
+    }
+
+    /// The next events in order, with the state after them.
+    ///
+    /// `None` when the bus closed the subscription (the server is stopping). `Some(Err(_))` when the
+    /// store could not be read to fill a gap: the caller should close the connection, and the client
+    /// reconnects with its `lastEventId`.
+    pub async fn next(&mut self) -> Option<Result<FeedUpdate, ApplicationError>> {
+        loop {
+            if let Some(update) = self.take_ready() {
+                return Some(Ok(update));
+            }
+            let message = match self.settings.resync_after {
+                Some(quiet) => match tokio::time::timeout(quiet, self.subscription.next()).await {
+                    Ok(message) => message,
+                    Err(_elapsed) => Some(BusMessage::Lagged),
+                },
+                None => self.subscription.next().await,
+            };
+            let result = match message {
+                None => return None,
+                Some(BusMessage::Lagged) => self.repair().await,
+                Some(BusMessage::Events(batch)) => {
+                    for event in batch.iter().filter(|e| e.event_id > self.delivered) {
+                        self.pending
+                            .entry(event.event_id)
+                            .or_insert_with(|| event.clone());
+                    }
+                    let gap = self
+                        .pending
+                        .keys()
+                        .next()
+                        .is_some_and(|&first| first > self.delivered + 1);
+                    if gap {
+                        self.repair().await
+                    } else {
+                        Ok(())
+                    }
+                }
+            };
+            if let Err(e) = result {
+                return Some(Err(e));
+            }
+        }
+    }
+
+    /// The feed as a stream of updates (ends when [`GameFeed::next`] returns `None`).
+    pub fn into_stream(
+        self,
+    ) -> impl Stream<Item = Result<FeedUpdate, ApplicationError>> + Send + 'static {
+        futures::stream::unfold(self, |mut feed| async move {
+            feed.next().await.map(|item| (item, feed))
+        })
+    }
+
+    /// Reads the ids after `delivered` from the store into `pending`.
+    async fn repair(&mut self) -> Result<(), ApplicationError> {
+        let missing = self
+            .ports
+            .store
+            .read(
+                &self.game_id,
+                self.delivered,
+                Some(self.settings.repair_page),
+            )
+            .await?;
+        if !missing.is_empty() {
+            tracing::debug!(game_id = %self.game_id, from = self.delivered + 1, count = missing.len(), "feed repaired from the store");
+        }
+        for event in missing {
+            self.pending.entry(event.event_id).or_insert(event);
+        }
+        Ok(())
+    }
+
+    /// Hands out the run of pending events that continues `delivered`, if any.
+    fn take_ready(&mut self) -> Option<FeedUpdate> {
+        let mut events = Vec::new();
+        while let Some(event) = self.pending.remove(&(self.delivered + 1)) {
+            self.loaded.fold(std::iter::once(&event));
+            self.delivered = event.event_id;
+            events.push(event.public());
+        }
+        if events.is_empty() {
+            return None;
+        }
+        Some(FeedUpdate {
+            events,
+            last_event_id: self.delivered,
+            state: self.loaded.game.view(self.viewer),
+        })
+    }
+}
+

@@ -1,0 +1,172 @@
+//! Read-model updates: from a game's state after some events to the documents queries read.
+//!
+//! Every update is derived from the state of ONE game at a known version, never from "the highest
+//! id seen so far" across games, so updates that arrive out of order are harmless: the summary
+//! upsert is guarded by version, results are keyed by (game, seat), and the counts in stats are
+//! recomputed from the summaries. Everything here can be rebuilt from the events alone
+//! ([`Projector::rebuild`]).
+
+use std::sync::Arc;
+
+use crate::domain::{Event, GameStatus, Viewer};
+
+use super::games::LoadedGame;
+use super::ports::{
+    DynEventStore, DynReadModels, GameSummary, Metrics, PlayerResult, ReadModelError, SeatSummary,
+    StoreError,
+};
+
+/// The summary of a game at its current version. `None` for a game with no events.
+pub fn summarize(game_id: &str, loaded: &LoadedGame) -> Option<GameSummary> {
+    let (created_at, updated_at) = (loaded.created_at?, loaded.updated_at?);
+    let game = &loaded.game;
+    let view = game.view(Viewer::Spectator);
+    Some(GameSummary {
+        game_id: game_id.to_string(),
+        status: view.status,
+        num_players: view.num_players,
+        players: view
+            .players
+            .iter()
+            .map(|p| SeatSummary {
+                seat: p.seat,
+                player_id: p.player_id.to_string(),
+                name: p.name.clone(),
+                left: p.left,
+                score: p.score,
+            })
+            .collect(),
+        current_seat: view.current_seat,
+        round: view.round,
+        winner: view.winner,
+        version: game.version(),
+        created_at,
+        updated_at,
+    })
+}
+
+/// Every seat's result, once the game has ended; empty before.
+pub fn results(game_id: &str, loaded: &LoadedGame) -> Vec<PlayerResult> {
+    let game = &loaded.game;
+    let (GameStatus::Finished, Some(finished_at)) = (game.status(), loaded.updated_at) else {
+        return Vec::new();
+    };
+    let winner = game.winner();
+    let num_players = game.players().len() as u8;
+    game.scores()
+        .into_iter()
+        .filter_map(|score| {
+            let player = game.player(score.seat)?;
+            Some(PlayerResult {
+                game_id: game_id.to_string(),
+                seat: score.seat,
+                player_id: player.player_id.to_string(),
+                name: score.name.clone(),
+                score: score.total,
+                won: winner == Some(score.seat),
+                forfeited: score.forfeited,
+                num_players,
+                finished_at,
+            })
+        })
+        .collect()
+}
+
+/// Writes read models after commands, and rebuilds them.
+#[derive(Clone)]
+pub struct Projector {
+    read_models: Arc<dyn DynReadModels>,
+    metrics: Arc<dyn Metrics>,
+}
+
+/// What a rebuild did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RebuildReport {
+    /// Games projected.
+    pub games: u64,
+    /// Events replayed.
+    pub events: u64,
+    /// Games whose log could not be replayed (a gap): left out and logged.
+    pub skipped: u64,
+}
+
+/// Why a rebuild stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum RebuildError {
+    /// Reading the events failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Writing the read models failed.
+    #[error(transparent)]
+    ReadModels(#[from] ReadModelError),
+}
+
+impl Projector {
+    /// A projector writing to `read_models`.
+    pub fn new(read_models: Arc<dyn DynReadModels>, metrics: Arc<dyn Metrics>) -> Self {
+        Projector {
+            read_models,
+            metrics,
+        }
+    }
+
+    /// Updates the read models of one game from its state after `events`. Failures are counted and
+    /// logged, not returned: the events are committed, and a rebuild repairs the read models.
+    pub async fn project(
+        &self,
+        game_id: &str,
+        loaded: &LoadedGame,
+        events: &[crate::application::ports::StoredEvent],
+    ) {
+        if let Err(e) = self.try_project(game_id, loaded, events).await {
+            self.metrics.projection_failed();
+            tracing::warn!(game_id, error = %e, "read model update failed");
+        }
+    }
+
+    async fn try_project(
+        &self,
+        game_id: &str,
+        loaded: &LoadedGame,
+        events: &[crate::application::ports::StoredEvent],
+    ) -> Result<(), ReadModelError> {
+        if let Some(summary) = summarize(game_id, loaded) {
+            self.read_models.upsert_summary(summary).await?;
+        }
+        if events
+            .iter()
+            .any(|e| matches!(e.event, Event::GameEnded { .. }))
+        {
+            let results = results(game_id, loaded);
+            if !results.is_empty() {
+                self.read_models.record_results(results).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Clears the read models and projects every game in the store again.
+    pub async fn rebuild(&self, store: &dyn DynEventStore) -> Result<RebuildReport, RebuildError> {
+        self.read_models.clear().await?;
+        let mut report = RebuildReport::default();
+        for game_id in store.game_ids().await? {
+            let events = store.read(&game_id, 0, None).await?;
+            let mut loaded = LoadedGame::empty();
+            if !loaded.fold(&events) {
+                tracing::error!(game_id, "the game's log has a gap: left out of the rebuild");
+                report.skipped += 1;
+                continue;
+            }
+            if let Some(summary) = summarize(&game_id, &loaded) {
+                self.read_models.upsert_summary(summary).await?;
+            }
+            let results = results(&game_id, &loaded);
+            if !results.is_empty() {
+                self.read_models.record_results(results).await?;
+            }
+            report.games += 1;
+            report.events += events.len() as u64;
+        }
+        Ok(report)
+    }
+}
