@@ -1,5 +1,6 @@
 //! caravan: a server-authoritative, event-sourced game server for Century: Spice Road.
 
+pub mod adapters;
 pub mod application;
 pub mod config;
 pub mod domain;

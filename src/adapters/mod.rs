@@ -1,0 +1,3 @@
+//! Adapters: the outside world, each named for its technology.
+
+pub mod outbound;

@@ -1,0 +1,5 @@
+//! Driven adapters: each implements ports of `crate::application::ports` with one technology.
+
+pub mod jwt;
+pub mod memory;
+pub mod prometheus;
