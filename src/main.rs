@@ -1,1 +1,155 @@
-fn main() {}
+//! The `caravan` binary: the composition root. Load settings → start telemetry → build adapters →
+//! build services → run. Nothing else lives here.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use caravan::application::games::LoadedGame;
+use caravan::application::Services;
+use caravan::config::Settings;
+use caravan::domain::Viewer;
+use caravan::startup::{build_adapters, service_settings, Application};
+use caravan::telemetry;
+
+/// A server-authoritative, event-sourced game server for Century: Spice Road.
+#[derive(Debug, Parser)]
+#[command(name = "caravan", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Cmd>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Serve HTTP and WebSocket clients (the default).
+    Serve,
+    /// Print a game's state rebuilt from its events in the configured event store.
+    Replay {
+        /// The game's id.
+        #[arg(long = "game")]
+        game: String,
+        /// Stop after this event id (default: all events).
+        #[arg(long)]
+        at: Option<u64>,
+        /// Also print every event, one JSON line each (hidden information included: this is an operator tool).
+        #[arg(long)]
+        events: bool,
+    },
+    /// Clear the read models and rebuild them from every game's events.
+    RebuildProjections,
+    /// Print the effective configuration (secrets masked) and exit.
+    Config,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::load() {
+        Ok(settings) => settings,
+        Err(e) => {
+            eprintln!("caravan: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = actix_web::rt::System::new().block_on(async move {
+        match cli.command.unwrap_or(Cmd::Serve) {
+            Cmd::Serve => serve(settings).await,
+            Cmd::Replay { game, at, events } => replay(settings, &game, at, events).await,
+            Cmd::RebuildProjections => rebuild(settings).await,
+            Cmd::Config => {
+                for (name, value) in settings.describe() {
+                    println!("{name}={value}");
+                }
+                Ok(())
+            }
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("caravan: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    telemetry::init(&settings.log);
+    tracing::info!(
+        address = %settings.address(),
+        event_store = ?settings.storage.event_store,
+        event_bus = ?settings.storage.event_bus,
+        "starting"
+    );
+    let app = Application::build(settings).await.context("cannot start")?;
+    app.run_until_stopped().await.context("server error")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn services(settings: &Settings) -> anyhow::Result<Services> {
+    let adapters = build_adapters(settings)
+        .await
+        .context("cannot build the adapters")?;
+    Ok(Services::new(adapters.ports, service_settings(settings)))
+}
+
+async fn replay(
+    settings: Settings,
+    game_id: &str,
+    at: Option<u64>,
+    print_events: bool,
+) -> anyhow::Result<()> {
+    telemetry::init(&settings.log);
+    let services = services(&settings).await?;
+    let store = &services.ports().store;
+    let events = store
+        .read(
+            game_id,
+            0,
+            at.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+        )
+        .await
+        .context("cannot read the event store")?;
+    if events.is_empty() {
+        anyhow::bail!(
+            "no events for game {game_id:?} in the {:?} event store (the memory store keeps events only while its server runs)",
+            settings.storage.event_store
+        );
+    }
+    if print_events {
+        for event in &events {
+            println!("{}", serde_json::to_string(event)?);
+        }
+    }
+    let mut loaded = LoadedGame::empty();
+    anyhow::ensure!(
+        loaded.fold(&events),
+        "the log of game {game_id:?} has a gap"
+    );
+    let state = serde_json::json!({
+        "gameId": game_id,
+        "lastEventId": loaded.version(),
+        "createdAt": loaded.created_at,
+        "updatedAt": loaded.updated_at,
+        "scores": loaded.game.scores(),
+        "state": loaded.game.view(Viewer::Spectator),
+    });
+    println!("{}", serde_json::to_string_pretty(&state)?);
+    Ok(())
+}
+
+async fn rebuild(settings: Settings) -> anyhow::Result<()> {
+    telemetry::init(&settings.log);
+    let services = services(&settings).await?;
+    let report = services
+        .rebuild_projections()
+        .await
+        .context("rebuild failed")?;
+    println!(
+        "rebuilt read models: {} games, {} events, {} skipped",
+        report.games, report.events, report.skipped
+    );
+    Ok(())
+}

@@ -1,0 +1,102 @@
+//! Read-only routes for lobbies and dashboards, the card catalogue, and the admin rebuild.
+
+use actix_web::{web, HttpResponse};
+use serde::{Deserialize, Serialize};
+
+use super::auth::Admin;
+use super::errors::ApiError;
+use crate::adapters::inbound::AppState;
+use crate::application::ports::{LeaderboardEntry, PlayerResult};
+
+/// Registers the routes of this module.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/leaderboard", web::get().to(leaderboard))
+        .route("/api/stats", web::get().to(stats))
+        .route("/api/players/{name}/results", web::get().to(player_results))
+        .route("/api/cards", web::get().to(cards))
+        .route(
+            "/api/admin/rebuild-projections",
+            web::post().to(rebuild_projections),
+        );
+}
+
+/// `?limit=`.
+#[derive(Debug, Deserialize)]
+pub struct LimitQuery {
+    limit: Option<usize>,
+}
+
+#[derive(Serialize)]
+struct LeaderboardResponse {
+    leaderboard: Vec<LeaderboardEntry>,
+}
+
+async fn leaderboard(
+    state: web::Data<AppState>,
+    query: web::Query<LimitQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let leaderboard = state.services.queries.leaderboard(query.limit).await?;
+    Ok(HttpResponse::Ok().json(LeaderboardResponse { leaderboard }))
+}
+
+async fn stats(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(state.services.queries.stats().await?))
+}
+
+#[derive(Serialize)]
+struct ResultsResponse {
+    name: String,
+    results: Vec<PlayerResult>,
+}
+
+async fn player_results(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: web::Query<LimitQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let name = path.into_inner();
+    let results = state
+        .services
+        .queries
+        .player_results(&name, query.limit)
+        .await?;
+    Ok(HttpResponse::Ok().json(ResultsResponse { name, results }))
+}
+
+async fn cards() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header(("Cache-Control", "public, max-age=3600"))
+        .json(crate::domain::catalogue())
+}
+
+#[derive(Serialize)]
+struct RebuildResponse {
+    games: u64,
+    events: u64,
+    skipped: u64,
+}
+
+async fn rebuild_projections(
+    state: web::Data<AppState>,
+    admin: Admin,
+) -> Result<HttpResponse, ApiError> {
+    admin.require()?;
+    let report = state.services.rebuild_projections().await.map_err(|e| {
+        tracing::error!(error = %e, "projection rebuild failed");
+        ApiError::Application(crate::application::ApplicationError::Unavailable {
+            code: "unavailable",
+            message: "the rebuild failed; see the server log".into(),
+        })
+    })?;
+    tracing::info!(
+        games = report.games,
+        events = report.events,
+        skipped = report.skipped,
+        "read models rebuilt"
+    );
+    Ok(HttpResponse::Ok().json(RebuildResponse {
+        games: report.games,
+        events: report.events,
+        skipped: report.skipped,
+    }))
+}

@@ -1,0 +1,313 @@
+//! `/api/games…`: create, list, view, join, leave, commands, events, state at a version.
+
+use actix_web::{web, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use validator::{Validate, ValidationError};
+
+use super::auth::{Admin, MaybePlayer, Player};
+use super::errors::ApiError;
+use crate::adapters::inbound::wire::EventDto;
+use crate::adapters::inbound::AppState;
+use crate::application::ids::is_valid_game_id;
+use crate::application::{Committed, NewGame};
+use crate::domain::{Command, GameStatus, Scenario, Viewer};
+
+/// Registers the routes of this module under `/api/games`.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api/games")
+            .route("", web::post().to(create_game))
+            .route("", web::get().to(list_games))
+            .route("/{game_id}", web::get().to(get_game))
+            .route("/{game_id}/join", web::post().to(join))
+            .route("/{game_id}/leave", web::post().to(leave))
+            .route("/{game_id}/commands", web::post().to(command))
+            .route("/{game_id}/events", web::get().to(events))
+            .route("/{game_id}/state", web::get().to(state_at)),
+    );
+}
+
+fn game_id_format(id: &str) -> Result<(), ValidationError> {
+    if is_valid_game_id(id) {
+        Ok(())
+    } else {
+        Err(ValidationError::new("pattern").with_message("must match [A-Za-z0-9_-]{1,64}".into()))
+    }
+}
+
+/// `POST /api/games` body.
+#[derive(Debug, Deserialize, Validate)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateGameRequest {
+    /// Seats, 2–5.
+    #[validate(range(min = 2, max = 5, message = "must be between 2 and 5"))]
+    pub num_players: i64,
+    /// Optional id; random when absent.
+    #[validate(custom(function = "game_id_format"))]
+    pub game_id: Option<String>,
+    /// Optional deck seed.
+    pub seed: Option<u64>,
+    /// Fixed deck starts: admin only.
+    pub scenario: Option<Scenario>,
+}
+
+async fn create_game(
+    state: web::Data<AppState>,
+    admin: Admin,
+    body: web::Json<CreateGameRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    body.validate()?;
+    if body.scenario.is_some() {
+        admin.require()?;
+    }
+    let summary = state
+        .services
+        .commands
+        .create_game(NewGame {
+            game_id: body.game_id,
+            // In range: validated above.
+            num_players: u8::try_from(body.num_players).unwrap_or(0),
+            seed: body.seed,
+            scenario: body.scenario,
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(summary))
+}
+
+/// `GET /api/games` query.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListQuery {
+    status: Option<GameStatus>,
+    limit: Option<usize>,
+    cursor: Option<String>,
+}
+
+async fn list_games(
+    state: web::Data<AppState>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    if query.status == Some(GameStatus::New) {
+        return Err(ApiError::BadQuery(
+            "status must be waiting, active or finished".into(),
+        ));
+    }
+    let page = state
+        .services
+        .queries
+        .list_games(query.status, query.limit, query.cursor.as_deref())
+        .await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+async fn get_game(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    player: MaybePlayer,
+) -> Result<HttpResponse, ApiError> {
+    let game_id = path.into_inner();
+    // A player of this game sees its own view (with the legal hints on its turn); anyone else a spectator's.
+    let viewer = match player.0 {
+        Some(claims) if claims.game_id == game_id => Viewer::Seat(claims.seat),
+        _ => Viewer::Spectator,
+    };
+    let view = state.services.queries.view(&game_id, viewer).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// `POST /api/games/{id}/join` body.
+#[derive(Debug, Deserialize, Validate)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct JoinRequest {
+    /// The name shown to others.
+    #[validate(length(min = 1, max = 32, message = "must be 1–32 characters"))]
+    pub name: String,
+}
+
+/// `POST /api/games/{id}/join` answer.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JoinResponse {
+    /// The game.
+    pub game_id: String,
+    /// The new player's id.
+    pub player_id: String,
+    /// The seat taken.
+    pub seat: u8,
+    /// Bearer token for this seat in this game.
+    pub token: String,
+    /// The game's version after the join.
+    pub last_event_id: u64,
+}
+
+async fn join(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Json<JoinRequest>,
+) -> Result<HttpResponse, ApiError> {
+    body.validate()?;
+    let joined = state
+        .services
+        .commands
+        .join(&path.into_inner(), &body.name)
+        .await?;
+    Ok(HttpResponse::Created().json(JoinResponse {
+        game_id: joined.game_id,
+        player_id: joined.player_id,
+        seat: joined.seat,
+        token: joined.token,
+        last_event_id: joined.last_event_id,
+    }))
+}
+
+/// What a command (or leave) committed.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CommandResponse {
+    /// Ids of the events the command produced.
+    pub event_ids: Vec<u64>,
+    /// The game's version after them.
+    pub last_event_id: u64,
+    /// True when this command id had been handled before (nothing new was written).
+    pub duplicate: bool,
+}
+
+impl From<Committed> for CommandResponse {
+    fn from(c: Committed) -> Self {
+        CommandResponse {
+            event_ids: c.event_ids,
+            last_event_id: c.last_event_id,
+            duplicate: c.duplicate,
+        }
+    }
+}
+
+async fn leave(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    player: Player,
+) -> Result<HttpResponse, ApiError> {
+    let committed = state
+        .services
+        .commands
+        .leave(&player.0, &path.into_inner())
+        .await?;
+    Ok(HttpResponse::Ok().json(CommandResponse::from(committed)))
+}
+
+/// `POST /api/games/{id}/commands` body.
+#[derive(Debug, Deserialize, Validate)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CommandRequest {
+    /// Idempotency key: the same id again returns the first result.
+    #[validate(length(min = 1, max = 128, message = "must be 1–128 characters"))]
+    pub command_id: String,
+    /// The command object (`{"type":"playCard",…}`).
+    pub command: serde_json::Value,
+}
+
+async fn command(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    player: Player,
+    body: web::Json<CommandRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    body.validate()?;
+    let command: Command = serde_json::from_value(body.command).map_err(|e| {
+        ApiError::Application(crate::application::ApplicationError::invalid(
+            "invalid_command",
+            format!("the command is not valid: {e}"),
+        ))
+    })?;
+    let committed = state
+        .services
+        .commands
+        .execute(
+            &player.0,
+            &path.into_inner(),
+            Some(&body.command_id),
+            command,
+        )
+        .await?;
+    Ok(HttpResponse::Ok().json(CommandResponse::from(committed)))
+}
+
+/// `GET /api/games/{id}/events` query: `after`/`limit`, or `since`/`until` (RFC 3339).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventsQuery {
+    after: Option<u64>,
+    limit: Option<usize>,
+    since: Option<DateTime<Utc>>,
+    until: Option<DateTime<Utc>>,
+}
+
+/// A list of events.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EventsResponse {
+    game_id: String,
+    events: Vec<EventDto>,
+}
+
+async fn events(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: web::Query<EventsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let game_id = path.into_inner();
+    let query = query.into_inner();
+    let queries = &state.services.queries;
+    let events = match (query.since, query.until) {
+        (None, None) => {
+            queries
+                .events(&game_id, query.after.unwrap_or(0), query.limit)
+                .await?
+        }
+        (since, until) => {
+            if query.after.is_some() {
+                return Err(ApiError::BadQuery(
+                    "use either after or since/until, not both".into(),
+                ));
+            }
+            let since = since.unwrap_or(DateTime::<Utc>::MIN_UTC);
+            let until = until.unwrap_or(DateTime::<Utc>::MAX_UTC);
+            queries
+                .events_between(&game_id, since, until, query.limit)
+                .await?
+        }
+    };
+    Ok(HttpResponse::Ok().json(EventsResponse {
+        events: events.iter().map(EventDto::from).collect(),
+        game_id,
+    }))
+}
+
+/// `GET /api/games/{id}/state?at=N`.
+#[derive(Debug, Deserialize)]
+pub struct StateQuery {
+    at: Option<u64>,
+}
+
+async fn state_at(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: web::Query<StateQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let game_id = path.into_inner();
+    let view = match query.at {
+        Some(at) => state.services.queries.view_at(&game_id, at).await?,
+        None => {
+            state
+                .services
+                .queries
+                .view(&game_id, Viewer::Spectator)
+                .await?
+        }
+    };
+    Ok(HttpResponse::Ok().json(view))
+}

@@ -1,0 +1,48 @@
+//! `/health` (the process answers), `/ready` (its store and bus answer), `/metrics` (Prometheus).
+
+use actix_web::{web, HttpResponse};
+use serde_json::json;
+
+use crate::adapters::inbound::AppState;
+
+/// Registers the routes of this module.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/health", web::get().to(health))
+        .route("/ready", web::get().to(ready))
+        .route("/metrics", web::get().to(metrics));
+}
+
+async fn health() -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "status": "ok" }))
+}
+
+async fn ready(state: web::Data<AppState>) -> HttpResponse {
+    let readiness = state.services.readiness().await;
+    let word = |ok: bool| if ok { "ok" } else { "failing" };
+    if readiness.is_ready() {
+        HttpResponse::Ok().json(json!({
+            "status": "ready",
+            "eventStore": word(readiness.store),
+            "eventBus": word(readiness.bus),
+        }))
+    } else {
+        let failing = readiness.failing();
+        tracing::warn!(?failing, "not ready");
+        HttpResponse::ServiceUnavailable().json(json!({
+            "error": {
+                "code": "not_ready",
+                "message": format!("not answering: {}", failing.join(", ")),
+            },
+            "status": "unavailable",
+            "failing": failing,
+            "eventStore": word(readiness.store),
+            "eventBus": word(readiness.bus),
+        }))
+    }
+}
+
+async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(state.metrics.render())
+}

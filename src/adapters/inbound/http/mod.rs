@@ -1,0 +1,76 @@
+//! The REST adapter (actix-web): routes, request DTOs checked with `validator`, one error mapping
+//! ([`errors::ApiError`]), the token extractors, and a tracing span per request.
+//!
+//! Handlers translate and delegate; they never hold a game rule.
+
+pub mod auth;
+pub mod dashboards;
+pub mod errors;
+pub mod games;
+pub mod health;
+
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::{web, HttpResponse};
+use tracing::Instrument;
+use uuid::Uuid;
+
+use errors::ApiError;
+
+/// Registers every REST route, the JSON/query/path error handlers and the JSON 404.
+pub fn configure(max_body_bytes: usize) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |cfg| {
+        cfg.app_data(
+            web::JsonConfig::default()
+                .limit(max_body_bytes)
+                .error_handler(errors::json_error),
+        )
+        .app_data(web::QueryConfig::default().error_handler(errors::query_error))
+        .app_data(web::PathConfig::default().error_handler(errors::path_error))
+        .configure(health::routes)
+        .configure(games::routes)
+        .configure(dashboards::routes);
+    }
+}
+
+/// The answer for unknown routes.
+pub async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NoRoute)
+}
+
+/// Middleware: one `http` span per request (method, path without the query string, request id),
+/// and one log line with status and latency. The query string is left out because a WebSocket
+/// URL carries the token there.
+pub async fn trace_requests(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let request_id = Uuid::new_v4().simple().to_string();
+    let span = tracing::info_span!(
+        "http",
+        method = %req.method(),
+        path = %req.path(),
+        request_id = %&request_id[..12],
+        status = tracing::field::Empty,
+    );
+    let started = Instant::now();
+    let result = next.call(req).instrument(span.clone()).await;
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let _enter = span.enter();
+    match &result {
+        Ok(response) => {
+            let status = response.status().as_u16();
+            span.record("status", status);
+            if status >= 500 {
+                tracing::warn!(status, latency_ms, "request failed");
+            } else {
+                tracing::info!(status, latency_ms, "request handled");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, latency_ms, "request failed"),
+    }
+    result
+}

@@ -1,0 +1,8 @@
+//! Driving adapters: the protocol's edges. They translate requests into application calls and
+//! application results into responses; they hold no game rule.
+
+pub mod http;
+pub mod state;
+pub mod wire;
+
+pub use state::{AppState, ShutdownSignal, ShutdownTrigger};
