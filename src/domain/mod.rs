@@ -21,7 +21,9 @@
 //! - [`commands`], [`events`], [`errors`]: what is asked, what happened, what was refused.
 //! - [`game`]: the aggregate [`Game`] with `decide` and `apply`.
 //! - [`view`]: what a given viewer may see; [`legal`]: the legal moves of the seat to move.
+//! - [`bot`]: a seeded player that only sends legal commands (load tests, benchmarks).
 
+pub mod bot;
 pub mod cards;
 pub mod commands;
 pub mod errors;
@@ -47,3 +49,4 @@ pub use spices::{Spice, Spices};
 pub use view::{
     GameView, LegalHints, MerchantSlotView, PlayableHint, PlayerView, PointSlotView, Viewer,
 };
+
