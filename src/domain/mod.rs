@@ -50,3 +50,7 @@ pub use view::{
     GameView, LegalHints, MerchantSlotView, PlayableHint, PlayerView, PointSlotView, Viewer,
 };
 
+#[cfg(test)]
+mod rulebook_cases;
+#[cfg(test)]
+mod testkit;
