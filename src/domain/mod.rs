@@ -51,6 +51,10 @@ pub use view::{
 };
 
 #[cfg(test)]
+mod proptests;
+#[cfg(test)]
 mod rulebook_cases;
 #[cfg(test)]
 mod testkit;
+#[cfg(test)]
+mod wire_tests;
