@@ -1009,3 +1009,6 @@ fn stacked_deck<T: PartialEq + Copy>(
     deck.extend(rest);
     deck
 }
+
+#[cfg(test)]
+mod tests;

@@ -3,7 +3,7 @@
 //! The driver claims a point card whenever it can and otherwise picks a random legal command, so
 //! every game makes progress; now and then it also sends a random (mostly illegal) command, and
 //! now and then a player leaves. The number of games per player count is `PROPTEST_CASES`
-//! (default 256).
+//! (default 512).
 
 use proptest::prelude::*;
 
@@ -20,7 +20,7 @@ fn cases() -> u32 {
     std::env::var("PROPTEST_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(256)
+        .unwrap_or(512)
 }
 
 /// How often the driver does something other than a bot move.

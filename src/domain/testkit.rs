@@ -120,7 +120,6 @@ impl Table {
     }
 
     /// What `decide` answers, without changing anything.
-    #[allow(dead_code)]
     pub fn when(&self, seat: Seat, command: Command) -> Result<Vec<Event>, RuleViolation> {
         self.game.decide(&player(seat), &command)
     }
