@@ -23,6 +23,8 @@
 //! - [`view`]: what a given viewer may see; [`legal`]: the legal moves of the seat to move.
 //! - [`bot`]: a seeded player that only sends legal commands (load tests, benchmarks).
 
+#![warn(missing_docs)]
+
 pub mod bot;
 pub mod cards;
 pub mod commands;
@@ -35,6 +37,7 @@ pub mod rules;
 pub mod spices;
 pub mod view;
 
+pub use bot::Bot;
 pub use cards::{
     catalogue, CardKind, Catalogue, MerchantCard, MerchantCardId, MerchantKind, PointCard,
     PointCardId, UnknownCardId,
