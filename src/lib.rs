@@ -7,5 +7,6 @@ pub mod adapters;
 pub mod application;
 pub mod config;
 pub mod domain;
+pub mod loadtest;
 pub mod startup;
 pub mod telemetry;

@@ -41,10 +41,16 @@ enum Cmd {
     RebuildProjections,
     /// Print the effective configuration (secrets masked) and exit.
     Config,
+    /// Play many bot games against a running server and report throughput and latency.
+    Loadtest(caravan::loadtest::LoadtestArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Cmd::Loadtest(args)) = cli.command {
+        // A client of some server: the server's own settings do not apply.
+        return caravan::loadtest::main(args);
+    }
     let settings = match Settings::load() {
         Ok(settings) => settings,
         Err(e) => {
@@ -57,6 +63,7 @@ fn main() -> ExitCode {
             Cmd::Serve => serve(settings).await,
             Cmd::Replay { game, at, events } => replay(settings, &game, at, events).await,
             Cmd::RebuildProjections => rebuild(settings).await,
+            Cmd::Loadtest(_) => unreachable!("handled before the settings are loaded"),
             Cmd::Config => {
                 for (name, value) in settings.describe() {
                     println!("{name}={value}");

@@ -1,0 +1,467 @@
+//! The run's report (JSON and a short human summary) and the readings of `/proc` it includes: the
+//! machine, the server's resident memory and CPU time.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use super::stats::LatencySummary;
+
+/// Everything a run measured.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    /// The command line's settings.
+    pub settings: ReportSettings,
+    /// Where it ran.
+    pub machine: Machine,
+    /// Seconds of play measured (from the first game's creation to the deadline).
+    pub duration_secs: f64,
+    /// Games.
+    pub games: GameCounts,
+    /// Commands.
+    pub commands: CommandCounts,
+    /// Events delivered to all connections together.
+    pub events: EventCounts,
+    /// Latencies.
+    pub latency: Latencies,
+    /// Errors by code (command refusals, error frames, transport failures).
+    pub errors: BTreeMap<String, u64>,
+    /// Stream violations (any fails the run).
+    pub violations: Violations,
+    /// WebSocket connections.
+    pub connections: Connections,
+    /// The server process, when it runs on this machine.
+    pub server: Option<ServerReadings>,
+    /// The load generator's own CPU use.
+    pub generator_cpu_cores: f64,
+    /// Idle spectators, when asked for.
+    pub idle: Option<IdleReport>,
+    /// The reconnect storm, when asked for.
+    pub storm: Option<StormReport>,
+    /// Commands answered ok in each second of the run.
+    pub timeline: Vec<u64>,
+    /// No violation, and something was played when games were asked for.
+    pub passed: bool,
+    /// Why the run failed, when it did.
+    pub failures: Vec<String>,
+}
+
+/// The settings of the run.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReportSettings {
+    /// Server URL.
+    pub url: String,
+    /// Concurrent games.
+    pub games: usize,
+    /// Players per game.
+    pub players: u8,
+    /// Seconds of play asked for.
+    pub duration_secs: f64,
+    /// Idle spectators.
+    pub idle: usize,
+    /// Clients dropped in the storm.
+    pub reconnect_storm: usize,
+    /// Events each storm client should miss.
+    pub storm_behind: u64,
+    /// Seed.
+    pub seed: u64,
+    /// Generator threads.
+    pub threads: usize,
+}
+
+/// The machine.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Machine {
+    /// CPUs available.
+    pub nproc: usize,
+    /// `model name` of the first CPU.
+    pub cpu_model: String,
+    /// Total memory, MiB.
+    pub memory_mib: u64,
+}
+
+impl Machine {
+    /// Reads this machine's description.
+    pub fn read() -> Self {
+        let cpu_model = std::fs::read_to_string("/proc/cpuinfo")
+            .ok()
+            .and_then(|text| {
+                text.lines()
+                    .find(|l| l.starts_with("model name"))
+                    .and_then(|l| l.split_once(':'))
+                    .map(|(_, v)| v.trim().to_string())
+            })
+            .unwrap_or_default();
+        let memory_mib = std::fs::read_to_string("/proc/meminfo")
+            .ok()
+            .and_then(|text| kib_field(&text, "MemTotal:"))
+            .map_or(0, |kib| kib / 1024);
+        Machine {
+            nproc: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            cpu_model,
+            memory_mib,
+        }
+    }
+}
+
+/// Game counts.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GameCounts {
+    /// Created and joined.
+    pub started: u64,
+    /// Played to `GameEnded` by every player.
+    pub completed: u64,
+    /// Cut off by the end of the run.
+    pub unfinished: u64,
+    /// Given up after an error.
+    pub abandoned: u64,
+}
+
+/// Command counts.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CommandCounts {
+    /// Sent.
+    pub sent: u64,
+    /// Answered ok.
+    pub ok: u64,
+    /// Answered with an error.
+    pub refused: u64,
+    /// `ok` per second over the run.
+    pub per_sec: f64,
+    /// The slowest full second after the first two (0 for runs shorter than four seconds).
+    pub per_sec_min: u64,
+    /// The median full second after the first two.
+    pub per_sec_median: u64,
+}
+
+/// Event counts.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventCounts {
+    /// `event` frames received, all connections together.
+    pub delivered: u64,
+    /// Per second.
+    pub per_sec: f64,
+    /// Text frames of every kind received.
+    pub frames: u64,
+    /// Their bytes, MiB.
+    pub mib_received: f64,
+}
+
+/// Latencies.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Latencies {
+    /// From sending a command to its `commandResult`.
+    pub command_to_result: LatencySummary,
+    /// From sending a command to the moment the last player of the game received its last event.
+    pub command_to_last_player: LatencySummary,
+}
+
+/// Violations.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Violations {
+    /// How many.
+    pub total: u64,
+    /// By kind.
+    pub by_kind: BTreeMap<String, u64>,
+    /// The first few, verbatim.
+    pub examples: Vec<String>,
+}
+
+/// Connection counts.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Connections {
+    /// Opened in total.
+    pub opened: u64,
+    /// Most open at once.
+    pub peak: i64,
+    /// Player connections that dropped and resumed with lastEventId.
+    pub reconnects: u64,
+    /// The soft limit on open files of the generator.
+    pub fd_limit: Option<u64>,
+}
+
+/// The server's process.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerReadings {
+    /// Its pid.
+    pub pid: u32,
+    /// Resident memory before the run, MiB.
+    pub rss_start_mib: f64,
+    /// Highest resident memory sampled (once a second), MiB.
+    pub rss_peak_mib: f64,
+    /// Resident memory at the end, MiB.
+    pub rss_end_mib: f64,
+    /// CPU cores the server used on average during play.
+    pub cpu_cores: f64,
+}
+
+/// Idle connections.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IdleReport {
+    /// Asked for.
+    pub requested: usize,
+    /// Connected (welcome received).
+    pub connected: u64,
+    /// Failed to connect.
+    pub failed: u64,
+    /// Still open at the end of the run.
+    pub open_at_end: u64,
+    /// Seconds to connect them all.
+    pub connect_secs: f64,
+    /// Server RSS with every idle connection open, before the games started, MiB.
+    pub server_rss_mib: Option<f64>,
+    /// (that − RSS before they connected) / connected, KiB.
+    pub server_kib_per_connection: Option<f64>,
+}
+
+/// The reconnect storm.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StormReport {
+    /// Clients asked for.
+    pub clients: usize,
+    /// Clients connected and then dropped together.
+    pub dropped: u64,
+    /// Clients whose reconnect caught up (`caughtUp` received, every missed event in order).
+    pub caught_up: u64,
+    /// Clients that failed to reconnect or catch up.
+    pub failed: u64,
+    /// Events each had missed: least, mean, most.
+    pub behind_min: u64,
+    /// Mean events missed.
+    pub behind_mean: f64,
+    /// Most events missed.
+    pub behind_max: u64,
+    /// Seconds between the drop and the reconnect.
+    pub offline_secs: f64,
+    /// From the reconnect burst to each client's `caughtUp`.
+    pub catch_up: LatencySummary,
+    /// From the reconnect burst to the last client's `caughtUp`, seconds.
+    pub all_caught_up_secs: f64,
+}
+
+/// Reads a `Name:   123 kB` field of a `/proc` file, in KiB.
+pub fn kib_field(text: &str, name: &str) -> Option<u64> {
+    text.lines()
+        .find(|l| l.starts_with(name))
+        .and_then(|l| l[name.len()..].split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+}
+
+/// Resident memory of a process, MiB.
+pub fn rss_mib(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    kib_field(&status, "VmRSS:").map(|kib| kib as f64 / 1024.0)
+}
+
+/// User + system CPU seconds of a process (clock ticks of 1/100 s, as on Linux).
+pub fn cpu_secs(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let after = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    // After ')' come state (3rd field overall) …; utime and stime are the 14th and 15th overall.
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0)
+}
+
+/// The soft limit on open files of this process.
+pub fn fd_limit() -> Option<u64> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    line["Max open files".len()..]
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// A process named `caravan` other than this one (the server, when it runs here), if exactly one
+/// is found; a `caravan loadtest` process is not it.
+pub fn find_server_pid() -> Option<u32> {
+    let me = std::process::id();
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid == me {
+            continue;
+        }
+        let comm = std::fs::read_to_string(entry.path().join("comm")).unwrap_or_default();
+        if comm.trim() != "caravan" {
+            continue;
+        }
+        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        let is_loadtest = cmdline.split(|&b| b == 0).any(|arg| arg == b"loadtest");
+        if !is_loadtest {
+            found.push(pid);
+        }
+    }
+    (found.len() == 1).then(|| found[0])
+}
+
+impl Report {
+    /// The short human summary.
+    pub fn summary(&self) -> String {
+        let mut s = String::new();
+        let verdict = if self.passed { "PASSED" } else { "FAILED" };
+        let _ = writeln!(
+            s,
+            "caravan loadtest {verdict}: {} games × {} players for {:.1}s against {}",
+            self.settings.games, self.settings.players, self.duration_secs, self.settings.url
+        );
+        let _ = writeln!(
+            s,
+            "  games      {} completed, {} unfinished at the deadline, {} abandoned ({} started)",
+            self.games.completed, self.games.unfinished, self.games.abandoned, self.games.started
+        );
+        let _ = writeln!(
+            s,
+            "  commands   {:.0}/s ({} ok, {} refused; slowest second {}/s, median {}/s)",
+            self.commands.per_sec,
+            self.commands.ok,
+            self.commands.refused,
+            self.commands.per_sec_min,
+            self.commands.per_sec_median
+        );
+        let _ = writeln!(
+            s,
+            "  events     {:.0}/s delivered ({} events, {} frames, {:.1} MiB)",
+            self.events.per_sec,
+            self.events.delivered,
+            self.events.frames,
+            self.events.mib_received
+        );
+        let l = &self.latency.command_to_result;
+        let _ = writeln!(
+            s,
+            "  command→result        p50 {:.2} ms  p95 {:.2} ms  p99 {:.2} ms  max {:.2} ms",
+            l.p50_ms, l.p95_ms, l.p99_ms, l.max_ms
+        );
+        let d = &self.latency.command_to_last_player;
+        let _ = writeln!(
+            s,
+            "  command→last player   p50 {:.2} ms  p95 {:.2} ms  p99 {:.2} ms  max {:.2} ms",
+            d.p50_ms, d.p95_ms, d.p99_ms, d.max_ms
+        );
+        let _ = writeln!(
+            s,
+            "  connections {} opened, {} at most at once, {} player reconnects",
+            self.connections.opened, self.connections.peak, self.connections.reconnects
+        );
+        if let Some(server) = &self.server {
+            let _ = writeln!(
+                s,
+                "  server pid {}: RSS {:.1} MiB at start, {:.1} MiB peak, {:.1} MiB at end; {:.2} CPU cores (generator {:.2})",
+                server.pid,
+                server.rss_start_mib,
+                server.rss_peak_mib,
+                server.rss_end_mib,
+                server.cpu_cores,
+                self.generator_cpu_cores
+            );
+        }
+        if let Some(idle) = &self.idle {
+            let _ = write!(
+                s,
+                "  idle       {}/{} spectators connected in {:.1}s, {} still open at the end",
+                idle.connected, idle.requested, idle.connect_secs, idle.open_at_end
+            );
+            if let (Some(rss), Some(per)) = (idle.server_rss_mib, idle.server_kib_per_connection) {
+                let _ = write!(s, "; server RSS {rss:.1} MiB ({per:.1} KiB per connection)");
+            }
+            let _ = writeln!(s);
+        }
+        if let Some(storm) = &self.storm {
+            let _ = writeln!(
+                s,
+                "  storm      {} dropped, {} caught up, {} failed; behind {}..{} events (mean {:.1}); all caught up in {:.3}s (p50 {:.1} ms, p99 {:.1} ms)",
+                storm.dropped,
+                storm.caught_up,
+                storm.failed,
+                storm.behind_min,
+                storm.behind_max,
+                storm.behind_mean,
+                storm.all_caught_up_secs,
+                storm.catch_up.p50_ms,
+                storm.catch_up.p99_ms
+            );
+        }
+        if !self.errors.is_empty() {
+            let errors: Vec<String> = self
+                .errors
+                .iter()
+                .map(|(code, n)| format!("{code}={n}"))
+                .collect();
+            let _ = writeln!(s, "  errors     {}", errors.join(", "));
+        }
+        let _ = writeln!(
+            s,
+            "  violations {}{}",
+            self.violations.total,
+            if self.violations.total == 0 {
+                " (every stream ordered, gap-free)".to_string()
+            } else {
+                format!(": {:?}", self.violations.by_kind)
+            }
+        );
+        for failure in &self.failures {
+            let _ = writeln!(s, "  failure    {failure}");
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proc_fields_are_read() {
+        assert_eq!(
+            kib_field("Name:\tx\nVmRSS:\t  2048 kB\n", "VmRSS:"),
+            Some(2048)
+        );
+        assert_eq!(kib_field("VmRSS:\n", "VmRSS:"), None);
+        let me = std::process::id();
+        assert!(rss_mib(me).is_some_and(|m| m > 0.0));
+        assert!(cpu_secs(me).is_some());
+        assert!(fd_limit().is_some_and(|n| n > 0));
+        assert!(Machine::read().nproc >= 1);
+    }
+
+    #[test]
+    fn the_summary_names_the_verdict_and_the_figures() {
+        let mut report = Report {
+            passed: true,
+            ..Report::default()
+        };
+        report.commands.per_sec = 1234.0;
+        report.errors.insert("rate_limited".into(), 2);
+        let text = report.summary();
+        assert!(text.contains("PASSED"));
+        assert!(text.contains("1234/s"));
+        assert!(text.contains("rate_limited=2"));
+        report.passed = false;
+        report.failures.push("2 stream violations".into());
+        assert!(report.summary().contains("FAILED"));
+    }
+}

@@ -1,0 +1,332 @@
+//! Reading the server's WebSocket frames, and checking that a delivered stream has every event id in
+//! order, once, with the `state` and `caughtUp` markers in step.
+
+use std::borrow::Cow;
+
+use serde::Deserialize;
+
+use crate::domain::Event;
+
+use super::stats::Violation;
+
+/// A server frame, reduced to what the load generator needs (the `state` objects are skipped unread).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Frame {
+    /// `welcome`: the state at `last_event_id`, live events follow.
+    Welcome {
+        /// The version of the state sent.
+        last_event_id: u64,
+    },
+    /// `caughtUp`: the missed events up to `last_event_id` have been sent.
+    CaughtUp {
+        /// The last missed event.
+        last_event_id: u64,
+    },
+    /// `event`: one public event.
+    Event {
+        /// The game it belongs to.
+        game_id: Option<String>,
+        /// Its id.
+        event_id: u64,
+        /// The event itself, read back into the domain's type.
+        event: Box<Event>,
+    },
+    /// `state`: the state after `last_event_id` (sent after each command's events).
+    State {
+        /// The version of the state.
+        last_event_id: u64,
+    },
+    /// `commandResult`.
+    CommandResult {
+        /// The request it answers.
+        request_id: String,
+        /// The error code when refused.
+        error: Option<String>,
+        /// The events it produced.
+        event_ids: Vec<u64>,
+    },
+    /// `error`: a message the server could not accept.
+    Error {
+        /// Its code.
+        code: String,
+    },
+    /// `pong`.
+    Pong,
+    /// A frame type this generator does not know.
+    Other(String),
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawFrame<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    #[serde(default, borrow)]
+    game_id: Option<Cow<'a, str>>,
+    #[serde(default)]
+    event_id: Option<u64>,
+    #[serde(default, borrow)]
+    event_type: Option<Cow<'a, str>>,
+    #[serde(default)]
+    data: Option<serde_json::Value>,
+    #[serde(default)]
+    last_event_id: Option<u64>,
+    #[serde(default, borrow)]
+    request_id: Option<Cow<'a, str>>,
+    #[serde(default)]
+    ok: Option<bool>,
+    #[serde(default)]
+    event_ids: Option<Vec<u64>>,
+    #[serde(default)]
+    error: Option<RawError>,
+}
+
+#[derive(Deserialize)]
+struct RawError {
+    #[serde(default)]
+    code: String,
+}
+
+/// Reads one text frame. An error names what is wrong with it.
+pub fn parse_frame(text: &str) -> Result<Frame, String> {
+    let raw: RawFrame<'_> =
+        serde_json::from_str(text).map_err(|e| format!("not a protocol frame: {e}"))?;
+    let need = |field: Option<u64>, name: &str| {
+        field.ok_or_else(|| format!("{} frame without {name}", raw.kind))
+    };
+    Ok(match raw.kind.as_ref() {
+        "welcome" => Frame::Welcome {
+            last_event_id: need(raw.last_event_id, "lastEventId")?,
+        },
+        "caughtUp" => Frame::CaughtUp {
+            last_event_id: need(raw.last_event_id, "lastEventId")?,
+        },
+        "state" => Frame::State {
+            last_event_id: need(raw.last_event_id, "lastEventId")?,
+        },
+        "event" => {
+            let event_id = need(raw.event_id, "eventId")?;
+            let event_type = raw
+                .event_type
+                .ok_or_else(|| format!("event {event_id} without eventType"))?;
+            let mut object = serde_json::Map::with_capacity(2);
+            object.insert("type".into(), event_type.as_ref().into());
+            object.insert("data".into(), raw.data.unwrap_or(serde_json::Value::Null));
+            let event: Event = serde_json::from_value(serde_json::Value::Object(object))
+                .map_err(|e| format!("event {event_id} ({event_type}) unreadable: {e}"))?;
+            Frame::Event {
+                game_id: raw.game_id.map(Cow::into_owned),
+                event_id,
+                event: Box::new(event),
+            }
+        }
+        "commandResult" => {
+            let ok = raw.ok.unwrap_or(false);
+            Frame::CommandResult {
+                request_id: raw.request_id.map(Cow::into_owned).unwrap_or_default(),
+                error: if ok {
+                    None
+                } else {
+                    Some(
+                        raw.error
+                            .map(|e| e.code)
+                            .filter(|c| !c.is_empty())
+                            .unwrap_or_else(|| "unknown".into()),
+                    )
+                },
+                event_ids: raw.event_ids.unwrap_or_default(),
+            }
+        }
+        "error" => Frame::Error {
+            code: raw
+                .error
+                .map(|e| e.code)
+                .filter(|c| !c.is_empty())
+                .unwrap_or_else(|| "unknown".into()),
+        },
+        "pong" => Frame::Pong,
+        other => Frame::Other(other.to_string()),
+    })
+}
+
+/// Follows one connection's event ids: each must be the previous one plus one, and every `state` /
+/// `caughtUp` must name the last event delivered.
+#[derive(Debug, Clone)]
+pub struct StreamChecker {
+    /// Who is checked, for the messages.
+    label: String,
+    /// The last event id delivered (or the `lastEventId` the connection started from).
+    last: u64,
+}
+
+impl StreamChecker {
+    /// A checker for a stream that continues after event `after`.
+    pub fn new(label: impl Into<String>, after: u64) -> Self {
+        StreamChecker {
+            label: label.into(),
+            last: after,
+        }
+    }
+
+    /// The last event id delivered.
+    pub fn last(&self) -> u64 {
+        self.last
+    }
+
+    /// Starts over after `after` (a welcome sets the starting point).
+    pub fn reset(&mut self, after: u64) {
+        self.last = after;
+    }
+
+    /// An event arrived.
+    pub fn event(&mut self, event_id: u64) -> Result<(), Violation> {
+        let expected = self.last + 1;
+        if event_id == expected {
+            self.last = event_id;
+            return Ok(());
+        }
+        let (kind, what) = if event_id > expected {
+            ("gap", "skipped to")
+        } else {
+            ("repeat", "went back to")
+        };
+        let violation = Violation {
+            kind,
+            detail: format!(
+                "{}: expected event {expected}, {what} {event_id}",
+                self.label
+            ),
+        };
+        // Follow the server from here so one fault is reported once.
+        self.last = self.last.max(event_id);
+        Err(violation)
+    }
+
+    /// A `state` or `caughtUp` marker arrived.
+    pub fn marker(&mut self, what: &str, last_event_id: u64) -> Result<(), Violation> {
+        if last_event_id == self.last {
+            return Ok(());
+        }
+        let kind = if last_event_id > self.last {
+            "state_ahead"
+        } else {
+            "state_behind"
+        };
+        Err(Violation {
+            kind,
+            detail: format!(
+                "{}: {what} at lastEventId {last_event_id} after event {}",
+                self.label, self.last
+            ),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Spices;
+
+    #[test]
+    fn frames_are_read_without_their_states() {
+        let welcome = r#"{"type":"welcome","gameId":"g","seat":null,"lastEventId":7,"state":{"players":[{"seat":0}]}}"#;
+        assert_eq!(
+            parse_frame(welcome),
+            Ok(Frame::Welcome { last_event_id: 7 })
+        );
+        assert_eq!(
+            parse_frame(r#"{"type":"state","lastEventId":9,"state":{"x":[1,2,{"y":"z"}]}}"#),
+            Ok(Frame::State { last_event_id: 9 })
+        );
+        assert_eq!(
+            parse_frame(r#"{"type":"commandResult","requestId":"r1","ok":true,"eventIds":[3,4]}"#),
+            Ok(Frame::CommandResult {
+                request_id: "r1".into(),
+                error: None,
+                event_ids: vec![3, 4]
+            })
+        );
+        assert_eq!(
+            parse_frame(
+                r#"{"type":"commandResult","requestId":"r2","ok":false,"error":{"code":"not_your_turn","message":"…"}}"#
+            ),
+            Ok(Frame::CommandResult {
+                request_id: "r2".into(),
+                error: Some("not_your_turn".into()),
+                event_ids: vec![]
+            })
+        );
+        assert_eq!(
+            parse_frame(
+                r#"{"type":"error","error":{"code":"rate_limited","message":"slow down"}}"#
+            ),
+            Ok(Frame::Error {
+                code: "rate_limited".into()
+            })
+        );
+        assert_eq!(parse_frame(r#"{"type":"pong"}"#), Ok(Frame::Pong));
+        assert!(parse_frame("[1]").is_err());
+        assert!(parse_frame(r#"{"type":"state"}"#).is_err());
+    }
+
+    #[test]
+    fn event_frames_become_domain_events() {
+        let frame = r#"{"type":"event","gameId":"g1","eventId":12,"eventType":"SpicesDiscarded","schemaVersion":1,
+            "timestamp":"2024-01-01T00:00:00Z","data":{"seat":1,"spices":{"yellow":2,"red":0,"green":0,"brown":0}}}"#;
+        let Ok(Frame::Event {
+            game_id,
+            event_id,
+            event,
+        }) = parse_frame(frame)
+        else {
+            panic!("an event frame");
+        };
+        assert_eq!(game_id.as_deref(), Some("g1"));
+        assert_eq!(event_id, 12);
+        assert_eq!(
+            *event,
+            Event::SpicesDiscarded {
+                seat: 1,
+                spices: Spices::new(2, 0, 0, 0)
+            }
+        );
+        let broken = r#"{"type":"event","eventId":3,"eventType":"NoSuchEvent","data":{}}"#;
+        assert!(parse_frame(broken).is_err());
+    }
+
+    #[test]
+    fn every_public_event_survives_the_trip() {
+        // The events of a whole bot game, as the server would frame them.
+        let events = crate::domain::bot::play_game(3, 11, 2_000);
+        for (i, event) in events.iter().enumerate() {
+            let public = event.public();
+            let value = serde_json::to_value(&*public).unwrap();
+            let frame = serde_json::json!({
+                "type": "event", "gameId": "g", "eventId": i + 1,
+                "eventType": public.event_type(), "data": value["data"].clone(),
+            });
+            let Ok(Frame::Event { event: back, .. }) = parse_frame(&frame.to_string()) else {
+                panic!("event {i} unreadable");
+            };
+            assert_eq!(*back, *public);
+        }
+    }
+
+    #[test]
+    fn the_checker_finds_gaps_repeats_and_markers_out_of_step() {
+        let mut c = StreamChecker::new("bot", 0);
+        assert!(c.event(1).is_ok());
+        assert!(c.event(2).is_ok());
+        assert!(c.marker("state", 2).is_ok());
+        assert_eq!(c.event(4).unwrap_err().kind, "gap");
+        assert_eq!(c.last(), 4);
+        assert_eq!(c.event(4).unwrap_err().kind, "repeat");
+        assert_eq!(c.event(3).unwrap_err().kind, "repeat");
+        assert!(c.event(5).is_ok());
+        assert_eq!(c.marker("state", 6).unwrap_err().kind, "state_ahead");
+        assert_eq!(c.marker("caughtUp", 4).unwrap_err().kind, "state_behind");
+        let mut resumed = StreamChecker::new("again", 50);
+        assert_eq!(resumed.event(50).unwrap_err().kind, "repeat");
+        assert!(resumed.event(51).is_ok());
+    }
+}
