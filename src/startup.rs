@@ -14,7 +14,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use tokio::sync::Notify;
 
-use crate::adapters::inbound::{http, AppState, ShutdownSignal, ShutdownTrigger};
+use crate::adapters::inbound::{http, websocket, AppState, ShutdownSignal, ShutdownTrigger};
 use crate::adapters::outbound::jwt::JwtTokens;
 use crate::adapters::outbound::memory::{
     LocalEventBus, MemoryEventStore, MemoryReadModels, SystemClock,
@@ -207,6 +207,7 @@ fn run(
             .wrap(from_fn(http::trace_requests))
             .app_data(data.clone())
             .configure(http::configure(max_body))
+            .configure(websocket::routes)
             .default_service(web::to(http::not_found))
     })
     .disable_signals()

@@ -279,21 +279,27 @@ impl Game {
     }
 
     fn start_event(&self) -> Result<Event, RuleViolation> {
-        let Some(hidden) = &self.hidden else {
+        let (Some(hidden), Some(rules)) = (&self.hidden, self.rules) else {
             return Err(RuleViolation::InvalidCommand {
                 reason: "the game's decks are not available",
             });
         };
-        let n = self.num_players();
-        let deal = |len: usize, want: usize| len.min(want);
         Ok(Event::GameStarted {
-            merchant_row: hidden.merchant_deck
-                [..deal(hidden.merchant_deck.len(), MERCHANT_ROW_SIZE)]
-                .to_vec(),
-            point_row: hidden.point_deck[..deal(hidden.point_deck.len(), POINT_ROW_SIZE)].to_vec(),
-            gold: 2 * n,
-            silver: 2 * n,
-            caravans: STARTING_CARAVANS[..usize::from(n)].to_vec(),
+            merchant_row: hidden
+                .merchant_deck
+                .iter()
+                .take(MERCHANT_ROW_SIZE)
+                .copied()
+                .collect(),
+            point_row: hidden
+                .point_deck
+                .iter()
+                .take(POINT_ROW_SIZE)
+                .copied()
+                .collect(),
+            gold: rules.coins_per_kind(),
+            silver: rules.coins_per_kind(),
+            caravans: STARTING_CARAVANS[..usize::from(rules.num_players)].to_vec(),
             first_seat: 0,
         })
     }
