@@ -25,13 +25,23 @@ pub enum Step {
     Finished,
     /// Stop playing this game (the reason is an error code, already counted).
     GiveUp(&'static str),
+    /// The server refused to read the command now (`rate_limited`): send this text frame again
+    /// after [`RETRY_AFTER`] (same request id, so it cannot run twice).
+    Retry(String),
 }
+
+/// How long a bot waits before sending a rate-limited command again.
+pub const RETRY_AFTER: Duration = Duration::from_millis(250);
+
+/// Code of the server's answer to a message over the per-connection rate.
+const RATE_LIMITED: &str = "rate_limited";
 
 /// A command sent and not yet answered.
 #[derive(Debug, Clone)]
 struct InFlight {
     request_id: String,
     sent: Instant,
+    text: String,
 }
 
 /// Consecutive refusals after which a bot gives its game up (a correct bot is never refused).
@@ -156,6 +166,13 @@ impl PlayerBot {
                 error,
                 event_ids,
             } => {
+                if error.as_deref() == Some(RATE_LIMITED) {
+                    stats.error(RATE_LIMITED);
+                    return match &self.in_flight {
+                        Some(f) if f.request_id == request_id => Step::Retry(f.text.clone()),
+                        _ => Step::Continue,
+                    };
+                }
                 let Some(in_flight) = self.in_flight.take_if(|f| f.request_id == request_id) else {
                     stats.error("unexpected_command_result");
                     return Step::Continue;
@@ -233,6 +250,7 @@ impl PlayerBot {
         self.in_flight = Some(InFlight {
             request_id,
             sent: now,
+            text: text.clone(),
         });
         self.acted_at = Some(version);
         Stats::bump(&stats.commands_sent);
@@ -476,6 +494,7 @@ mod tests {
                     Step::Finished => finished += 1,
                     Step::Continue => {}
                     Step::GiveUp(why) => panic!("bot gave up: {why}"),
+                    Step::Retry(_) => panic!("nothing is rate-limited here"),
                 }
             }
             assert!(outbox.len() <= 1, "one seat acts at a time");
@@ -553,6 +572,49 @@ mod tests {
             stats.errors().get("cannot_afford"),
             Some(&u64::from(MAX_REFUSALS))
         );
+    }
+
+    #[test]
+    fn a_rate_limited_command_is_sent_again_unchanged() {
+        let stats = Stats::default();
+        let mut track = GameTrack::new(2);
+        let events = bot::play_game(2, 4, 5_000);
+        let start = events
+            .iter()
+            .position(|e| matches!(e, Event::GameStarted { .. }))
+            .unwrap() as u64
+            + 1;
+        let Event::GameStarted { first_seat, .. } = events[(start - 1) as usize] else {
+            unreachable!()
+        };
+        let mut b = PlayerBot::new("g", first_seat, 1);
+        let now = Instant::now();
+        for f in event_frames(&events, 1, start) {
+            b.on_frame(f, now, &stats, &mut track);
+        }
+        let Step::Send(sent) = b.on_frame(
+            Frame::CaughtUp {
+                last_event_id: start,
+            },
+            now,
+            &stats,
+            &mut track,
+        ) else {
+            panic!("first seat acts");
+        };
+        let id = b.in_flight().unwrap().to_string();
+        let limited = Frame::CommandResult {
+            request_id: id.clone(),
+            error: Some("rate_limited".into()),
+            event_ids: vec![],
+        };
+        assert_eq!(
+            b.on_frame(limited, now, &stats, &mut track),
+            Step::Retry(sent)
+        );
+        assert_eq!(b.in_flight(), Some(id.as_str()));
+        assert_eq!(Stats::get(&stats.commands_refused), 0);
+        assert_eq!(stats.errors().get("rate_limited"), Some(&1));
     }
 
     #[test]

@@ -176,6 +176,7 @@ pub async fn run(config: Config) -> Report {
     let start = Instant::now();
     let deadline = start + args.duration;
     let _ = ctx.deadline.set(deadline);
+    let load_start = report::loadavg();
     let cpu_start = server_pid.and_then(report::cpu_secs);
     let own_cpu_start = report::cpu_secs(std::process::id());
     let (stop_sampler, sampler_stop) = signal::channel(false);
@@ -194,6 +195,7 @@ pub async fn run(config: Config) -> Report {
         let _ = driver.await;
     }
     let play_secs = args.duration.as_secs_f64();
+    let load_end = report::loadavg();
     let cpu_end = server_pid.and_then(report::cpu_secs);
     let own_cpu_end = report::cpu_secs(std::process::id());
     let storm = match storm {
@@ -225,6 +227,7 @@ pub async fn run(config: Config) -> Report {
         idle,
         storm,
         fd_limit,
+        loadavg: (load_start, load_end),
     })
 }
 
@@ -239,6 +242,7 @@ struct BuildInput<'a> {
     idle: Option<report::IdleReport>,
     storm: Option<report::StormReport>,
     fd_limit: Option<u64>,
+    loadavg: (String, String),
 }
 
 fn build_report(input: BuildInput<'_>) -> Report {
@@ -253,6 +257,7 @@ fn build_report(input: BuildInput<'_>) -> Report {
         idle,
         storm,
         fd_limit,
+        loadavg,
     } = input;
     let args = &ctx.config.args;
     let s = &ctx.stats;
@@ -280,6 +285,13 @@ fn build_report(input: BuildInput<'_>) -> Report {
         }
     }
     let delivered = get(&s.events_delivered);
+    let per_command = |cores: f64| {
+        if ok == 0 {
+            0.0
+        } else {
+            cores * play_secs * 1000.0 / ok as f64
+        }
+    };
     Report {
         settings: report::ReportSettings {
             url: args.url.clone(),
@@ -344,8 +356,11 @@ fn build_report(input: BuildInput<'_>) -> Report {
             rss_peak_mib: rss.1.unwrap_or(0.0),
             rss_end_mib: rss.2.unwrap_or(0.0),
             cpu_cores: server_cpu.unwrap_or(0.0),
+            cpu_ms_per_command: per_command(server_cpu.unwrap_or(0.0)),
         }),
         generator_cpu_cores: own_cpu,
+        generator_cpu_ms_per_command: per_command(own_cpu),
+        loadavg,
         idle,
         storm,
         timeline,
@@ -678,6 +693,8 @@ async fn converse(
     aborted: &mut signal::Receiver<bool>,
 ) -> Conversation {
     let deadline = tokio::time::Instant::from_std(ctx.deadline());
+    // A rate-limited command waiting to be sent again.
+    let mut retry: Option<(tokio::time::Instant, String)> = None;
     loop {
         // Once the game has ended only the last markers are awaited.
         let quiet = if bot.ended() {
@@ -685,9 +702,19 @@ async fn converse(
         } else {
             ctx.stall_timeout()
         };
+        let retry_at = retry.as_ref().map_or(deadline, |(at, _)| *at);
         let message = tokio::select! {
             _ = tokio::time::sleep_until(deadline) => return Conversation::Deadline,
             _ = until_set(aborted) => return Conversation::GaveUp,
+            _ = tokio::time::sleep_until(retry_at), if retry.is_some() => {
+                if let Some((_, text)) = retry.take() {
+                    if ws.send(Message::text(text)).await.is_err() {
+                        ctx.stats.error("ws_write");
+                        return Conversation::Lost;
+                    }
+                }
+                continue;
+            }
             message = tokio::time::timeout(quiet, ws.next()) => message,
         };
         let message = match message {
@@ -736,6 +763,9 @@ async fn converse(
                     ctx.stats.error("ws_write");
                     return Conversation::Lost;
                 }
+            }
+            Step::Retry(text) => {
+                retry = Some((tokio::time::Instant::now() + bot::RETRY_AFTER, text));
             }
             Step::Finished => return Conversation::Finished,
             Step::GiveUp(_) => return Conversation::GaveUp,

@@ -36,6 +36,10 @@ pub struct Report {
     pub server: Option<ServerReadings>,
     /// The load generator's own CPU use.
     pub generator_cpu_cores: f64,
+    /// The load generator's CPU time per accepted command, ms.
+    pub generator_cpu_ms_per_command: f64,
+    /// `/proc/loadavg` when play started and when it ended (other work on the machine shows here).
+    pub loadavg: (String, String),
     /// Idle spectators, when asked for.
     pub idle: Option<IdleReport>,
     /// The reconnect storm, when asked for.
@@ -204,6 +208,9 @@ pub struct ServerReadings {
     pub rss_end_mib: f64,
     /// CPU cores the server used on average during play.
     pub cpu_cores: f64,
+    /// Server CPU time per accepted command, ms (less sensitive to other load on the machine than
+    /// throughput).
+    pub cpu_ms_per_command: f64,
 }
 
 /// Idle connections.
@@ -276,6 +283,13 @@ pub fn cpu_secs(pid: u32) -> Option<f64> {
     let utime: f64 = fields.get(11)?.parse().ok()?;
     let stime: f64 = fields.get(12)?.parse().ok()?;
     Some((utime + stime) / 100.0)
+}
+
+/// The first three fields of `/proc/loadavg`.
+pub fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
 }
 
 /// The soft limit on open files of this process.
@@ -370,13 +384,20 @@ impl Report {
         if let Some(server) = &self.server {
             let _ = writeln!(
                 s,
-                "  server pid {}: RSS {:.1} MiB at start, {:.1} MiB peak, {:.1} MiB at end; {:.2} CPU cores (generator {:.2})",
+                "  server pid {}: RSS {:.1} MiB at start, {:.1} MiB peak, {:.1} MiB at end; {:.2} CPU cores, {:.3} CPU ms per command (generator {:.2} cores, {:.3} ms)",
                 server.pid,
                 server.rss_start_mib,
                 server.rss_peak_mib,
                 server.rss_end_mib,
                 server.cpu_cores,
-                self.generator_cpu_cores
+                server.cpu_ms_per_command,
+                self.generator_cpu_cores,
+                self.generator_cpu_ms_per_command
+            );
+            let _ = writeln!(
+                s,
+                "  loadavg    {} at start, {} at end",
+                self.loadavg.0, self.loadavg.1
             );
         }
         if let Some(idle) = &self.idle {
