@@ -80,19 +80,37 @@ impl PointCardId {
     }
 }
 
+/// An id's text: `prefix` and two digits, such as `M07`. Ids are written in every event and view,
+/// so they are built here directly rather than through the formatting machinery.
+fn id_ascii(prefix: u8, number: u8) -> [u8; 3] {
+    [prefix, b'0' + number / 10 % 10, b'0' + number % 10]
+}
+
+impl MerchantCardId {
+    fn ascii(self) -> [u8; 3] {
+        if self.is_starting() {
+            id_ascii(b'S', self.0 + 1)
+        } else {
+            id_ascii(b'M', self.0 - 1)
+        }
+    }
+}
+
+impl PointCardId {
+    fn ascii(self) -> [u8; 3] {
+        id_ascii(b'P', self.0 + 1)
+    }
+}
+
 impl fmt::Display for MerchantCardId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.is_starting() {
-            write!(f, "S{:02}", self.0 + 1)
-        } else {
-            write!(f, "M{:02}", self.0 - 1)
-        }
+        f.write_str(std::str::from_utf8(&self.ascii()).map_err(|_| fmt::Error)?)
     }
 }
 
 impl fmt::Display for PointCardId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "P{:02}", self.0 + 1)
+        f.write_str(std::str::from_utf8(&self.ascii()).map_err(|_| fmt::Error)?)
     }
 }
 
@@ -139,7 +157,9 @@ macro_rules! id_serde {
     ($ty:ty, $what:literal) => {
         impl Serialize for $ty {
             fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.collect_str(self)
+                let ascii = self.ascii();
+                let text = std::str::from_utf8(&ascii).map_err(serde::ser::Error::custom)?;
+                serializer.serialize_str(text)
             }
         }
 

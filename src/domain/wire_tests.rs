@@ -261,3 +261,25 @@ fn the_catalogue_serialises_with_kind_tags() {
     assert_eq!(value["pointCards"].as_array().unwrap().len(), 36);
     assert_eq!(value["pointCards"][35]["points"], 20);
 }
+
+#[test]
+fn every_card_id_is_written_as_its_catalogue_name() {
+    let merchant: Vec<MerchantCardId> = (0..64).filter_map(MerchantCardId::from_index).collect();
+    let names: Vec<String> = merchant.iter().map(ToString::to_string).collect();
+    let expected: Vec<String> = ["S01".to_string(), "S02".to_string()]
+        .into_iter()
+        .chain((1..=43).map(|n| format!("M{n:02}")))
+        .collect();
+    assert_eq!(names, expected);
+    for id in merchant {
+        assert_eq!(serde_json::to_value(id).unwrap(), json!(id.to_string()));
+        assert_eq!(id.to_string().parse::<MerchantCardId>().unwrap(), id);
+    }
+    let points: Vec<PointCardId> = (0..64).filter_map(PointCardId::from_index).collect();
+    let names: Vec<String> = points.iter().map(ToString::to_string).collect();
+    let expected: Vec<String> = (1..=36).map(|n| format!("P{n:02}")).collect();
+    assert_eq!(names, expected);
+    for id in points {
+        assert_eq!(serde_json::to_value(id).unwrap(), json!(id.to_string()));
+    }
+}
