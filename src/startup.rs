@@ -211,6 +211,10 @@ fn run(
             .default_service(web::to(http::not_found))
     })
     .disable_signals()
+    // Without TCP_NODELAY, Nagle's algorithm holds each small WebSocket frame written while an
+    // earlier one is unacknowledged until the client's delayed ACK (~40 ms): every event pushed to
+    // a player who did not send the command waited for it.
+    .tcp_nodelay(true)
     .shutdown_timeout(settings.server.shutdown_timeout_secs)
     .client_request_timeout(Duration::from_secs(10))
     .listen(listener)
