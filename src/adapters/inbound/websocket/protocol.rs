@@ -11,6 +11,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::adapters::inbound::wire::{ErrorDto, EventDto};
+use crate::application::ports::StoredEvent;
 use crate::application::{ApplicationError, Committed};
 use crate::domain::{Command, GameView, Seat};
 
@@ -307,18 +308,119 @@ impl ServerMessage<'_> {
 
     /// The JSON text of one frame.
     pub fn to_frame(&self) -> String {
+        // Room for the whole frame up front: a state is a few KiB, and growing the buffer from
+        // empty copied it several times per frame.
+        let capacity = match self {
+            ServerMessage::Welcome { .. } | ServerMessage::State { .. } => 4096,
+            _ => 256,
+        };
+        let mut out = Vec::with_capacity(capacity);
         // Serialising these types cannot fail (string keys, no maps with non-string keys); should it
         // ever, the client gets an error it can report instead of a silently missing message.
-        serde_json::to_string(self).unwrap_or_else(|e| {
-            tracing::error!(error = %e, "cannot serialise a WebSocket message");
-            r#"{"type":"error","error":{"code":"internal","message":"internal error"}}"#.into()
-        })
+        match serde_json::to_writer(&mut out, self).map(|()| String::from_utf8(out)) {
+            Ok(Ok(text)) => text,
+            Ok(Err(e)) => internal_error(&e),
+            Err(e) => internal_error(&e),
+        }
     }
+}
+
+fn internal_error(e: &dyn std::fmt::Display) -> String {
+    tracing::error!(error = %e, "cannot serialise a WebSocket message");
+    r#"{"type":"error","error":{"code":"internal","message":"internal error"}}"#.into()
+}
+
+/// The `event` frame of a stored (public) event: the same JSON as
+/// `ServerMessage::Event(EventDto::from(event)).to_frame()`, written straight from the event instead
+/// of through a `serde_json::Value`. Events are the most frequent frames, and building and
+/// re-serialising a `Value` map for each was a large share of the server's time under load.
+pub fn event_frame(stored: &StoredEvent) -> String {
+    let public = stored.event.public();
+    let event_type = public.event_type();
+    // The domain writes an event as {"type":"<EventType>","data":{…}}: keep the data part.
+    let data = match serde_json::to_string(&*public) {
+        Ok(full) => {
+            let prefix = format!(r#"{{"type":"{event_type}","data":"#);
+            match full
+                .strip_prefix(&prefix)
+                .and_then(|rest| rest.strip_suffix('}'))
+            {
+                Some(data) => data.to_string(),
+                // Another shape (should the domain's encoding change): the general path is right.
+                None => return ServerMessage::Event(EventDto::from(stored)).to_frame(),
+            }
+        }
+        Err(e) => return internal_error(&e),
+    };
+    let mut out = Vec::with_capacity(data.len() + 160);
+    let head = serde_json::to_writer(
+        &mut out,
+        &EventHead {
+            kind: "event",
+            game_id: &stored.game_id,
+            event_id: stored.event_id,
+            event_type,
+            schema_version: public.schema_version(),
+            timestamp: stored.timestamp,
+        },
+    );
+    if let Err(e) = head {
+        return internal_error(&e);
+    }
+    // Replace the head's closing brace with the data field.
+    out.pop();
+    out.extend_from_slice(br#","data":"#);
+    out.extend_from_slice(data.as_bytes());
+    out.push(b'}');
+    String::from_utf8(out).unwrap_or_else(|e| internal_error(&e))
+}
+
+/// The fields of an `event` frame before its data, in [`EventDto`]'s order.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EventHead<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    game_id: &'a str,
+    event_id: u64,
+    event_type: &'static str,
+    schema_version: u16,
+    timestamp: chrono::DateTime<chrono::Utc>,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn event_frames_written_directly_equal_the_general_encoding() {
+        let events = crate::domain::bot::play_game(4, 17, 2_000);
+        let created = events.iter().any(|e| {
+            matches!(
+                e,
+                crate::domain::Event::GameCreated {
+                    hidden: Some(_),
+                    ..
+                }
+            )
+        });
+        assert!(created, "the history holds hidden information to redact");
+        for (i, event) in events.into_iter().enumerate() {
+            let stored = StoredEvent {
+                game_id: "g-1".into(),
+                event_id: i as u64 + 1,
+                command_id: Some("c\"1".into()),
+                timestamp: chrono::Utc::now(),
+                event,
+            };
+            let direct = event_frame(&stored);
+            let general = ServerMessage::Event(EventDto::from(&stored)).to_frame();
+            assert_eq!(direct, general);
+            let value: Value = serde_json::from_str(&direct).unwrap();
+            assert!(value["data"].is_object(), "{direct}");
+            assert!(!direct.contains("merchantDeck"), "redacted: {direct}");
+        }
+    }
 
     fn refusal(text: &str) -> Refusal {
         parse(text).expect_err("refused")

@@ -26,10 +26,11 @@ use tokio::task::JoinHandle;
 use super::limits::{RateLimiter, Verdict};
 use super::outbox::{frames_of, pump, FeedMessage, Outbox, SLOW_CONSUMER_GRACE};
 use super::protocol::{
-    close, close_reason, codes, parse, ClientMessage, CommandResult, ServerMessage,
+    close, close_reason, codes, event_frame, parse, ClientMessage, CommandResult, ServerMessage,
 };
-use crate::adapters::inbound::wire::{ErrorDto, EventDto};
+use crate::adapters::inbound::wire::ErrorDto;
 use crate::adapters::inbound::ShutdownSignal;
+use crate::application::ports::StoredEvent;
 use crate::application::{
     ApplicationError, Committed, FeedStart, GameFeed, PlayerClaims, Services,
 };
@@ -129,6 +130,12 @@ impl Session {
         }
     }
 
+    fn send_event(&self, ctx: &mut ws::WebsocketContext<Self>, event: &StoredEvent) {
+        if !self.closing {
+            ctx.text(event_frame(event));
+        }
+    }
+
     /// Sends an `error`, then a close frame, and stops.
     fn close_with_error(
         &mut self,
@@ -175,7 +182,7 @@ impl Session {
                 state,
             } => {
                 for event in &missed {
-                    self.send(ctx, &ServerMessage::Event(EventDto::from(event)));
+                    self.send_event(ctx, event);
                 }
                 self.send(ctx, &ServerMessage::CaughtUp { last_event_id });
                 self.send(
@@ -466,7 +473,7 @@ impl Handler<FeedMessage> for Session {
                     return;
                 }
                 for event in &update.events {
-                    self.send(ctx, &ServerMessage::Event(EventDto::from(event)));
+                    self.send_event(ctx, event);
                 }
                 self.send(
                     ctx,
