@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use crate::domain::{Event, GameStatus, Viewer};
+use crate::domain::{Event, GameStatus};
 
 use super::games::LoadedGame;
 use super::ports::{
@@ -20,25 +20,27 @@ use super::ports::{
 pub fn summarize(game_id: &str, loaded: &LoadedGame) -> Option<GameSummary> {
     let (created_at, updated_at) = (loaded.created_at?, loaded.updated_at?);
     let game = &loaded.game;
-    let view = game.view(Viewer::Spectator);
+    // Straight from the game: the summary runs after every command, and building a whole view
+    // (rows, hands, played cards) for these few fields showed in profiles.
     Some(GameSummary {
         game_id: game_id.to_string(),
-        status: view.status,
-        num_players: view.num_players,
-        players: view
-            .players
+        status: game.status(),
+        num_players: game.num_players(),
+        players: game
+            .players()
             .iter()
-            .map(|p| SeatSummary {
+            .zip(game.scores())
+            .map(|(p, score)| SeatSummary {
                 seat: p.seat,
                 player_id: p.player_id.to_string(),
                 name: p.name.clone(),
                 left: p.left,
-                score: p.score,
+                score: score.total,
             })
             .collect(),
-        current_seat: view.current_seat,
-        round: view.round,
-        winner: view.winner,
+        current_seat: game.current_seat(),
+        round: game.round(),
+        winner: game.winner(),
         version: game.version(),
         created_at,
         updated_at,
@@ -178,6 +180,48 @@ mod tests {
     use crate::application::ports::{MockEventStore, NoMetrics};
     use crate::application::testing::{history, stored};
     use crate::domain::bot::play_game;
+
+    #[test]
+    fn a_summary_agrees_with_the_spectator_view_at_every_version() {
+        let events = play_game(4, 5, 5_000);
+        let mut loaded = LoadedGame::empty();
+        for (i, event) in events.iter().enumerate() {
+            let stored_event = crate::application::ports::StoredEvent {
+                game_id: "g".into(),
+                event_id: i as u64 + 1,
+                command_id: None,
+                timestamp: chrono::Utc::now(),
+                event: event.clone(),
+            };
+            assert!(loaded.fold([&stored_event]));
+            let summary = summarize("g", &loaded).unwrap();
+            let view = loaded.game.view(crate::domain::Viewer::Spectator);
+            assert_eq!(summary.status, view.status);
+            assert_eq!(summary.num_players, view.num_players);
+            assert_eq!(summary.current_seat, view.current_seat);
+            assert_eq!(summary.round, view.round);
+            assert_eq!(summary.winner, view.winner);
+            let seats: Vec<_> = view
+                .players
+                .iter()
+                .map(|p| {
+                    (
+                        p.seat,
+                        p.player_id.to_string(),
+                        p.name.clone(),
+                        p.left,
+                        p.score,
+                    )
+                })
+                .collect();
+            let summarized: Vec<_> = summary
+                .players
+                .iter()
+                .map(|p| (p.seat, p.player_id.clone(), p.name.clone(), p.left, p.score))
+                .collect();
+            assert_eq!(summarized, seats);
+        }
+    }
 
     fn finished_game() -> (LoadedGame, Vec<crate::application::ports::StoredEvent>) {
         let events = play_game(3, 11, 5_000);
