@@ -135,6 +135,7 @@ impl Application {
             admin_token: settings.auth.admin_token.clone(),
             websocket: settings.websocket.clone(),
             shutdown,
+            websockets: Arc::new(websocket::Sessions::new()),
         };
         let address = settings.address();
         let listener = TcpListener::bind(&address).map_err(|source| StartupError::Bind {
