@@ -546,3 +546,5 @@ fn same_command(seat: Seat, command: &Command, original: &[StoredEvent]) -> bool
     }
 }
 
+#[cfg(test)]
+mod tests;
