@@ -13,7 +13,7 @@ use std::time::Instant;
 use chrono::Duration;
 use tracing::Instrument;
 
-use crate::domain::{Actor, Command, Event, GameStatus, PlayerId, Scenario, Seat};
+use crate::domain::{Actor, Command, Event, PlayerId, Scenario, Seat};
 
 use super::errors::ApplicationError;
 use super::games::{GameRepository, LoadedGame, Slot};
@@ -171,7 +171,7 @@ impl CommandService {
         command: &Command,
     ) -> Result<(Arc<LoadedGame>, Committed), ApplicationError> {
         let slot = self.games.slot(game_id);
-        let _write = slot.write.lock().await;
+        let write = slot.write.lock().await;
         let current = self.games.refresh(game_id, &slot).await?;
         if current.version() > 0 {
             return Err(game_exists(game_id));
@@ -186,7 +186,7 @@ impl CommandService {
         let loaded = self
             .commit(game_id, &slot, &current, &outcome.events)
             .await?;
-        drop(_write);
+        drop(write);
         self.projector
             .project(game_id, &loaded, &outcome.events)
             .await;
@@ -483,11 +483,6 @@ impl CommandService {
                 "command refused"
             ),
         }
-    }
-
-    /// The game's status, for callers that only need to know whether it exists.
-    pub async fn status(&self, game_id: &str) -> Result<GameStatus, ApplicationError> {
-        Ok(self.games.current(game_id).await?.game.status())
     }
 }
 
