@@ -215,7 +215,7 @@ async fn refused_connections_get_an_error_and_close_1008_and_the_server_carries_
 }
 
 #[tokio::test]
-async fn an_unknown_close_or_protocol_error_does_not_disturb_other_clients() {
+async fn a_client_that_closes_or_vanishes_does_not_disturb_the_others() {
     let app = spawn_app().await;
     let (game_id, tokens) = app.started_game(2, 64).await;
     let mut watcher = app.connect(&game_id, None, None).await;
