@@ -28,12 +28,12 @@ use crate::config::{AppEnv, EventBusKind, EventStoreKind, Settings};
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
     /// The address cannot be bound.
-    #[error("cannot listen on {address}: {source}")]
+    #[error("cannot listen on {address}: {error}")]
     Bind {
         /// `host:port`.
         address: String,
-        /// The OS error.
-        source: std::io::Error,
+        /// The OS error (in the message, not chained, so it is printed once).
+        error: std::io::Error,
     },
     /// An adapter chosen in the settings is not available or cannot start.
     #[error("{0}")]
@@ -135,15 +135,16 @@ impl Application {
             admin_token: settings.auth.admin_token.clone(),
             websocket: settings.websocket.clone(),
             shutdown,
+            websockets: Arc::new(websocket::Sessions::new()),
         };
         let address = settings.address();
-        let listener = TcpListener::bind(&address).map_err(|source| StartupError::Bind {
+        let listener = TcpListener::bind(&address).map_err(|error| StartupError::Bind {
             address: address.clone(),
-            source,
+            error,
         })?;
         let port = listener
             .local_addr()
-            .map_err(|source| StartupError::Bind { address, source })?
+            .map_err(|error| StartupError::Bind { address, error })?
             .port();
         let server = run(listener, state.clone(), &settings)?;
         Ok(Application {

@@ -13,7 +13,7 @@ use std::time::Instant;
 use chrono::Duration;
 use tracing::Instrument;
 
-use crate::domain::{Actor, Command, Event, GameStatus, PlayerId, Scenario, Seat};
+use crate::domain::{Actor, Command, Event, PlayerId, Scenario, Seat};
 
 use super::errors::ApplicationError;
 use super::games::{GameRepository, LoadedGame, Slot};
@@ -171,7 +171,7 @@ impl CommandService {
         command: &Command,
     ) -> Result<(Arc<LoadedGame>, Committed), ApplicationError> {
         let slot = self.games.slot(game_id);
-        let _write = slot.write.lock().await;
+        let write = slot.write.lock().await;
         let current = self.games.refresh(game_id, &slot).await?;
         if current.version() > 0 {
             return Err(game_exists(game_id));
@@ -183,17 +183,8 @@ impl CommandService {
             Err(AppendError::Conflict { .. }) => return Err(game_exists(game_id)),
             Err(e) => return Err(e.into()),
         };
-        let loaded = self
-            .commit(game_id, &slot, &current, &outcome.events)
-            .await?;
-        drop(_write);
-        self.projector
-            .project(game_id, &loaded, &outcome.events)
-            .await;
-        Ok((
-            loaded,
-            Committed::from_events(game_id, &outcome.events, false),
-        ))
+        self.committed(game_id, &slot, write, &current, &outcome.events)
+            .await
     }
 
     /// Takes the lowest free seat under `name` and issues a token for it.
@@ -374,17 +365,9 @@ impl CommandService {
                         .await;
                 }
                 Ok(outcome) => {
-                    let loaded = self
-                        .commit(game_id, &slot, &current, &outcome.events)
-                        .await?;
-                    drop(write);
-                    self.projector
-                        .project(game_id, &loaded, &outcome.events)
+                    return self
+                        .committed(game_id, &slot, write, &current, &outcome.events)
                         .await;
-                    return Ok((
-                        loaded,
-                        Committed::from_events(game_id, &outcome.events, false),
-                    ));
                 }
                 Err(AppendError::Conflict { actual }) if attempt < self.settings.retries => {
                     attempt += 1;
@@ -401,14 +384,17 @@ impl CommandService {
         }
     }
 
-    /// After a successful append: fold the events into the cache, count them, publish them.
-    async fn commit(
+    /// After a successful append: fold the events into the cache, count them, publish them (still
+    /// holding the game's write lock, so this process publishes a game's batches in order), release
+    /// the lock, then update the read models.
+    async fn committed(
         &self,
         game_id: &str,
         slot: &Slot,
+        write: tokio::sync::MutexGuard<'_, ()>,
         before: &LoadedGame,
         events: &[StoredEvent],
-    ) -> Result<Arc<LoadedGame>, ApplicationError> {
+    ) -> Result<(Arc<LoadedGame>, Committed), ApplicationError> {
         let mut after = before.clone();
         let loaded = if after.fold(events) {
             GameRepository::remember_in(slot, after)
@@ -422,7 +408,9 @@ impl CommandService {
             self.ports.metrics.publish_failed();
             tracing::warn!(game_id, error = %e, "publish failed; subscribers will repair from the store");
         }
-        Ok(loaded)
+        drop(write);
+        self.projector.project(game_id, &loaded, events).await;
+        Ok((loaded, Committed::from_events(game_id, events, false)))
     }
 
     /// `Some(answer)` when the command id is already stored for this game.
@@ -483,11 +471,6 @@ impl CommandService {
                 "command refused"
             ),
         }
-    }
-
-    /// The game's status, for callers that only need to know whether it exists.
-    pub async fn status(&self, game_id: &str) -> Result<GameStatus, ApplicationError> {
-        Ok(self.games.current(game_id).await?.game.status())
     }
 }
 

@@ -105,3 +105,45 @@ fn production_starts_with_a_real_secret_and_never_prints_it() {
     assert_eq!(setting(&output, "APP_ENV"), "production");
     assert!(!String::from_utf8_lossy(&output.stdout).contains(secret));
 }
+
+/// `.env.example` as (name, value) pairs.
+fn env_example() -> Vec<(String, String)> {
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.env.example")).unwrap();
+    text.lines()
+        .filter(|l| !l.trim_start().starts_with('#') && l.contains('='))
+        .map(|l| {
+            let (k, v) = l.split_once('=').unwrap();
+            (k.trim().to_string(), v.trim().to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn the_env_example_is_valid_and_documents_every_setting() {
+    let dir = scratch_dir("example");
+    let pairs = env_example();
+    let env: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let output = caravan_config(&dir, &env);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    for line in String::from_utf8_lossy(&output.stdout).lines() {
+        let name = line.split('=').next().unwrap();
+        assert!(
+            pairs.iter().any(|(k, _)| k == name),
+            "{name} missing from .env.example"
+        );
+        assert!(
+            readme.contains(&format!("`{name}`")),
+            "{name} missing from the README's table"
+        );
+    }
+}

@@ -8,7 +8,7 @@ use mockall::Sequence;
 use super::*;
 use crate::application::ports::{AppendOutcome, BusError, MockMetrics, StoreError};
 use crate::application::testing::{history, now, pid, play, stored, Mocks};
-use crate::domain::{Game, MerchantCardId, RuleViolation};
+use crate::domain::{Game, GameStatus, MerchantCardId, RuleViolation};
 
 fn service(mocks: Mocks) -> CommandService {
     let ports = mocks.ports();

@@ -6,6 +6,7 @@
 //! - [`upgrade`]: the route; checks the query and token and opens the game's feed before upgrading;
 //! - [`session`]: the connection's actor (heartbeat, rate limit, commands, ordering, shutdown);
 //! - [`outbox`]: the task that pulls the feed, and the bounded queue towards the socket;
+//! - [`registry`]: the server's sessions taken together (commands in flight, for a graceful stop);
 //! - [`protocol`]: the messages, error codes and close codes (documented in `docs/protocol.md`);
 //! - [`limits`]: the per-connection rate limiter.
 //!
@@ -15,10 +16,13 @@
 pub mod limits;
 pub mod outbox;
 pub mod protocol;
+pub mod registry;
 pub mod session;
 pub mod upgrade;
 
 use actix_web::web;
+
+pub use registry::Sessions;
 
 /// Registers `GET /ws`.
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -28,6 +28,7 @@ use super::outbox::{frames_of, pump, FeedMessage, Outbox, SLOW_CONSUMER_GRACE};
 use super::protocol::{
     close, close_reason, codes, event_frame, parse, ClientMessage, CommandResult, ServerMessage,
 };
+use super::registry::Sessions;
 use crate::adapters::inbound::wire::ErrorDto;
 use crate::adapters::inbound::ShutdownSignal;
 use crate::application::ports::StoredEvent;
@@ -35,7 +36,7 @@ use crate::application::{
     ApplicationError, Committed, FeedStart, GameFeed, PlayerClaims, Services,
 };
 use crate::config::WebSocketSettings;
-use crate::domain::{Command, Seat};
+use crate::domain::{Command, Seat, Viewer};
 
 /// How long a stopping server lets a session wait for its in-flight commands before closing it.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -87,8 +88,11 @@ pub struct Session {
     last_heard: Instant,
     fragments: Option<Fragments>,
     shutdown: ShutdownSignal,
+    sessions: Arc<Sessions>,
     /// The server is stopping: no new commands; close once the in-flight ones are answered.
     stopping: bool,
+    /// While stopping: the game's last event id once no command was in flight; close after sending it.
+    drain_to: Option<u64>,
     /// A close frame has been queued: write nothing more.
     closing: bool,
 }
@@ -100,6 +104,7 @@ impl Session {
         services: Arc<Services>,
         settings: WebSocketSettings,
         shutdown: ShutdownSignal,
+        sessions: Arc<Sessions>,
     ) -> Self {
         let now = Instant::now();
         Session {
@@ -119,7 +124,9 @@ impl Session {
             last_heard: now,
             fragments: None,
             shutdown,
+            sessions,
             stopping: false,
+            drain_to: None,
             closing: false,
         }
     }
@@ -308,6 +315,7 @@ impl Session {
             return;
         }
         self.in_flight += 1;
+        let in_flight = self.sessions.command_started();
         let services = self.services.clone();
         let game_id = self.game_id.clone();
         let session = ctx.address();
@@ -317,6 +325,7 @@ impl Session {
                 .execute(&player, &game_id, Some(&request_id), command)
                 .await;
             session.do_send(CommandDone { request_id, result });
+            drop(in_flight);
         });
     }
 
@@ -332,6 +341,8 @@ impl Session {
         }
     }
 
+    /// The server is stopping: take no new command; once no command is in flight on this server,
+    /// send the game's events up to then and close with 1001 (after [`SHUTDOWN_GRACE`] at most).
     fn begin_shutdown(&mut self, ctx: &mut ws::WebsocketContext<Self>) {
         if self.stopping {
             return;
@@ -340,11 +351,30 @@ impl Session {
         ctx.run_later(SHUTDOWN_GRACE, |act, ctx| {
             act.close(ctx, close::GOING_AWAY, "server_stopping");
         });
-        self.finish_shutdown_if_idle(ctx);
+        let sessions = self.sessions.clone();
+        let services = self.services.clone();
+        let game_id = self.game_id.clone();
+        ctx.spawn(
+            async move {
+                sessions.idle().await;
+                services
+                    .queries
+                    .view(&game_id, Viewer::Spectator)
+                    .await
+                    .map(|view| view.last_event_id)
+            }
+            .into_actor(self)
+            .map(|latest, act, ctx| {
+                // Without an answer from the store, what was sent already has to do.
+                act.drain_to = Some(latest.unwrap_or(act.delivered));
+                act.finish_shutdown_if_idle(ctx);
+            }),
+        );
     }
 
     fn finish_shutdown_if_idle(&mut self, ctx: &mut ws::WebsocketContext<Self>) {
-        if self.stopping && self.in_flight == 0 && self.held.is_empty() {
+        let drained = self.drain_to.is_some_and(|last| self.delivered >= last);
+        if self.stopping && drained && self.in_flight == 0 && self.held.is_empty() {
             self.close(ctx, close::GOING_AWAY, "server_stopping");
         }
     }
@@ -431,6 +461,7 @@ impl Actor for Session {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         self.services.metrics().websocket_opened();
+        self.sessions.session_opened();
         if let Some(start) = self.start.take() {
             self.send_start(start, ctx);
         }
@@ -457,6 +488,7 @@ impl Actor for Session {
         if let Some(pump) = self.pump.take() {
             pump.abort();
         }
+        self.sessions.session_closed();
         self.services.metrics().websocket_closed();
     }
 }

@@ -57,6 +57,7 @@ pub async fn connect(
                 state.services.clone(),
                 state.websocket.clone(),
                 state.shutdown.clone(),
+                state.websockets.clone(),
             );
             ws::WsResponseBuilder::new(session, &req, payload)
                 .frame_size(frame_size)
