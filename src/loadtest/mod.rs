@@ -194,6 +194,8 @@ pub async fn run(config: Config) -> Report {
     for driver in drivers {
         let _ = driver.await;
     }
+    // Without games (an idle-only run) the connections are still held for the whole duration.
+    tokio::time::sleep_until(tokio::time::Instant::from_std(deadline)).await;
     let play_secs = args.duration.as_secs_f64();
     let load_end = report::loadavg();
     let cpu_end = server_pid.and_then(report::cpu_secs);
