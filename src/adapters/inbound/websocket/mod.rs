@@ -5,6 +5,7 @@
 //!
 //! - [`upgrade`]: the route; checks the query and token and opens the game's feed before upgrading;
 //! - [`session`]: the connection's actor (heartbeat, rate limit, commands, ordering, shutdown);
+//! - [`frames`]: event and state frames rendered once per game and shared by its connections;
 //! - [`outbox`]: the task that pulls the feed, and the bounded queue towards the socket;
 //! - [`registry`]: the server's sessions taken together (commands in flight, for a graceful stop);
 //! - [`protocol`]: the messages, error codes and close codes (documented in `docs/protocol.md`);
@@ -13,6 +14,7 @@
 //! Like every inbound adapter, it translates and delegates: no game rule lives here, and nothing
 //! leaves it that the application did not already redact (events are public, states are views).
 
+pub mod frames;
 pub mod limits;
 pub mod outbox;
 pub mod protocol;

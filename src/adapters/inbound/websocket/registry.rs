@@ -12,11 +12,14 @@ use std::sync::Arc;
 
 use tokio::sync::watch;
 
+use super::frames::SharedFrames;
+
 /// Open sessions and commands in flight, for one server.
 #[derive(Debug)]
 pub struct Sessions {
     open: AtomicUsize,
     in_flight: watch::Sender<usize>,
+    frames: SharedFrames,
 }
 
 impl Default for Sessions {
@@ -24,6 +27,7 @@ impl Default for Sessions {
         Sessions {
             open: AtomicUsize::new(0),
             in_flight: watch::Sender::new(0),
+            frames: SharedFrames::default(),
         }
     }
 }
@@ -32,6 +36,11 @@ impl Sessions {
     /// A registry with nothing open.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The frames the sessions of each game share.
+    pub fn frames(&self) -> &SharedFrames {
+        &self.frames
     }
 
     /// Sessions open now.

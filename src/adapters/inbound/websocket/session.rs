@@ -23,10 +23,11 @@ use actix_http::ws::Item;
 use actix_web_actors::ws::{self, CloseCode};
 use tokio::task::JoinHandle;
 
+use super::frames::GameFrames;
 use super::limits::{RateLimiter, Verdict};
 use super::outbox::{frames_of, pump, FeedMessage, Outbox, SLOW_CONSUMER_GRACE};
 use super::protocol::{
-    close, close_reason, codes, event_frame, parse, ClientMessage, CommandResult, ServerMessage,
+    close, close_reason, codes, parse, ClientMessage, CommandResult, ServerMessage,
 };
 use super::registry::Sessions;
 use crate::adapters::inbound::wire::ErrorDto;
@@ -89,6 +90,8 @@ pub struct Session {
     fragments: Option<Fragments>,
     shutdown: ShutdownSignal,
     sessions: Arc<Sessions>,
+    /// Frames shared with the game's other sessions.
+    frames: Arc<GameFrames>,
     /// The server is stopping: no new commands; close once the in-flight ones are answered.
     stopping: bool,
     /// While stopping: the game's last event id once no command was in flight; close after sending it.
@@ -107,7 +110,9 @@ impl Session {
         sessions: Arc<Sessions>,
     ) -> Self {
         let now = Instant::now();
+        let frames = sessions.frames().game(&opened.game_id);
         Session {
+            frames,
             seat: opened.feed.seat(),
             outbox: Arc::new(Outbox::new(settings.outbound_queue)),
             limiter: RateLimiter::new(settings.max_messages_per_sec, now),
@@ -139,7 +144,7 @@ impl Session {
 
     fn send_event(&self, ctx: &mut ws::WebsocketContext<Self>, event: &StoredEvent) {
         if !self.closing {
-            ctx.text(event_frame(event));
+            ctx.text(self.frames.event(event).to_string());
         }
     }
 
@@ -507,13 +512,9 @@ impl Handler<FeedMessage> for Session {
                 for event in &update.events {
                     self.send_event(ctx, event);
                 }
-                self.send(
-                    ctx,
-                    &ServerMessage::State {
-                        last_event_id: update.last_event_id,
-                        state: &update.state,
-                    },
-                );
+                if !self.closing {
+                    ctx.text(self.frames.state(update.last_event_id, &update.state));
+                }
                 self.delivered = update.last_event_id;
                 self.release_held(ctx);
                 self.finish_shutdown_if_idle(ctx);

@@ -1,0 +1,215 @@
+//! Frames shared by the connections of one game.
+//!
+//! Every connection of a game is sent the same `event` frames, and `state` frames that differ only
+//! in their last two fields (`viewerSeat` and `legal`): the game as seen from any seat is otherwise
+//! the same. Rendering them once per game instead of once per connection was the largest saving
+//! the profiles showed (serialising states was ~40 % of the server's instructions under load).
+//!
+//! [`GameFrames`] keeps the latest few event frames and the latest few state heads of one game,
+//! for as long as a session of that game holds it. A state head is only kept after it has been
+//! checked: the head plus the renderer's own viewer fields must give exactly the frame rendered in
+//! full, so a change of the view's shape disables the sharing rather than corrupting frames.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Weak};
+
+use parking_lot::Mutex;
+
+use super::protocol::{event_frame, ServerMessage};
+use crate::application::ports::StoredEvent;
+use crate::domain::GameView;
+
+/// Event frames kept per game (a few commands' worth: connections run close behind each other).
+const KEPT_EVENTS: usize = 16;
+/// State heads kept per game.
+const KEPT_STATES: usize = 2;
+/// Where the viewer's own fields start in a state frame.
+const VIEWER_FIELDS: &str = r#","viewerSeat":"#;
+
+/// The games' shared frames on this server.
+#[derive(Debug, Default)]
+pub struct SharedFrames {
+    games: Mutex<HashMap<String, Weak<GameFrames>>>,
+    created: AtomicUsize,
+}
+
+impl SharedFrames {
+    /// The shared frames of `game_id`, created when no session of it holds them.
+    pub fn game(&self, game_id: &str) -> Arc<GameFrames> {
+        let mut games = self.games.lock();
+        if let Some(frames) = games.get(game_id).and_then(Weak::upgrade) {
+            return frames;
+        }
+        // Now and then, forget the games no session follows any more.
+        if self.created.fetch_add(1, Ordering::Relaxed) % 1024 == 1023 {
+            games.retain(|_, frames| frames.strong_count() > 0);
+        }
+        let frames = Arc::new(GameFrames::default());
+        games.insert(game_id.to_string(), Arc::downgrade(&frames));
+        frames
+    }
+
+    /// Games with shared frames (including some no session follows any more).
+    pub fn len(&self) -> usize {
+        self.games.lock().len()
+    }
+
+    /// True when no game has shared frames.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The latest frames of one game.
+#[derive(Debug, Default)]
+pub struct GameFrames {
+    recent: Mutex<Recent>,
+}
+
+#[derive(Debug, Default)]
+struct Recent {
+    /// (event id, frame), ascending ids.
+    events: VecDeque<(u64, Arc<str>)>,
+    /// (lastEventId, the state frame up to the viewer's fields).
+    states: VecDeque<(u64, Arc<str>)>,
+}
+
+impl GameFrames {
+    /// The `event` frame of a stored event (ids name one event for good: a game's log only grows).
+    pub fn event(&self, stored: &StoredEvent) -> Arc<str> {
+        let id = stored.event_id;
+        if let Some(frame) = self.recent.lock().events.iter().find(|(i, _)| *i == id) {
+            return frame.1.clone();
+        }
+        let frame: Arc<str> = event_frame(stored).into();
+        let mut recent = self.recent.lock();
+        if !recent.events.iter().any(|(i, _)| *i == id) {
+            let at = recent.events.partition_point(|(i, _)| *i < id);
+            recent.events.insert(at, (id, frame.clone()));
+            while recent.events.len() > KEPT_EVENTS {
+                recent.events.pop_front();
+            }
+        }
+        frame
+    }
+
+    /// The `state` frame of `view` at `last_event_id`.
+    pub fn state(&self, last_event_id: u64, view: &GameView) -> String {
+        let head = self
+            .recent
+            .lock()
+            .states
+            .iter()
+            .find(|(v, _)| *v == last_event_id)
+            .map(|(_, head)| head.clone());
+        if let Some(head) = head {
+            if let Some(frame) = with_viewer(&head, view) {
+                return frame;
+            }
+        }
+        let full = ServerMessage::State {
+            last_event_id,
+            state: view,
+        }
+        .to_frame();
+        if let Some(at) = full.rfind(VIEWER_FIELDS) {
+            let head = &full[..at];
+            // Keep the head only if it gives back exactly this frame.
+            if with_viewer(head, view).as_deref() == Some(full.as_str()) {
+                let mut recent = self.recent.lock();
+                if !recent.states.iter().any(|(v, _)| *v == last_event_id) {
+                    recent.states.push_back((last_event_id, head.into()));
+                    while recent.states.len() > KEPT_STATES {
+                        recent.states.pop_front();
+                    }
+                }
+            }
+        }
+        full
+    }
+}
+
+/// A state frame's head completed with the viewer's own fields and the closing braces.
+fn with_viewer(head: &str, view: &GameView) -> Option<String> {
+    let seat = serde_json::to_string(&view.viewer_seat).ok()?;
+    let legal = serde_json::to_string(&view.legal).ok()?;
+    let mut frame =
+        String::with_capacity(head.len() + VIEWER_FIELDS.len() + seat.len() + legal.len() + 12);
+    frame.push_str(head);
+    frame.push_str(VIEWER_FIELDS);
+    frame.push_str(&seat);
+    frame.push_str(r#","legal":"#);
+    frame.push_str(&legal);
+    frame.push_str("}}");
+    Some(frame)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{bot, Game, Viewer};
+
+    fn stored(game_id: &str, id: u64, event: &crate::domain::Event) -> StoredEvent {
+        StoredEvent {
+            game_id: game_id.into(),
+            event_id: id,
+            command_id: None,
+            timestamp: chrono::Utc::now(),
+            event: event.clone(),
+        }
+    }
+
+    #[test]
+    fn shared_frames_equal_frames_rendered_for_each_connection() {
+        let events = bot::play_game(4, 23, 5_000);
+        let frames = GameFrames::default();
+        let mut game = Game::default();
+        for (i, event) in events.iter().enumerate() {
+            let id = i as u64 + 1;
+            let stored = stored("g", id, event);
+            game.apply_mut(event);
+            // Four players and a spectator, as their sessions would ask.
+            for _ in 0..5 {
+                assert_eq!(&*frames.event(&stored), event_frame(&stored));
+            }
+            let viewers = (0..4).map(Viewer::Seat).chain([Viewer::Spectator]);
+            for viewer in viewers {
+                let view = game.view(viewer);
+                let expected = ServerMessage::State {
+                    last_event_id: id,
+                    state: &view,
+                }
+                .to_frame();
+                assert_eq!(frames.state(id, &view), expected, "event {id}, {viewer:?}");
+            }
+        }
+        let recent = frames.recent.lock();
+        assert!(recent.events.len() <= KEPT_EVENTS);
+        assert!(!recent.states.is_empty(), "heads are kept once checked");
+        assert!(recent.states.len() <= KEPT_STATES);
+    }
+
+    #[test]
+    fn games_are_shared_while_a_session_holds_them() {
+        let shared = SharedFrames::default();
+        let a = shared.game("a");
+        assert!(Arc::ptr_eq(&a, &shared.game("a")));
+        assert!(!Arc::ptr_eq(&a, &shared.game("b")));
+        drop(a);
+        let again = shared.game("a");
+        assert_eq!(
+            Arc::strong_count(&again),
+            1,
+            "a new one once nobody held the old"
+        );
+        for i in 0..2048 {
+            let _ = shared.game(&format!("g{i}"));
+        }
+        assert!(
+            shared.len() < 1100,
+            "forgotten games are swept: {}",
+            shared.len()
+        );
+    }
+}
