@@ -220,6 +220,13 @@ impl PlayerBot {
         }
     }
 
+    /// The command in flight left now (after the bot's thinking time): latencies count from here.
+    pub fn mark_sent(&mut self, now: Instant) {
+        if let Some(in_flight) = &mut self.in_flight {
+            in_flight.sent = now;
+        }
+    }
+
     /// The in-flight request id, if any (the loop re-sends it after a transient error).
     pub fn in_flight(&self) -> Option<&str> {
         self.in_flight.as_ref().map(|f| f.request_id.as_str())

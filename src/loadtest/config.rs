@@ -20,6 +20,11 @@ pub struct LoadtestArgs {
     /// How long to play: `30s`, `2m`, `500ms` or plain seconds.
     #[arg(long, default_value = "30s", value_parser = parse_duration)]
     pub duration: Duration,
+    /// A bot's thinking time before each command, drawn uniformly from half to one and a half of
+    /// this (0: answer at once). With N games the offered load is about N / (think + latency)
+    /// commands per second; latencies are measured from the moment a command is sent.
+    #[arg(long, default_value = "0s", value_parser = parse_duration)]
+    pub think: Duration,
     /// Extra spectator connections held open for the whole run (on games that never start).
     #[arg(long, default_value_t = 0)]
     pub idle: usize,
@@ -72,6 +77,7 @@ impl Default for LoadtestArgs {
             games: 10,
             players: 4,
             duration: Duration::from_secs(30),
+            think: Duration::ZERO,
             idle: 0,
             idle_per_game: 100,
             reconnect_storm: 0,

@@ -302,6 +302,7 @@ fn build_report(input: BuildInput<'_>) -> Report {
             duration_secs: args.duration.as_secs_f64(),
             idle: args.idle,
             reconnect_storm: args.reconnect_storm,
+            think_ms: args.think.as_secs_f64() * 1000.0,
             storm_behind: args.storm_behind,
             seed: args.seed,
             threads: 0,
@@ -443,6 +444,12 @@ async fn drive(ctx: Arc<Ctx>, slot: usize) {
     }
 }
 
+/// `think` scaled by a factor between 0.5 and 1.5 drawn from `seed`.
+fn thinking_time(think: Duration, seed: u64) -> Duration {
+    let unit = (seed >> 11) as f64 / (1u64 << 53) as f64;
+    think.mul_f64(0.5 + unit)
+}
+
 /// A seed for game `round` of `slot` (splitmix64 of the run's seed and both).
 fn mix(seed: u64, a: u64, b: u64) -> u64 {
     let mut z = seed
@@ -522,7 +529,8 @@ pub(crate) async fn until_set(flag: &mut signal::Receiver<bool>) {
 
 /// Read buffer of each client socket. tungstenite's default (128 KiB) is zero-filled on every read,
 /// which made `memset` the generator's largest cost, and would take 1.3 GB for 10,000 idle sockets.
-const READ_BUFFER: usize = 16 * 1024;
+/// Frames here are a few KiB; a longer one takes more reads.
+const READ_BUFFER: usize = 4 * 1024;
 
 /// Opens a WebSocket (Nagle off, so small frames leave at once).
 pub(crate) async fn connect_ws(url: &str) -> Result<Ws, String> {
@@ -699,8 +707,11 @@ async fn converse(
     aborted: &mut signal::Receiver<bool>,
 ) -> Conversation {
     let deadline = tokio::time::Instant::from_std(ctx.deadline());
-    // A rate-limited command waiting to be sent again.
-    let mut retry: Option<(tokio::time::Instant, String)> = None;
+    let think = ctx.config.args.think;
+    let mut thoughts = 0u64;
+    // A command waiting for its time: after the bot's thinking (`true`: latency counts from when it
+    // leaves), or a rate-limited one to send again (`false`: latency still counts from the first try).
+    let mut pending: Option<(tokio::time::Instant, String, bool)> = None;
     loop {
         // Once the game has ended only the last markers are awaited.
         let quiet = if bot.ended() {
@@ -708,12 +719,15 @@ async fn converse(
         } else {
             ctx.stall_timeout()
         };
-        let retry_at = retry.as_ref().map_or(deadline, |(at, _)| *at);
+        let pending_at = pending.as_ref().map_or(deadline, |(at, ..)| *at);
         let message = tokio::select! {
             _ = tokio::time::sleep_until(deadline) => return Conversation::Deadline,
             _ = until_set(aborted) => return Conversation::GaveUp,
-            _ = tokio::time::sleep_until(retry_at), if retry.is_some() => {
-                if let Some((_, text)) = retry.take() {
+            _ = tokio::time::sleep_until(pending_at), if pending.is_some() => {
+                if let Some((_, text, first)) = pending.take() {
+                    if first {
+                        bot.mark_sent(Instant::now());
+                    }
                     if ws.send(Message::text(text)).await.is_err() {
                         ctx.stats.error("ws_write");
                         return Conversation::Lost;
@@ -764,14 +778,21 @@ async fn converse(
         let step = bot.on_frame(frame, now, &ctx.stats, &mut track.lock());
         match step {
             Step::Continue => {}
-            Step::Send(text) => {
+            Step::Send(text) if think.is_zero() => {
+                bot.mark_sent(Instant::now());
                 if ws.send(Message::text(text)).await.is_err() {
                     ctx.stats.error("ws_write");
                     return Conversation::Lost;
                 }
             }
+            Step::Send(text) => {
+                thoughts += 1;
+                let seed = mix(ctx.config.args.seed, u64::from(bot.seat()), thoughts);
+                let at = tokio::time::Instant::now() + thinking_time(think, seed);
+                pending = Some((at, text, true));
+            }
             Step::Retry(text) => {
-                retry = Some((tokio::time::Instant::now() + bot::RETRY_AFTER, text));
+                pending = Some((tokio::time::Instant::now() + bot::RETRY_AFTER, text, false));
             }
             Step::Finished => return Conversation::Finished,
             Step::GiveUp(_) => return Conversation::GaveUp,
@@ -782,6 +803,21 @@ async fn converse(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn thinking_times_spread_around_the_given_one() {
+        let think = Duration::from_millis(100);
+        let times: Vec<Duration> = (0..1000)
+            .map(|i| thinking_time(think, mix(3, 1, i)))
+            .collect();
+        assert!(times.iter().all(|t| *t >= think / 2 && *t <= think * 3 / 2));
+        let mean = times.iter().sum::<Duration>() / 1000;
+        assert!(
+            mean > Duration::from_millis(90) && mean < Duration::from_millis(110),
+            "{mean:?}"
+        );
+        assert_eq!(thinking_time(Duration::ZERO, 7), Duration::ZERO);
+    }
 
     #[test]
     fn seeds_differ_by_slot_and_round() {

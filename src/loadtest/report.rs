@@ -68,6 +68,8 @@ pub struct ReportSettings {
     pub idle: usize,
     /// Clients dropped in the storm.
     pub reconnect_storm: usize,
+    /// A bot's mean thinking time before each command, ms.
+    pub think_ms: f64,
     /// Events each storm client should miss.
     pub storm_behind: u64,
     /// Seed.
@@ -339,8 +341,19 @@ impl Report {
         let verdict = if self.passed { "PASSED" } else { "FAILED" };
         let _ = writeln!(
             s,
-            "caravan loadtest {verdict}: {} games × {} players for {:.1}s against {}",
-            self.settings.games, self.settings.players, self.duration_secs, self.settings.url
+            "caravan loadtest {verdict}: {} games × {} players for {:.1}s against {}{}",
+            self.settings.games,
+            self.settings.players,
+            self.duration_secs,
+            self.settings.url,
+            if self.settings.think_ms > 0.0 {
+                format!(
+                    ", bots thinking {:.0} ms on average",
+                    self.settings.think_ms
+                )
+            } else {
+                String::new()
+            }
         );
         let _ = writeln!(
             s,
