@@ -205,6 +205,22 @@ export function openGame(root, gameId, { spectate = false } = {}) {
   });
   socket.connect();
 
+  // Draw the table from REST at once; the socket's welcome (or any newer state) replaces it.
+  api
+    .game(gameId, seat ? seat.token : null)
+    .then((json) => {
+      if (!json || !json.state) return;
+      setState(json.state, Number(json.lastEventId || 0));
+      loadHistory(Number(json.lastEventId || 0));
+    })
+    .catch((err) => {
+      if (err.code === 'game_not_found') {
+        socket.close();
+        setBanner({ state: 'refused', reason: err.message });
+      }
+      showError(err);
+    });
+
   async function onAction(a) {
     showError(null);
     const v = st.view;
