@@ -184,13 +184,15 @@ export function openGame(root, gameId, { spectate = false } = {}) {
         setState(msg.state, Number(msg.lastEventId || 0));
       },
       error(err) {
-        showError(err);
         if (err.code === 'invalid_last_event_id') {
           // The server's log is behind what this page saw (e.g. a restarted in-memory server): start afresh.
           st.stateVersion = 0;
+          st.logFilledTo = 0;
+          st.log.clear();
           socket.resync();
           return;
         }
+        showError(err);
         if (err.code === 'game_not_found' || err.code === 'not_found') {
           socket.close();
           setBanner({ state: 'refused', reason: err.message });
