@@ -181,6 +181,9 @@ describe('two players, a spectator and the dashboard', () => {
     const { page: dash } = await openPage(browser, server.url, { name: 'dashboard' });
     await dash.goto('/dashboard');
     await dash.getByTestId('stats').locator('.tile').first().waitFor();
+    // Commands per second come from two polls of the running total.
+    await dash.getByTestId('stats').locator('.tile[data-key="commands per second"]').waitFor();
+    await dash.getByTestId('stats').locator('.tile[data-key="games active"] .tile-value').filter({ hasText: /^[1-9]/ }).waitFor();
     const row = dash.getByTestId('running-games').locator(`tr[data-game-id="${GAME}"]`);
     await row.waitFor();
     await screenshot(dash, '12-dashboard.png');
@@ -212,5 +215,12 @@ describe('two players, a spectator and the dashboard', () => {
     await ana.getByTestId('winner').filter({ hasText: 'Ana wins' }).waitFor();
     await spectator.getByTestId('winner').filter({ hasText: 'Ana wins' }).waitFor();
     await screenshot(ana, '14-game-over.png');
+    assert.ok((await logTexts(spectator)).some((t) => /Game over: Ana wins/.test(t)));
+
+    const { page: dash } = await openPage(browser, server.url, { name: 'dashboard' });
+    await dash.goto('/dashboard');
+    await dash.getByTestId('leaderboard').locator('tbody tr').filter({ hasText: 'Ana' }).waitFor();
+    await screenshot(dash, '15-leaderboard.png');
+    await dash.context().close();
   });
 });
