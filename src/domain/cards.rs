@@ -49,7 +49,7 @@ impl MerchantCardId {
 
     /// The id at a catalogue position, if there is such a card.
     pub fn from_index(index: usize) -> Option<MerchantCardId> {
-        (index < MERCHANT_TABLE.len()).then(|| MerchantCardId(index as u8))
+        (index < MERCHANT_TABLE.len()).then_some(MerchantCardId(index as u8))
     }
 
     /// Whether this is one of the two starting cards (never in the deck).
@@ -71,7 +71,7 @@ impl PointCardId {
 
     /// The id at a catalogue position, if there is such a card.
     pub fn from_index(index: usize) -> Option<PointCardId> {
-        (index < POINT_CARDS).then(|| PointCardId(index as u8))
+        (index < POINT_CARDS).then_some(PointCardId(index as u8))
     }
 
     /// The card this id names.

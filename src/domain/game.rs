@@ -12,12 +12,19 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::cards::{MerchantCardId, PointCardId};
-use super::commands::{Actor, Command};
+use super::cards::{
+    deck_merchant_ids, merchant, point, point_ids, MerchantCardId, MerchantKind, PointCardId,
+    MERCHANT_ROW_SIZE, POINT_CARDS, POINT_ROW_SIZE,
+};
+use super::commands::{Actor, Command, Scenario};
 use super::errors::RuleViolation;
 use super::events::{EndReason, Event, FinalScore, HiddenSetup};
-use super::rules::{PlayerId, Rules, Seat};
-use super::spices::Spices;
+use super::rng::Rng;
+use super::rules::{
+    Coin, PlayerId, Rules, Seat, DEFAULT_CARAVAN_CAPACITY, MAX_CARAVAN_CAPACITY, MAX_PLAYERS,
+    MIN_CARAVAN_CAPACITY, MIN_PLAYERS, STARTING_CARAVANS,
+};
+use super::spices::{Spice, Spices};
 
 /// Where a game is in its life.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -102,9 +109,428 @@ impl Game {
     }
 
     /// Decides what a command does: the events that follow from it, or the rule it breaks.
+    ///
+    /// Never changes the state. A turn action answers `[action, TurnEnded]` (plus `GameEnded`
+    /// when the game ends), or `[action]` alone when the caravan is over capacity and a discard
+    /// is owed before the turn passes.
     pub fn decide(&self, actor: &Actor, command: &Command) -> Result<Vec<Event>, RuleViolation> {
-        let _ = (actor, command);
-        todo!()
+        match command {
+            Command::CreateGame {
+                num_players,
+                seed,
+                scenario,
+                caravan_capacity,
+                point_cards_to_end,
+            } => self.decide_create(
+                *num_players,
+                *seed,
+                scenario.as_ref(),
+                *caravan_capacity,
+                *point_cards_to_end,
+            ),
+            Command::Join { player_id, name } => self.decide_join(actor, player_id, name),
+            Command::Leave => self.decide_leave(actor),
+            Command::PlayCard {
+                card_id,
+                upgrades,
+                times,
+            } => {
+                let (seat, player) = self.turn_player(actor, false)?;
+                let action = decide_play(seat, player, *card_id, upgrades, *times)?;
+                Ok(self.after_action(seat, action))
+            }
+            Command::Acquire { slot, payment } => {
+                let (seat, player) = self.turn_player(actor, false)?;
+                let action = self.decide_acquire(seat, player, *slot, payment)?;
+                Ok(self.after_action(seat, action))
+            }
+            Command::Rest => {
+                let (seat, player) = self.turn_player(actor, false)?;
+                if player.played.is_empty() {
+                    return Err(RuleViolation::NothingToRest);
+                }
+                let action = Event::PlayerRested {
+                    seat,
+                    returned: player.played.clone(),
+                };
+                Ok(self.after_action(seat, action))
+            }
+            Command::Claim { slot } => {
+                let (seat, player) = self.turn_player(actor, false)?;
+                let action = self.decide_claim(seat, player, *slot)?;
+                Ok(self.after_action(seat, action))
+            }
+            Command::Discard { spices } => {
+                let (seat, player) = self.turn_player(actor, true)?;
+                let capacity = self.capacity();
+                if !player.caravan.contains(spices) {
+                    return Err(RuleViolation::InvalidDiscard {
+                        reason: "the caravan does not hold those cubes",
+                    });
+                }
+                if player.caravan.total() - spices.total() != capacity {
+                    return Err(RuleViolation::InvalidDiscard {
+                        reason: "discard exactly down to the caravan capacity",
+                    });
+                }
+                let action = Event::SpicesDiscarded {
+                    seat,
+                    spices: *spices,
+                };
+                Ok(self.after_action(seat, action))
+            }
+        }
+    }
+
+    fn decide_create(
+        &self,
+        num_players: u8,
+        seed: u64,
+        scenario: Option<&Scenario>,
+        caravan_capacity: Option<u16>,
+        point_cards_to_end: Option<u8>,
+    ) -> Result<Vec<Event>, RuleViolation> {
+        if self.status != GameStatus::New {
+            return Err(RuleViolation::GameAlreadyCreated);
+        }
+        if !(MIN_PLAYERS..=MAX_PLAYERS).contains(&num_players) {
+            return Err(RuleViolation::InvalidPlayerCount { num_players });
+        }
+        let rules = Rules::new(num_players, caravan_capacity, point_cards_to_end);
+        if !(MIN_CARAVAN_CAPACITY..=MAX_CARAVAN_CAPACITY).contains(&rules.caravan_capacity) {
+            return Err(RuleViolation::InvalidRules {
+                reason: "the caravan capacity must be between 4 and 100",
+            });
+        }
+        if rules.point_cards_to_end == 0
+            || usize::from(rules.point_cards_to_end) * usize::from(num_players) > POINT_CARDS
+        {
+            return Err(RuleViolation::InvalidRules {
+                reason: "point cards to end must be at least 1 and leave enough point cards for every player",
+            });
+        }
+        let empty = Scenario::default();
+        let scenario = scenario.unwrap_or(&empty);
+        if scenario.merchant_deck.iter().any(|id| id.is_starting()) {
+            return Err(RuleViolation::InvalidScenario {
+                reason: "starting cards are not in the merchant deck",
+            });
+        }
+        if has_duplicates(&scenario.merchant_deck) || has_duplicates(&scenario.point_deck) {
+            return Err(RuleViolation::InvalidScenario {
+                reason: "a card is named twice",
+            });
+        }
+        let mut rng = Rng::new(seed);
+        let merchant_deck = stacked_deck(&mut rng, &scenario.merchant_deck, deck_merchant_ids());
+        let point_deck = stacked_deck(&mut rng, &scenario.point_deck, point_ids());
+        Ok(vec![Event::GameCreated {
+            num_players,
+            rules,
+            hidden: Some(HiddenSetup {
+                seed,
+                merchant_deck,
+                point_deck,
+            }),
+        }])
+    }
+
+    fn decide_join(
+        &self,
+        actor: &Actor,
+        player_id: &PlayerId,
+        name: &str,
+    ) -> Result<Vec<Event>, RuleViolation> {
+        match self.status {
+            GameStatus::New => return Err(RuleViolation::GameNotCreated),
+            GameStatus::Active => return Err(RuleViolation::GameFull),
+            GameStatus::Finished => return Err(RuleViolation::GameOver),
+            GameStatus::Waiting => {}
+        }
+        if let Actor::Player(sender) = actor {
+            if sender != player_id {
+                return Err(RuleViolation::InvalidCommand {
+                    reason: "a player can only join as themselves",
+                });
+            }
+        }
+        if player_id.as_str().trim().is_empty() {
+            return Err(RuleViolation::InvalidCommand {
+                reason: "the player id must not be empty",
+            });
+        }
+        let name = validate_name(name)?;
+        if self.seat_of(player_id).is_some() {
+            return Err(RuleViolation::AlreadyJoined);
+        }
+        let num_players = self.num_players();
+        let Some(seat) = (0..num_players).find(|&s| self.player(s).is_none()) else {
+            return Err(RuleViolation::GameFull);
+        };
+        let mut events = vec![Event::PlayerJoined {
+            seat,
+            player_id: player_id.clone(),
+            name,
+        }];
+        if self.players.len() + 1 == usize::from(num_players) {
+            events.push(self.start_event()?);
+        }
+        Ok(events)
+    }
+
+    fn start_event(&self) -> Result<Event, RuleViolation> {
+        let (Some(hidden), Some(rules)) = (&self.hidden, self.rules) else {
+            return Err(RuleViolation::InvalidCommand {
+                reason: "the game's decks are not available",
+            });
+        };
+        Ok(Event::GameStarted {
+            merchant_row: hidden
+                .merchant_deck
+                .iter()
+                .take(MERCHANT_ROW_SIZE)
+                .copied()
+                .collect(),
+            point_row: hidden
+                .point_deck
+                .iter()
+                .take(POINT_ROW_SIZE)
+                .copied()
+                .collect(),
+            gold: rules.coins_per_kind(),
+            silver: rules.coins_per_kind(),
+            caravans: STARTING_CARAVANS[..usize::from(rules.num_players)].to_vec(),
+            first_seat: 0,
+        })
+    }
+
+    fn decide_leave(&self, actor: &Actor) -> Result<Vec<Event>, RuleViolation> {
+        match self.status {
+            GameStatus::New => return Err(RuleViolation::GameNotCreated),
+            GameStatus::Finished => return Err(RuleViolation::GameOver),
+            GameStatus::Waiting | GameStatus::Active => {}
+        }
+        let (seat, player) = self.acting_player(actor)?;
+        let running = self.status == GameStatus::Active;
+        let left = Event::PlayerLeft {
+            seat,
+            player_id: player.player_id.clone(),
+            forfeited: running,
+        };
+        if !running {
+            return Ok(vec![left]);
+        }
+        let mut after = self.clone().apply(&left);
+        let mut events = vec![left];
+        let mut remaining = after.players.iter().filter(|p| !p.left);
+        if let (Some(last), None) = (remaining.next(), remaining.next()) {
+            events.push(Event::GameEnded {
+                scores: after.scores(),
+                winner: Some(last.seat),
+                reason: EndReason::LastPlayerStanding,
+            });
+        } else if seat == self.current {
+            after.end_turn(seat, &mut events);
+        }
+        Ok(events)
+    }
+
+    /// The actor's seat and belongings, if the actor sits at the table and has not left.
+    fn acting_player(&self, actor: &Actor) -> Result<(Seat, &PlayerState), RuleViolation> {
+        let Actor::Player(id) = actor else {
+            return Err(RuleViolation::NotAPlayer);
+        };
+        self.players
+            .iter()
+            .find(|p| &p.player_id == id && !p.left)
+            .map(|p| (p.seat, p))
+            .ok_or(RuleViolation::NotAPlayer)
+    }
+
+    /// Checks that the actor may take a turn action now; `discard` tells whether the action is
+    /// the discard (the only action allowed, and only allowed, when a discard is owed).
+    fn turn_player(
+        &self,
+        actor: &Actor,
+        discard: bool,
+    ) -> Result<(Seat, &PlayerState), RuleViolation> {
+        match self.status {
+            GameStatus::New => return Err(RuleViolation::GameNotCreated),
+            GameStatus::Waiting => return Err(RuleViolation::GameNotStarted),
+            GameStatus::Finished => return Err(RuleViolation::GameOver),
+            GameStatus::Active => {}
+        }
+        let (seat, player) = self.acting_player(actor)?;
+        if seat != self.current {
+            return Err(RuleViolation::NotYourTurn {
+                current: self.current,
+            });
+        }
+        match (self.awaiting_discard(), discard) {
+            (Some(owed), false) => Err(RuleViolation::MustDiscard { owed }),
+            (None, true) => Err(RuleViolation::NoDiscardOwed),
+            _ => Ok((seat, player)),
+        }
+    }
+
+    fn decide_acquire(
+        &self,
+        seat: Seat,
+        player: &PlayerState,
+        slot: u8,
+        payment: &[Spice],
+    ) -> Result<Event, RuleViolation> {
+        let Some(target) = self.merchant_row.get(usize::from(slot)) else {
+            return Err(RuleViolation::InvalidSlot {
+                slot,
+                len: self.merchant_row.len() as u8,
+            });
+        };
+        if payment.len() != usize::from(slot) {
+            return Err(RuleViolation::InvalidPayment {
+                reason: "place exactly one cube on each card to the left of the slot",
+            });
+        }
+        let paid = Spices::from_list(payment);
+        if !player.caravan.contains(&paid) {
+            return Err(RuleViolation::CannotAfford {
+                needed: paid,
+                have: player.caravan,
+            });
+        }
+        Ok(Event::ItemAcquired {
+            seat,
+            slot,
+            card_id: target.card,
+            payment: payment.to_vec(),
+            cubes_taken: target.cubes,
+            revealed: self.next_merchant_card(),
+        })
+    }
+
+    fn decide_claim(
+        &self,
+        seat: Seat,
+        player: &PlayerState,
+        slot: u8,
+    ) -> Result<Event, RuleViolation> {
+        let Some(&card_id) = self.point_row.get(usize::from(slot)) else {
+            return Err(RuleViolation::InvalidSlot {
+                slot,
+                len: self.point_row.len() as u8,
+            });
+        };
+        let card = point(card_id);
+        if !player.caravan.contains(&card.cost) {
+            return Err(RuleViolation::CannotAfford {
+                needed: card.cost,
+                have: player.caravan,
+            });
+        }
+        Ok(Event::ClaimCompleted {
+            seat,
+            slot,
+            card_id,
+            points: card.points,
+            paid: card.cost,
+            coin: self.coin_at(usize::from(slot)),
+            revealed: self.next_point_card(),
+        })
+    }
+
+    /// Completes a turn action: the action alone while a discard is owed, else the turn passes.
+    fn after_action(&self, seat: Seat, action: Event) -> Vec<Event> {
+        let mut after = self.clone().apply(&action);
+        let mut events = vec![action];
+        if after.awaiting_discard().is_none() {
+            after.end_turn(seat, &mut events);
+        }
+        events
+    }
+
+    /// Passes the turn of `seat` on this (already updated) state, pushing `TurnEnded` and, when
+    /// the round that completes the game has ended, `GameEnded`.
+    fn end_turn(&mut self, seat: Seat, events: &mut Vec<Event>) {
+        let to_end = usize::from(self.rules.map_or(u8::MAX, |r| r.point_cards_to_end));
+        let end_triggered = self.end_triggered
+            || self
+                .players
+                .iter()
+                .any(|p| !p.left && p.claimed.len() >= to_end);
+        let next_seat = self.next_active_seat(seat);
+        let round_over = next_seat <= seat;
+        let turn = Event::TurnEnded {
+            seat,
+            next_seat,
+            round: if round_over {
+                self.round + 1
+            } else {
+                self.round
+            },
+            end_triggered,
+        };
+        self.apply_mut(&turn);
+        events.push(turn);
+        if end_triggered && round_over {
+            events.push(Event::GameEnded {
+                scores: self.scores(),
+                winner: self.leader(),
+                reason: EndReason::PointCards,
+            });
+        }
+    }
+
+    /// The next seat after `seat`, in turn order, whose player has not left.
+    fn next_active_seat(&self, seat: Seat) -> Seat {
+        let n = self.num_players().max(1);
+        (1..=n)
+            .map(|k| (seat + k) % n)
+            .find(|&s| self.player(s).is_some_and(|p| !p.left))
+            .unwrap_or(seat)
+    }
+
+    /// The best non-forfeited player: highest total, ties to the higher seat.
+    pub(super) fn leader(&self) -> Option<Seat> {
+        self.scores()
+            .iter()
+            .filter(|s| !s.forfeited)
+            .max_by_key(|s| (s.total, s.seat))
+            .map(|s| s.seat)
+    }
+
+    /// The coin that claiming point slot `slot` would take now.
+    ///
+    /// Gold lies on slot 0 and silver on slot 1 while gold remains; once the gold is gone the
+    /// silver moves to slot 0 and slot 1 gives nothing.
+    pub fn coin_at(&self, slot: usize) -> Option<Coin> {
+        match (slot, self.gold > 0, self.silver > 0) {
+            (0, true, _) => Some(Coin::Gold),
+            (0, false, true) => Some(Coin::Silver),
+            (1, true, true) => Some(Coin::Silver),
+            _ => None,
+        }
+    }
+
+    fn next_merchant_card(&self) -> Option<MerchantCardId> {
+        self.hidden
+            .as_ref()
+            .and_then(|h| h.merchant_deck.get(self.merchant_drawn).copied())
+    }
+
+    fn next_point_card(&self) -> Option<PointCardId> {
+        self.hidden
+            .as_ref()
+            .and_then(|h| h.point_deck.get(self.point_drawn).copied())
+    }
+
+    fn capacity(&self) -> u16 {
+        self.rules
+            .map_or(DEFAULT_CARAVAN_CAPACITY, |r| r.caravan_capacity)
+    }
+
+    /// Seats at the table (0 before creation).
+    pub fn num_players(&self) -> u8 {
+        self.rules.map_or(0, |r| r.num_players)
     }
 
     /// Folds one event into the state (consuming and returning it).
@@ -116,8 +542,201 @@ impl Game {
 
     /// Folds one event into the state in place. Checks nothing: the event already happened.
     pub fn apply_mut(&mut self, event: &Event) {
-        let _ = event;
-        todo!()
+        self.version += 1;
+        match event {
+            Event::GameCreated { rules, hidden, .. } => {
+                *self = Game {
+                    version: self.version,
+                    status: GameStatus::Waiting,
+                    rules: Some(*rules),
+                    hidden: hidden.clone(),
+                    ..Game::default()
+                };
+            }
+            Event::PlayerJoined {
+                seat,
+                player_id,
+                name,
+            } => {
+                let at = self.players.partition_point(|p| p.seat < *seat);
+                self.players.insert(
+                    at,
+                    PlayerState {
+                        seat: *seat,
+                        player_id: player_id.clone(),
+                        name: name.clone(),
+                        left: false,
+                        caravan: Spices::EMPTY,
+                        hand: Vec::new(),
+                        played: Vec::new(),
+                        claimed: Vec::new(),
+                        gold: 0,
+                        silver: 0,
+                    },
+                );
+            }
+            Event::PlayerLeft {
+                seat, forfeited, ..
+            } => {
+                if *forfeited {
+                    if let Some(p) = self.player_mut(*seat) {
+                        p.left = true;
+                    }
+                } else {
+                    self.players.retain(|p| p.seat != *seat);
+                }
+            }
+            Event::GameStarted {
+                merchant_row,
+                point_row,
+                gold,
+                silver,
+                caravans,
+                first_seat,
+            } => {
+                self.merchant_row = merchant_row
+                    .iter()
+                    .map(|&card| MerchantSlot {
+                        card,
+                        cubes: Spices::EMPTY,
+                    })
+                    .collect();
+                self.point_row = point_row.clone();
+                self.merchant_drawn = merchant_row.len();
+                self.point_drawn = point_row.len();
+                self.gold = *gold;
+                self.silver = *silver;
+                for p in &mut self.players {
+                    p.caravan = caravans
+                        .get(usize::from(p.seat))
+                        .copied()
+                        .unwrap_or_default();
+                    p.hand = vec![MerchantCardId::CREATE_2, MerchantCardId::UPGRADE_2];
+                }
+                self.status = GameStatus::Active;
+                self.current = *first_seat;
+                self.round = 1;
+            }
+            Event::CardPlayed {
+                seat,
+                card_id,
+                gained,
+                paid,
+                ..
+            } => {
+                if let Some(p) = self.player_mut(*seat) {
+                    p.caravan = p.caravan.saturating_sub(paid).add(gained);
+                    if let Some(i) = p.hand.iter().position(|c| c == card_id) {
+                        p.hand.remove(i);
+                    }
+                    p.played.push(*card_id);
+                }
+                self.acted = true;
+            }
+            Event::ItemAcquired {
+                seat,
+                slot,
+                card_id,
+                payment,
+                cubes_taken,
+                revealed,
+            } => {
+                for (slot, &spice) in self.merchant_row.iter_mut().zip(payment) {
+                    slot.cubes.add_one(spice);
+                }
+                let slot = usize::from(*slot);
+                if slot < self.merchant_row.len() {
+                    self.merchant_row.remove(slot);
+                }
+                if let Some(card) = revealed {
+                    self.merchant_row.push(MerchantSlot {
+                        card: *card,
+                        cubes: Spices::EMPTY,
+                    });
+                    self.merchant_drawn += 1;
+                }
+                if let Some(p) = self.player_mut(*seat) {
+                    for &spice in payment {
+                        p.caravan.remove_one(spice);
+                    }
+                    p.caravan = p.caravan.add(cubes_taken);
+                    p.hand.push(*card_id);
+                }
+                self.acted = true;
+            }
+            Event::PlayerRested { seat, .. } => {
+                if let Some(p) = self.player_mut(*seat) {
+                    let mut played = std::mem::take(&mut p.played);
+                    p.hand.append(&mut played);
+                    p.played = played;
+                }
+                self.acted = true;
+            }
+            Event::ClaimCompleted {
+                seat,
+                slot,
+                card_id,
+                paid,
+                coin,
+                revealed,
+                ..
+            } => {
+                let slot = usize::from(*slot);
+                if slot < self.point_row.len() {
+                    self.point_row.remove(slot);
+                }
+                if let Some(card) = revealed {
+                    self.point_row.push(*card);
+                    self.point_drawn += 1;
+                }
+                match coin {
+                    Some(Coin::Gold) => self.gold = self.gold.saturating_sub(1),
+                    Some(Coin::Silver) => self.silver = self.silver.saturating_sub(1),
+                    None => {}
+                }
+                if let Some(p) = self.player_mut(*seat) {
+                    p.caravan = p.caravan.saturating_sub(paid);
+                    p.claimed.push(*card_id);
+                    match coin {
+                        Some(Coin::Gold) => p.gold += 1,
+                        Some(Coin::Silver) => p.silver += 1,
+                        None => {}
+                    }
+                }
+                self.acted = true;
+            }
+            Event::SpicesDiscarded { seat, spices } => {
+                if let Some(p) = self.player_mut(*seat) {
+                    p.caravan = p.caravan.saturating_sub(spices);
+                }
+            }
+            Event::TurnEnded {
+                next_seat,
+                round,
+                end_triggered,
+                ..
+            } => {
+                self.current = *next_seat;
+                self.round = *round;
+                self.end_triggered = *end_triggered;
+                self.acted = false;
+            }
+            Event::GameEnded { winner, reason, .. } => {
+                self.status = GameStatus::Finished;
+                self.winner = *winner;
+                self.end_reason = Some(*reason);
+                self.acted = false;
+            }
+        }
+    }
+
+    fn player_mut(&mut self, seat: Seat) -> Option<&mut PlayerState> {
+        // Once the game runs every seat is filled and players[seat] is that seat: the fast path.
+        let i = usize::from(seat);
+        if self.players.get(i).is_some_and(|p| p.seat == seat) {
+            return self.players.get_mut(i);
+        }
+        self.players.iter_mut().find(|p| p.seat == seat)
     }
 
     /// Rebuilds a game from its history.
@@ -159,7 +778,11 @@ impl Game {
 
     /// The player at a seat.
     pub fn player(&self, seat: Seat) -> Option<&PlayerState> {
-        self.players.iter().find(|p| p.seat == seat)
+        let i = usize::from(seat);
+        match self.players.get(i) {
+            Some(p) if p.seat == seat => Some(p),
+            _ => self.players.iter().find(|p| p.seat == seat),
+        }
     }
 
     /// The rules in effect (once created).
@@ -169,7 +792,7 @@ impl Game {
 
     /// Running scores, in seat order (the same formula as the final scores).
     pub fn scores(&self) -> Vec<FinalScore> {
-        todo!()
+        self.players.iter().map(score_of).collect()
     }
 
     /// The winner, once the game has ended.
@@ -214,7 +837,14 @@ impl Game {
 
     /// Cubes the current seat must discard before its turn can pass, if any.
     pub fn awaiting_discard(&self) -> Option<u16> {
-        todo!()
+        if self.status != GameStatus::Active || !self.acted {
+            return None;
+        }
+        let capacity = self.capacity();
+        self.player(self.current)
+            .map(|p| p.caravan.total())
+            .filter(|&total| total > capacity)
+            .map(|total| total - capacity)
     }
 
     /// Merchant cards left in the deck.
@@ -231,3 +861,160 @@ impl Game {
             .map_or(0, |h| h.point_deck.len() - self.point_drawn)
     }
 }
+
+/// A player's score: card points, 3 per gold, 1 per silver, 1 per non-yellow cube.
+fn score_of(p: &PlayerState) -> FinalScore {
+    let cards: u16 = p.claimed.iter().map(|&id| point(id).points).sum();
+    let cubes = p.caravan.score_value();
+    FinalScore {
+        seat: p.seat,
+        name: p.name.clone(),
+        cards,
+        gold: p.gold,
+        silver: p.silver,
+        cubes,
+        total: cards
+            + u16::from(p.gold) * Coin::Gold.points()
+            + u16::from(p.silver) * Coin::Silver.points()
+            + cubes,
+        forfeited: p.left,
+    }
+}
+
+/// The events of playing `card_id` from `player`'s hand, or the rule it breaks.
+fn decide_play(
+    seat: Seat,
+    player: &PlayerState,
+    card_id: MerchantCardId,
+    upgrades: &[Spice],
+    times: u32,
+) -> Result<Event, RuleViolation> {
+    if !player.hand.contains(&card_id) {
+        return Err(RuleViolation::CardNotInHand { card: card_id });
+    }
+    let caravan = player.caravan;
+    let (paid, gained) = match merchant(card_id).kind {
+        MerchantKind::Spice { gain } => {
+            if !upgrades.is_empty() || times != 1 {
+                return Err(RuleViolation::InvalidCommand {
+                    reason: "a spice card takes no upgrade steps and no times",
+                });
+            }
+            (Spices::EMPTY, gain)
+        }
+        MerchantKind::Upgrade { steps } => {
+            if times != 1 {
+                return Err(RuleViolation::InvalidCommand {
+                    reason: "an upgrade card takes no times",
+                });
+            }
+            let after = upgrade_caravan(caravan, upgrades, steps)?;
+            (
+                caravan.saturating_sub(&after),
+                after.saturating_sub(&caravan),
+            )
+        }
+        MerchantKind::Trade { input, output } => {
+            if !upgrades.is_empty() {
+                return Err(RuleViolation::InvalidCommand {
+                    reason: "a trade card takes no upgrade steps",
+                });
+            }
+            let max = caravan.fits(&input).unwrap_or(0);
+            if times == 0 {
+                return Err(RuleViolation::InvalidTimes { times, max });
+            }
+            if max == 0 {
+                return Err(RuleViolation::CannotAfford {
+                    needed: input,
+                    have: caravan,
+                });
+            }
+            if times > max {
+                return Err(RuleViolation::InvalidTimes { times, max });
+            }
+            (input.times(times), output.times(times))
+        }
+    };
+    Ok(Event::CardPlayed {
+        seat,
+        card_id,
+        gained,
+        paid,
+        times,
+        upgrades: upgrades.to_vec(),
+    })
+}
+
+/// The caravan after raising one cube of each listed colour by one level, in order.
+pub(super) fn upgrade_caravan(
+    mut caravan: Spices,
+    steps: &[Spice],
+    max_steps: u8,
+) -> Result<Spices, RuleViolation> {
+    if steps.len() > usize::from(max_steps) {
+        return Err(RuleViolation::InvalidUpgrade {
+            reason: "more steps than the card allows",
+        });
+    }
+    for &spice in steps {
+        let Some(up) = spice.upgraded() else {
+            return Err(RuleViolation::InvalidUpgrade {
+                reason: "brown cannot be upgraded",
+            });
+        };
+        if !caravan.remove_one(spice) {
+            return Err(RuleViolation::InvalidUpgrade {
+                reason: "no cube of that colour to upgrade",
+            });
+        }
+        caravan.add_one(up);
+    }
+    Ok(caravan)
+}
+
+/// Validates a display name and returns it trimmed.
+fn validate_name(name: &str) -> Result<String, RuleViolation> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(RuleViolation::InvalidName {
+            reason: "the name must not be empty",
+        });
+    }
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Err(RuleViolation::InvalidName {
+            reason: "the name must be at most 32 characters",
+        });
+    }
+    if name.chars().any(char::is_control) {
+        return Err(RuleViolation::InvalidName {
+            reason: "the name must not contain control characters",
+        });
+    }
+    Ok(name.to_owned())
+}
+
+/// The longest display name, in characters.
+pub const MAX_NAME_CHARS: usize = 32;
+
+fn has_duplicates<T: Ord + Copy>(items: &[T]) -> bool {
+    let mut sorted = items.to_vec();
+    sorted.sort_unstable();
+    sorted.windows(2).any(|w| w[0] == w[1])
+}
+
+/// A deck in draw order: the scenario's cards first, then every other card shuffled.
+fn stacked_deck<T: PartialEq + Copy>(
+    rng: &mut Rng,
+    first: &[T],
+    all: impl Iterator<Item = T>,
+) -> Vec<T> {
+    let mut rest: Vec<T> = all.filter(|c| !first.contains(c)).collect();
+    rng.shuffle(&mut rest);
+    let mut deck = first.to_vec();
+    deck.extend(rest);
+    deck
+}
+
+#[cfg(test)]
+mod tests;

@@ -19,6 +19,10 @@ pub const MIN_PLAYERS: u8 = 2;
 pub const MAX_PLAYERS: u8 = 5;
 /// The caravan capacity of the board game.
 pub const DEFAULT_CARAVAN_CAPACITY: u16 = 10;
+/// The smallest caravan capacity a game may choose: the largest starting caravan must fit.
+pub const MIN_CARAVAN_CAPACITY: u16 = 4;
+/// The largest caravan capacity a game may choose.
+pub const MAX_CARAVAN_CAPACITY: u16 = 100;
 /// Points of a gold coin.
 pub const GOLD_POINTS: u16 = 3;
 /// Points of a silver coin.

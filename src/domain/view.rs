@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::cards::{CardKind, MerchantCardId, PointCardId};
+use super::cards::{point, CardKind, MerchantCardId, PointCardId};
 use super::game::{Game, GameStatus};
 use super::rules::{Coin, PlayerId, Rules, Seat};
 use super::spices::Spices;
@@ -144,9 +144,73 @@ pub struct PlayableHint {
 }
 
 impl Game {
-    /// The game as `viewer` may see it.
+    /// The game as `viewer` may see it: no deck order, no seed; legal-action hints for the seat
+    /// whose turn it is.
     pub fn view(&self, viewer: Viewer) -> GameView {
-        let _ = viewer;
-        todo!()
+        let viewer_seat = match viewer {
+            Viewer::Seat(seat) => self.player(seat).map(|p| p.seat),
+            Viewer::Spectator => None,
+        };
+        let current_seat = self.current_seat();
+        let legal = match (viewer_seat, current_seat) {
+            (Some(v), Some(c)) if v == c => self.legal_hints(v),
+            _ => None,
+        };
+        GameView {
+            status: self.status(),
+            num_players: self.num_players(),
+            rules: self.rules().copied(),
+            players: self
+                .players()
+                .iter()
+                .zip(self.scores())
+                .map(|(p, score)| PlayerView {
+                    seat: p.seat,
+                    player_id: p.player_id.clone(),
+                    name: p.name.clone(),
+                    left: p.left,
+                    caravan: p.caravan,
+                    hand: p.hand.clone(),
+                    played: p.played.clone(),
+                    claimed: p.claimed.clone(),
+                    gold: p.gold,
+                    silver: p.silver,
+                    score: score.total,
+                })
+                .collect(),
+            merchant_row: self
+                .merchant_row()
+                .iter()
+                .map(|s| MerchantSlotView {
+                    card_id: s.card,
+                    cubes: s.cubes,
+                })
+                .collect(),
+            point_row: self
+                .point_row()
+                .iter()
+                .enumerate()
+                .map(|(slot, &id)| {
+                    let card = point(id);
+                    PointSlotView {
+                        card_id: id,
+                        points: card.points,
+                        cost: card.cost,
+                        coin: self.coin_at(slot),
+                    }
+                })
+                .collect(),
+            gold_left: self.gold_left(),
+            silver_left: self.silver_left(),
+            merchant_deck_count: self.merchant_deck_count() as u16,
+            point_deck_count: self.point_deck_count() as u16,
+            current_seat,
+            round: self.round(),
+            end_triggered: self.end_triggered(),
+            awaiting_discard: self.awaiting_discard(),
+            winner: self.winner(),
+            viewer_seat,
+            legal,
+        }
     }
 }

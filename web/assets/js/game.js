@@ -184,6 +184,17 @@ export function openGame(root, gameId, { spectate = false } = {}) {
       },
       error(err) {
         showError(err);
+        if (err.code === 'invalid_last_event_id') {
+          // The server's log is behind what this page saw (e.g. a restarted in-memory server): start afresh.
+          st.stateVersion = 0;
+          socket.resync();
+          return;
+        }
+        if (err.code === 'game_not_found' || err.code === 'not_found') {
+          socket.close();
+          setBanner({ state: 'refused', reason: err.message });
+          return;
+        }
         if (seat && /token|unauthori|forbidden/i.test(`${err.code} ${err.message}`)) {
           socket.close();
           setBanner({ state: 'refused', reason: err.message });

@@ -180,7 +180,7 @@ export function pickDiscard(caravan, owed) {
             { class: 'counter', role: 'group', 'aria-label': `${k} cubes to discard` },
             cubes([k]),
             h('button', { 'aria-label': `One ${k} fewer`, disabled: out[k] <= 0, onclick: () => ((out[k] -= 1), redraw()) }, '−'),
-            h('output', { 'aria-live': 'polite' }, `${out[k]} / ${have[k]}`),
+            h('output', { 'aria-live': 'polite' }, `${out[k]} of ${have[k]}`),
             h('button', { 'aria-label': `Discard one more ${k}`, disabled: out[k] >= have[k] || n >= owed, onclick: () => ((out[k] += 1), redraw()) }, '+'),
           ),
         ),
