@@ -2,4 +2,5 @@
 
 pub mod jwt;
 pub mod memory;
+pub mod mongodb;
 pub mod prometheus;
