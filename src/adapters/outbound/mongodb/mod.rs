@@ -1,5 +1,5 @@
 //! MongoDB adapters (`EVENT_STORE=mongodb`, `MONGO_URI`, `MONGO_DB`): the event store
-//! ([`MongoEventStore`]), with the official driver.
+//! ([`MongoEventStore`]) and the read models ([`MongoReadModels`]), with the official driver.
 //!
 //! Works against a standalone server, a replica set, and the MongoDB-wire test server the test
 //! suites use. It must never depend on multi-document transactions or change streams (a standalone
@@ -13,6 +13,7 @@
 
 mod codec;
 mod event_store;
+mod read_models;
 
 use std::time::Duration;
 
@@ -23,6 +24,7 @@ use mongodb::{Client, Database};
 
 pub use codec::{decode as decode_event, encode as encode_event, CodecError};
 pub use event_store::{MongoEventStore, EVENTS_COLLECTION};
+pub use read_models::{MongoReadModels, RESULTS_COLLECTION, SUMMARIES_COLLECTION};
 
 /// How long an operation waits for a reachable server (unless the URI sets `serverSelectionTimeoutMS`).
 pub const DEFAULT_SERVER_SELECTION_TIMEOUT: Duration = Duration::from_secs(3);
@@ -58,13 +60,16 @@ pub async fn connect(uri: &str, name: &str) -> Result<Database, ConnectError> {
     Ok(client.database(name))
 }
 
-/// Creates the event store's indexes, retrying with exponential backoff (0.25 s doubling up to
+/// Creates the indexes of both adapters, retrying with exponential backoff (0.25 s doubling up to
 /// 30 s) until it succeeds. Every failure is logged; `/ready` reports the store failing meanwhile.
-pub async fn prepare_with_backoff(store: &MongoEventStore) {
+pub async fn prepare_with_backoff(store: &MongoEventStore, read_models: &MongoReadModels) {
     let mut delay = Duration::from_millis(250);
     let mut attempt = 1u32;
     loop {
-        let result = store.prepare().await.map_err(|e| e.to_string());
+        let result = match store.prepare().await {
+            Ok(()) => read_models.prepare().await.map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
         match result {
             Ok(()) => {
                 if attempt > 1 {
