@@ -1,0 +1,8 @@
+//! Shared test support: the real services (MongoDB, Redis) and the port contract suites.
+//!
+//! Every test binary compiles this module and uses a part of it.
+#![allow(dead_code)]
+
+pub mod read_models_contract;
+pub mod services;
+pub mod store_contract;
