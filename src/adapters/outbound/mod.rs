@@ -4,3 +4,4 @@ pub mod jwt;
 pub mod memory;
 pub mod mongodb;
 pub mod prometheus;
+pub mod redis;
