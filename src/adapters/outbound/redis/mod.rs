@@ -1,20 +1,26 @@
 //! Redis adapters (`EVENT_BUS=redis`, `REDIS_URL`, `REDIS_KEY_PREFIX`): the event bus between
-//! instances ([`RedisEventBus`], pub/sub, one channel per game).
+//! instances ([`RedisEventBus`], pub/sub, one channel per game) and the projection stream that
+//! drives the read models across instances ([`ProjectionConsumer`], a Redis Stream read by a
+//! consumer group).
 //!
 //! Redis is never the source of truth: a lost pub/sub message is repaired from the event store by
-//! the feed. Nothing here may fail a
+//! the feed, and a stream entry only says "this game moved on; project it". Nothing here may fail a
 //! command: a publish that cannot reach Redis is reported to the caller, which counts it and goes on.
 //!
 //! Every key and channel starts with the configured prefix (`caravan` by default), so several
 //! deployments, or tests, can share one Redis.
 
 mod event_bus;
+mod projections;
 
 use std::time::Duration;
 
 use deadpool_redis::{Config, Pool, PoolConfig, Runtime, Timeouts};
 
 pub use event_bus::{RedisBusOptions, RedisEventBus};
+pub use projections::{
+    ProjectionConsumer, ProjectionConsumerOptions, ProjectionHandler, PROJECTION_GROUP,
+};
 
 /// The key prefix when none is configured.
 pub const DEFAULT_PREFIX: &str = "caravan";
