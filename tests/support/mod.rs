@@ -3,6 +3,7 @@
 //! Every test binary compiles this module and uses a part of it.
 #![allow(dead_code)]
 
+pub mod bus_contract;
 pub mod read_models_contract;
 pub mod services;
 pub mod store_contract;
