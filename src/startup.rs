@@ -89,6 +89,7 @@ pub fn service_settings(settings: &Settings) -> ServiceSettings {
             point_cards_to_end: settings.game.point_cards_to_end,
             retries: settings.game.command_retries,
             token_ttl_secs: settings.auth.jwt_ttl_secs,
+            in_process_projections: true,
         },
         feeds: FeedSettings::default(),
         hot_games: settings.game.hot_games,

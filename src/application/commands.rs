@@ -35,6 +35,10 @@ pub struct CommandSettings {
     pub retries: u32,
     /// Lifetime of player tokens, in seconds.
     pub token_ttl_secs: u64,
+    /// Update the read models right after each commit. False when something else drives them
+    /// from the committed batches (the Redis Streams consumer group across instances); a batch
+    /// whose publish failed is then still projected here, since it may never reach that driver.
+    pub in_process_projections: bool,
 }
 
 impl Default for CommandSettings {
@@ -45,6 +49,7 @@ impl Default for CommandSettings {
             point_cards_to_end: None,
             retries: 5,
             token_ttl_secs: 24 * 3600,
+            in_process_projections: true,
         }
     }
 }
@@ -183,12 +188,11 @@ impl CommandService {
             Err(AppendError::Conflict { .. }) => return Err(game_exists(game_id)),
             Err(e) => return Err(e.into()),
         };
-        let loaded = self
+        let (loaded, published) = self
             .commit(game_id, &slot, &current, &outcome.events)
             .await?;
         drop(_write);
-        self.projector
-            .project(game_id, &loaded, &outcome.events)
+        self.project(game_id, &loaded, &outcome.events, published)
             .await;
         Ok((
             loaded,
@@ -374,12 +378,11 @@ impl CommandService {
                         .await;
                 }
                 Ok(outcome) => {
-                    let loaded = self
+                    let (loaded, published) = self
                         .commit(game_id, &slot, &current, &outcome.events)
                         .await?;
                     drop(write);
-                    self.projector
-                        .project(game_id, &loaded, &outcome.events)
+                    self.project(game_id, &loaded, &outcome.events, published)
                         .await;
                     return Ok((
                         loaded,
@@ -402,13 +405,14 @@ impl CommandService {
     }
 
     /// After a successful append: fold the events into the cache, count them, publish them.
+    /// Returns the new state and whether the publish succeeded.
     async fn commit(
         &self,
         game_id: &str,
         slot: &Slot,
         before: &LoadedGame,
         events: &[StoredEvent],
-    ) -> Result<Arc<LoadedGame>, ApplicationError> {
+    ) -> Result<(Arc<LoadedGame>, bool), ApplicationError> {
         let mut after = before.clone();
         let loaded = if after.fold(events) {
             GameRepository::remember_in(slot, after)
@@ -421,8 +425,23 @@ impl CommandService {
         if let Err(e) = self.ports.bus.publish(game_id, batch).await {
             self.ports.metrics.publish_failed();
             tracing::warn!(game_id, error = %e, "publish failed; subscribers will repair from the store");
+            return Ok((loaded, false));
         }
-        Ok(loaded)
+        Ok((loaded, true))
+    }
+
+    /// Updates the read models after a commit, unless another driver does (see
+    /// [`CommandSettings::in_process_projections`]).
+    async fn project(
+        &self,
+        game_id: &str,
+        loaded: &LoadedGame,
+        events: &[StoredEvent],
+        published: bool,
+    ) {
+        if self.settings.in_process_projections || !published {
+            self.projector.project(game_id, loaded, events).await;
+        }
     }
 
     /// `Some(answer)` when the command id is already stored for this game.
@@ -545,4 +564,3 @@ fn same_command(seat: Seat, command: &Command, original: &[StoredEvent]) -> bool
         _ => false,
     }
 }
-
