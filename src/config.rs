@@ -347,11 +347,11 @@ impl Default for RawSettings {
             admin_token: None,
             log_level: "info".into(),
             log_format: LogFormat::Pretty,
-            ws_max_frame_bytes: 16 * 1024,
-            ws_max_messages_per_sec: 20,
-            ws_outbound_queue: 256,
-            ws_heartbeat_secs: 5,
-            ws_client_timeout_secs: 15,
+            ws_max_frame_bytes: 64 * 1024,
+            ws_max_messages_per_sec: 50,
+            ws_outbound_queue: 1024,
+            ws_heartbeat_secs: 10,
+            ws_client_timeout_secs: 30,
         }
     }
 }

@@ -14,7 +14,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use tokio::sync::Notify;
 
-use crate::adapters::inbound::{http, AppState, ShutdownSignal, ShutdownTrigger};
+use crate::adapters::inbound::{http, websocket, AppState, ShutdownSignal, ShutdownTrigger};
 use crate::adapters::outbound::jwt::JwtTokens;
 use crate::adapters::outbound::memory::{
     LocalEventBus, MemoryEventStore, MemoryReadModels, SystemClock,
@@ -33,12 +33,12 @@ use crate::config::{AppEnv, EventBusKind, EventStoreKind, Settings};
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
     /// The address cannot be bound.
-    #[error("cannot listen on {address}: {source}")]
+    #[error("cannot listen on {address}: {error}")]
     Bind {
         /// `host:port`.
         address: String,
-        /// The OS error.
-        source: std::io::Error,
+        /// The OS error (in the message, not chained, so it is printed once).
+        error: std::io::Error,
     },
     /// An adapter chosen in the settings is not available or cannot start.
     #[error("{0}")]
@@ -217,15 +217,16 @@ impl Application {
             admin_token: settings.auth.admin_token.clone(),
             websocket: settings.websocket.clone(),
             shutdown,
+            websockets: Arc::new(websocket::Sessions::new()),
         };
         let address = settings.address();
-        let listener = TcpListener::bind(&address).map_err(|source| StartupError::Bind {
+        let listener = TcpListener::bind(&address).map_err(|error| StartupError::Bind {
             address: address.clone(),
-            source,
+            error,
         })?;
         let port = listener
             .local_addr()
-            .map_err(|source| StartupError::Bind { address, source })?
+            .map_err(|error| StartupError::Bind { address, error })?
             .port();
         let server = run(listener, state.clone(), &settings)?;
         Ok(Application {
@@ -309,6 +310,7 @@ fn run(
             .wrap(from_fn(http::trace_requests))
             .app_data(data.clone())
             .configure(http::configure(max_body))
+            .configure(websocket::routes)
             .default_service(web::to(http::not_found))
     })
     .disable_signals()

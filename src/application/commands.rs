@@ -13,7 +13,7 @@ use std::time::Instant;
 use chrono::Duration;
 use tracing::Instrument;
 
-use crate::domain::{Actor, Command, Event, GameStatus, PlayerId, Scenario, Seat};
+use crate::domain::{Actor, Command, Event, PlayerId, Scenario, Seat};
 
 use super::errors::ApplicationError;
 use super::games::{GameRepository, LoadedGame, Slot};
@@ -176,7 +176,7 @@ impl CommandService {
         command: &Command,
     ) -> Result<(Arc<LoadedGame>, Committed), ApplicationError> {
         let slot = self.games.slot(game_id);
-        let _write = slot.write.lock().await;
+        let write = slot.write.lock().await;
         let current = self.games.refresh(game_id, &slot).await?;
         if current.version() > 0 {
             return Err(game_exists(game_id));
@@ -188,16 +188,8 @@ impl CommandService {
             Err(AppendError::Conflict { .. }) => return Err(game_exists(game_id)),
             Err(e) => return Err(e.into()),
         };
-        let (loaded, published) = self
-            .commit(game_id, &slot, &current, &outcome.events)
-            .await?;
-        drop(_write);
-        self.project(game_id, &loaded, &outcome.events, published)
-            .await;
-        Ok((
-            loaded,
-            Committed::from_events(game_id, &outcome.events, false),
-        ))
+        self.committed(game_id, &slot, write, &current, &outcome.events)
+            .await
     }
 
     /// Takes the lowest free seat under `name` and issues a token for it.
@@ -378,16 +370,9 @@ impl CommandService {
                         .await;
                 }
                 Ok(outcome) => {
-                    let (loaded, published) = self
-                        .commit(game_id, &slot, &current, &outcome.events)
-                        .await?;
-                    drop(write);
-                    self.project(game_id, &loaded, &outcome.events, published)
+                    return self
+                        .committed(game_id, &slot, write, &current, &outcome.events)
                         .await;
-                    return Ok((
-                        loaded,
-                        Committed::from_events(game_id, &outcome.events, false),
-                    ));
                 }
                 Err(AppendError::Conflict { actual }) if attempt < self.settings.retries => {
                     attempt += 1;
@@ -404,15 +389,18 @@ impl CommandService {
         }
     }
 
-    /// After a successful append: fold the events into the cache, count them, publish them.
-    /// Returns the new state and whether the publish succeeded.
-    async fn commit(
+    /// After a successful append: fold the events into the cache, count them, publish them (still
+    /// holding the game's write lock, so this process publishes a game's batches in order), release
+    /// the lock, then update the read models (unless another driver does: see
+    /// [`CommandSettings::in_process_projections`]).
+    async fn committed(
         &self,
         game_id: &str,
         slot: &Slot,
+        write: tokio::sync::MutexGuard<'_, ()>,
         before: &LoadedGame,
         events: &[StoredEvent],
-    ) -> Result<(Arc<LoadedGame>, bool), ApplicationError> {
+    ) -> Result<(Arc<LoadedGame>, Committed), ApplicationError> {
         let mut after = before.clone();
         let loaded = if after.fold(events) {
             GameRepository::remember_in(slot, after)
@@ -422,26 +410,19 @@ impl CommandService {
         };
         self.ports.metrics.events_appended(events.len() as u64);
         let batch: Arc<[StoredEvent]> = events.to_vec().into();
-        if let Err(e) = self.ports.bus.publish(game_id, batch).await {
-            self.ports.metrics.publish_failed();
-            tracing::warn!(game_id, error = %e, "publish failed; subscribers will repair from the store");
-            return Ok((loaded, false));
-        }
-        Ok((loaded, true))
-    }
-
-    /// Updates the read models after a commit, unless another driver does (see
-    /// [`CommandSettings::in_process_projections`]).
-    async fn project(
-        &self,
-        game_id: &str,
-        loaded: &LoadedGame,
-        events: &[StoredEvent],
-        published: bool,
-    ) {
+        let published = match self.ports.bus.publish(game_id, batch).await {
+            Ok(()) => true,
+            Err(e) => {
+                self.ports.metrics.publish_failed();
+                tracing::warn!(game_id, error = %e, "publish failed; subscribers will repair from the store");
+                false
+            }
+        };
+        drop(write);
         if self.settings.in_process_projections || !published {
-            self.projector.project(game_id, loaded, events).await;
+            self.projector.project(game_id, &loaded, events).await;
         }
+        Ok((loaded, Committed::from_events(game_id, events, false)))
     }
 
     /// `Some(answer)` when the command id is already stored for this game.
@@ -503,11 +484,6 @@ impl CommandService {
             ),
         }
     }
-
-    /// The game's status, for callers that only need to know whether it exists.
-    pub async fn status(&self, game_id: &str) -> Result<GameStatus, ApplicationError> {
-        Ok(self.games.current(game_id).await?.game.status())
-    }
 }
 
 fn game_exists(game_id: &str) -> ApplicationError {
@@ -564,3 +540,6 @@ fn same_command(seat: Seat, command: &Command, original: &[StoredEvent]) -> bool
         _ => false,
     }
 }
+
+#[cfg(test)]
+mod tests;

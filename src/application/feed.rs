@@ -238,6 +238,17 @@ pub struct GameFeed {
     _open: OpenFeed,
 }
 
+impl std::fmt::Debug for GameFeed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GameFeed")
+            .field("game_id", &self.game_id)
+            .field("viewer", &self.viewer)
+            .field("last_event_id", &self.delivered)
+            .field("pending", &self.pending.len())
+            .finish_non_exhaustive()
+    }
+}
+
 impl GameFeed {
     /// The game this feed follows.
     pub fn game_id(&self) -> &str {
@@ -348,3 +359,6 @@ impl GameFeed {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -3,7 +3,7 @@
 //!
 //! The cache is an optimisation only: the event store is the truth, and every append is guarded by
 //! the version the cached state was at. A cached state may be behind (another instance appended);
-//! the command handler then gets a conflict, calls [`GameRepository::refresh`] and decides again.
+//! the command handler then gets a conflict, refreshes the game from the store and decides again.
 //!
 //! Each game also has a write lock: commands for one game in this process run one at a time, so they
 //! do not waste appends racing each other (racing across processes is the store's job).

@@ -16,6 +16,8 @@ pub mod ids;
 pub mod ports;
 pub mod projections;
 pub mod queries;
+#[cfg(test)]
+mod testing;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;

@@ -188,3 +188,96 @@ impl Projector {
         Ok(report)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::application::ports::MockReadModels;
+    use crate::application::ports::{MockEventStore, NoMetrics};
+    use crate::application::testing::{history, stored};
+    use crate::domain::bot::play_game;
+
+    fn finished_game() -> (LoadedGame, Vec<crate::application::ports::StoredEvent>) {
+        let events = play_game(3, 11, 5_000);
+        assert!(
+            matches!(events.last(), Some(Event::GameEnded { .. })),
+            "the bots finish"
+        );
+        let log = stored("g", 0, events, None);
+        let mut loaded = LoadedGame::empty();
+        assert!(loaded.fold(&log));
+        (loaded, log)
+    }
+
+    #[test]
+    fn a_summary_follows_the_public_view() {
+        let (_, log) = history(3, 2);
+        let mut loaded = LoadedGame::empty();
+        loaded.fold(&log);
+        let summary = summarize("g", &loaded).unwrap();
+        assert_eq!(summary.status, GameStatus::Waiting);
+        assert_eq!(summary.version, log.len() as u64);
+        assert_eq!(summary.players.len(), 2);
+        assert!(summarize("g", &LoadedGame::empty()).is_none());
+    }
+
+    #[test]
+    fn results_exist_only_for_a_finished_game_and_name_one_winner() {
+        let (_, log) = history(2, 2);
+        let mut running = LoadedGame::empty();
+        running.fold(&log);
+        assert!(results("g", &running).is_empty());
+
+        let (finished, _) = finished_game();
+        let results = results("g", &finished);
+        assert_eq!(results.len(), 3);
+        assert_eq!(results.iter().filter(|r| r.won).count(), 1);
+        let winner = finished.game.winner().unwrap();
+        assert!(results.iter().any(|r| r.won && r.seat == winner));
+    }
+
+    #[tokio::test]
+    async fn a_rebuild_clears_then_projects_every_game_from_its_events() {
+        let (_, log) = finished_game();
+        let mut store = MockEventStore::new();
+        store
+            .expect_game_ids()
+            .returning(|| Box::pin(async { Ok(vec!["g".to_string()]) }));
+        let all = log.clone();
+        store.expect_read().returning(move |_, _, _| {
+            let all = all.clone();
+            Box::pin(async move { Ok(all) })
+        });
+        let mut models = MockReadModels::new();
+        let mut order = mockall::Sequence::new();
+        models
+            .expect_clear()
+            .times(1)
+            .in_sequence(&mut order)
+            .returning(|| Box::pin(async { Ok(()) }));
+        let version = log.len() as u64;
+        models
+            .expect_upsert_summary()
+            .withf(move |s| s.version == version && s.status == GameStatus::Finished)
+            .times(1)
+            .in_sequence(&mut order)
+            .returning(|_| Box::pin(async { Ok(true) }));
+        models
+            .expect_record_results()
+            .withf(|r| r.len() == 3)
+            .times(1)
+            .in_sequence(&mut order)
+            .returning(|_| Box::pin(async { Ok(()) }));
+        let projector = Projector::new(Arc::new(models), Arc::new(NoMetrics));
+        let store: Arc<dyn DynEventStore> = Arc::new(store);
+        let report = projector.rebuild(store.as_ref()).await.unwrap();
+        assert_eq!(
+            report,
+            RebuildReport {
+                games: 1,
+                events: version,
+                skipped: 0
+            }
+        );
+    }
+}

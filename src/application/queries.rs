@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::domain::{GameStatus, GameView, Viewer};
@@ -273,13 +273,11 @@ fn page_size(limit: Option<usize>) -> Result<usize, ApplicationError> {
     }
 }
 
-/// `<created_at in ms>.<game_id>`: opaque to clients, stable under concurrent updates.
+/// `<created_at in ns>.<game_id>`: opaque to clients, stable under concurrent updates, and exact
+/// (a coarser time would skip games created within the same millisecond).
 fn encode_cursor(summary: &GameSummary) -> String {
-    format!(
-        "{}.{}",
-        summary.created_at.timestamp_millis(),
-        summary.game_id
-    )
+    let nanos = summary.created_at.timestamp_nanos_opt().unwrap_or(i64::MAX);
+    format!("{nanos}.{}", summary.game_id)
 }
 
 fn decode_cursor(cursor: &str) -> Result<GameCursor, ApplicationError> {
@@ -289,9 +287,9 @@ fn decode_cursor(cursor: &str) -> Result<GameCursor, ApplicationError> {
             "the cursor is not one this server gave out",
         )
     };
-    let (millis, game_id) = cursor.split_once('.').ok_or_else(bad)?;
-    let millis: i64 = millis.parse().map_err(|_| bad())?;
-    let created_at = Utc.timestamp_millis_opt(millis).single().ok_or_else(bad)?;
+    let (nanos, game_id) = cursor.split_once('.').ok_or_else(bad)?;
+    let nanos: i64 = nanos.parse().map_err(|_| bad())?;
+    let created_at = DateTime::from_timestamp_nanos(nanos);
     check_game_id(game_id).map_err(|_| bad())?;
     Ok(GameCursor {
         created_at,
@@ -302,6 +300,7 @@ fn decode_cursor(cursor: &str) -> Result<GameCursor, ApplicationError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
 
     #[test]
     fn a_cursor_survives_the_round_trip() {
@@ -314,7 +313,7 @@ mod tests {
             round: 0,
             winner: None,
             version: 1,
-            created_at: Utc.timestamp_millis_opt(1_700_000_000_123).unwrap(),
+            created_at: Utc.timestamp_nanos(1_700_000_000_123_456_789),
             updated_at: Utc::now(),
         };
         let cursor = decode_cursor(&encode_cursor(&summary)).unwrap();

@@ -3,6 +3,7 @@
 
 pub mod http;
 pub mod state;
+pub mod websocket;
 pub mod wire;
 
 pub use state::{AppState, ShutdownSignal, ShutdownTrigger};

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use tokio::sync::watch;
 
+use crate::adapters::inbound::websocket::Sessions;
 use crate::adapters::outbound::prometheus::PrometheusMetrics;
 use crate::application::Services;
 use crate::config::{Secret, WebSocketSettings};
@@ -21,6 +22,8 @@ pub struct AppState {
     pub websocket: WebSocketSettings,
     /// Flips to "stopping" on SIGTERM/SIGINT, before the HTTP server stops.
     pub shutdown: ShutdownSignal,
+    /// The server's WebSocket sessions (commands in flight, for a graceful stop).
+    pub websockets: Arc<Sessions>,
 }
 
 /// Tells long-lived connections that the server is stopping (WebSockets close with 1001).

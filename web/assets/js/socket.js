@@ -5,6 +5,7 @@ import { randomId } from './dom.js';
 const BACKOFF_MS = [250, 500, 1000, 2000, 4000, 8000];
 const PING_EVERY_MS = 20000;
 const SILENCE_LIMIT_MS = 50000;
+const COMMAND_TIMEOUT_MS = 15000;
 
 export class GameSocket {
   /**
@@ -64,10 +65,12 @@ export class GameSocket {
       if (this.ws !== ws) return;
       this.ws = null;
       this.stopPing();
-      this.failPending('The connection was lost before the server answered; check the table and try again.');
+      // Commands in flight stay pending: they are sent again, with the same requestId, once the
+      // connection is back (the server answers a repeated requestId with its first result).
       if (this.stopped) return;
       if (e.code === 1008 || e.code === 4001 || e.code === 4003) {
         // Policy violation: the token is not accepted. Retrying would not help.
+        this.failPending('The server refused this connection.');
         this.status('refused', { reason: e.reason });
         return;
       }
@@ -93,6 +96,7 @@ export class GameSocket {
         this.lastEventId = Number(msg.lastEventId || 0);
         this.status('open');
         this.on.welcome && this.on.welcome(msg);
+        this.resendPending();
         break;
       case 'event': {
         const id = Number(msg.eventId);
@@ -112,6 +116,7 @@ export class GameSocket {
         this.lastEventId = Math.max(this.lastEventId ?? 0, Number(msg.lastEventId || 0));
         this.status('open');
         this.on.caughtUp && this.on.caughtUp(msg);
+        this.resendPending();
         break;
       case 'state':
         this.on.state && this.on.state(msg);
@@ -132,7 +137,11 @@ export class GameSocket {
     }
   }
 
-  /** Send a command; resolves with the commandResult message ({ok, eventIds} or {ok:false, error}). */
+  /**
+   * Send a command; resolves with the commandResult message ({ok, eventIds} or {ok:false, error}).
+   * Across a reconnect the command is sent again with the same requestId; after COMMAND_TIMEOUT_MS
+   * without an answer it resolves as failed.
+   */
   command(command) {
     const requestId = randomId();
     return new Promise((resolve) => {
@@ -140,13 +149,28 @@ export class GameSocket {
         resolve({ ok: false, error: { code: 'not_connected', message: 'Not connected to the server; reconnecting…' } });
         return;
       }
-      this.pending.set(requestId, { resolve });
+      const timer = setTimeout(() => {
+        if (!this.pending.delete(requestId)) return;
+        resolve({ ok: false, error: { code: 'timeout', message: 'The server did not answer in time; check the table and try again.' } });
+      }, COMMAND_TIMEOUT_MS);
+      this.pending.set(requestId, {
+        command,
+        resolve: (msg) => {
+          clearTimeout(timer);
+          resolve(msg);
+        },
+      });
       this.ws.send(JSON.stringify({ type: 'command', requestId, command }));
     });
   }
 
+  resendPending() {
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return;
+    for (const [requestId, p] of this.pending) this.ws.send(JSON.stringify({ type: 'command', requestId, command: p.command }));
+  }
+
   failPending(message) {
-    for (const [, p] of this.pending) p.resolve({ ok: false, error: { code: 'connection_lost', message } });
+    for (const [, p] of this.pending) p.resolve({ ok: false, error: { code: 'connection_closed', message } });
     this.pending.clear();
   }
 
@@ -198,6 +222,7 @@ export class GameSocket {
 
   close() {
     this.stopped = true;
+    this.failPending('The table was closed.');
     clearTimeout(this.timer);
     this.stopPing();
     if (this.ws) this.ws.close(1000, 'leaving');

@@ -135,11 +135,28 @@ impl From<validator::ValidationErrors> for ApiError {
                             .map_or_else(|| e.code.to_string(), |m| m.to_string())
                     })
                     .collect();
-                (field.to_string(), messages)
+                (camel_case(&field), messages)
             })
             .collect();
         ApiError::Validation(fields)
     }
+}
+
+/// `num_players` → `numPlayers`: field errors name the protocol's fields, not Rust's.
+fn camel_case(snake: &str) -> String {
+    let mut out = String::with_capacity(snake.len());
+    let mut upper = false;
+    for c in snake.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// For `JsonConfig::error_handler`: malformed bodies become `invalid_json` (or 413).
@@ -176,6 +193,12 @@ mod tests {
 
     fn status(e: ApplicationError) -> u16 {
         ApiError::from(e).status_code().as_u16()
+    }
+
+    #[test]
+    fn field_names_are_the_protocols() {
+        assert_eq!(camel_case("num_players"), "numPlayers");
+        assert_eq!(camel_case("name"), "name");
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! The REST adapter (actix-web): routes, request DTOs checked with `validator`, one error mapping
-//! ([`errors::ApiError`]), the token extractors, and a tracing span per request.
+//! ([`errors::ApiError`]), the token extractors, and a tracing span per request. [`assets`] serves
+//! the embedded browser client.
 //!
 //! Handlers translate and delegate; they never hold a game rule.
 
+pub mod assets;
 pub mod auth;
 pub mod dashboards;
 pub mod errors;
@@ -32,7 +34,8 @@ pub fn configure(max_body_bytes: usize) -> impl FnOnce(&mut web::ServiceConfig) 
         .app_data(web::PathConfig::default().error_handler(errors::path_error))
         .configure(health::routes)
         .configure(games::routes)
-        .configure(dashboards::routes);
+        .configure(dashboards::routes)
+        .configure(assets::routes);
     }
 }
 

@@ -1,0 +1,404 @@
+//! The WebSocket protocol's messages: what a client may send, what the server sends, the error
+//! codes and the close codes. One JSON object per text frame.
+//!
+//! Parsing is strict about what it needs and lenient about the rest: unknown fields are ignored
+//! (clients may be newer than the server), but a message without a readable `type`, or a command
+//! without a string `requestId`, is refused with a stable code. This module never decides a game
+//! rule: a command that parses is handed to the application as it is.
+
+use actix_web_actors::ws::{CloseCode, CloseReason};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::adapters::inbound::wire::{ErrorDto, EventDto};
+use crate::application::{ApplicationError, Committed};
+use crate::domain::{Command, GameView, Seat};
+
+/// Error codes of the WebSocket layer itself (the application's codes are passed on as they are).
+pub mod codes {
+    /// The text frame is not JSON.
+    pub const INVALID_JSON: &str = "invalid_json";
+    /// JSON, but not a message this server understands the shape of (not an object, no string
+    /// `type`, a command without a string `requestId`).
+    pub const INVALID_MESSAGE: &str = "invalid_message";
+    /// A `type` this server does not know.
+    pub const UNKNOWN_MESSAGE_TYPE: &str = "unknown_message_type";
+    /// The `command` of a command message is missing or not a valid command object.
+    pub const INVALID_COMMAND: &str = "invalid_command";
+    /// A binary frame: the protocol is JSON text only.
+    pub const BINARY_NOT_SUPPORTED: &str = "binary_not_supported";
+    /// A frame (or a fragmented message) larger than `WS_MAX_FRAME_BYTES`; the connection closes (1009).
+    pub const FRAME_TOO_LARGE: &str = "frame_too_large";
+    /// More than `WS_MAX_MESSAGES_PER_SEC` messages: this one was dropped.
+    pub const RATE_LIMITED: &str = "rate_limited";
+    /// The client did not read its messages fast enough; the connection closes (1013).
+    pub const SLOW_CONSUMER: &str = "slow_consumer";
+    /// A connection without a player token sent a command.
+    pub const SPECTATOR_CANNOT_ACT: &str = "spectator_cannot_act";
+    /// The server is shutting down and takes no new commands.
+    pub const SERVER_STOPPING: &str = "server_stopping";
+    /// A WebSocket protocol violation (bad opcode, unmasked frame, …); the connection closes (1002).
+    pub const PROTOCOL_ERROR: &str = "protocol_error";
+}
+
+/// Close codes the server uses. 1000–1013 are RFC 6455's; 4008 is this protocol's.
+pub mod close {
+    use super::CloseCode;
+
+    /// The server is stopping (SIGTERM): reconnect later with `lastEventId`.
+    pub const GOING_AWAY: CloseCode = CloseCode::Away;
+    /// The connection was refused (bad token, unknown game, bad query) or abused the rate limit.
+    /// Reconnecting with the same parameters will not help.
+    pub const POLICY: CloseCode = CloseCode::Policy;
+    /// A frame larger than `WS_MAX_FRAME_BYTES`.
+    pub const TOO_LARGE: CloseCode = CloseCode::Size;
+    /// A WebSocket protocol violation.
+    pub const PROTOCOL: CloseCode = CloseCode::Protocol;
+    /// The server could not read the game's log: reconnect with `lastEventId`.
+    pub const SERVER_ERROR: CloseCode = CloseCode::Error;
+    /// Slow consumer: reconnect with `lastEventId` (the missed events are replayed).
+    pub const TRY_AGAIN: CloseCode = CloseCode::Again;
+    /// No frame from the client for `WS_CLIENT_TIMEOUT_SECS`.
+    pub const CLIENT_TIMEOUT: CloseCode = CloseCode::Other(4008);
+}
+
+/// A close frame's reason: the code and a short text (the error code when there is one).
+pub fn close_reason(code: CloseCode, description: &str) -> CloseReason {
+    CloseReason {
+        code,
+        description: Some(description.to_string()),
+    }
+}
+
+/// What a client may send.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClientMessage {
+    /// `{"type":"command","requestId":"…","command":{…}}`: the request id is also the command id.
+    Command {
+        /// Echoed in the `commandResult`; the idempotency key of the command.
+        request_id: String,
+        /// The command as the domain reads it.
+        command: Command,
+    },
+    /// `{"type":"ping"}`: answered with `{"type":"pong"}`.
+    Ping,
+}
+
+/// A message that cannot be accepted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refusal {
+    /// Stable code.
+    pub code: &'static str,
+    /// Human-readable explanation.
+    pub message: String,
+    /// The request id, when the message was a command whose `requestId` could be read: the
+    /// answer is then a `commandResult` rather than an `error`.
+    pub request_id: Option<String>,
+}
+
+impl Refusal {
+    fn new(code: &'static str, message: impl Into<String>) -> Self {
+        Refusal {
+            code,
+            message: message.into(),
+            request_id: None,
+        }
+    }
+
+    /// The frame that answers this refusal.
+    pub fn to_frame(&self) -> String {
+        let error = ErrorDto {
+            code: self.code.to_string(),
+            message: self.message.clone(),
+        };
+        match &self.request_id {
+            Some(request_id) => {
+                ServerMessage::CommandResult(CommandResult::refused(request_id.clone(), error))
+                    .to_frame()
+            }
+            None => ServerMessage::error(error).to_frame(),
+        }
+    }
+}
+
+/// Reads one text frame.
+pub fn parse(text: &str) -> Result<ClientMessage, Refusal> {
+    let value: Value = serde_json::from_str(text).map_err(|e| {
+        Refusal::new(
+            codes::INVALID_JSON,
+            format!("the message is not valid JSON: {e}"),
+        )
+    })?;
+    let Value::Object(mut fields) = value else {
+        return Err(Refusal::new(
+            codes::INVALID_MESSAGE,
+            "a message is a JSON object with a \"type\"",
+        ));
+    };
+    let kind = match fields.get("type") {
+        Some(Value::String(kind)) => kind.clone(),
+        Some(_) => {
+            return Err(Refusal::new(
+                codes::INVALID_MESSAGE,
+                "\"type\" must be a string",
+            ))
+        }
+        None => {
+            return Err(Refusal::new(
+                codes::INVALID_MESSAGE,
+                "a message needs a \"type\"",
+            ))
+        }
+    };
+    match kind.as_str() {
+        "ping" => Ok(ClientMessage::Ping),
+        "command" => {
+            let request_id = match fields.remove("requestId") {
+                Some(Value::String(id)) => id,
+                Some(_) => {
+                    return Err(Refusal::new(
+                        codes::INVALID_MESSAGE,
+                        "\"requestId\" must be a string",
+                    ))
+                }
+                None => {
+                    return Err(Refusal::new(
+                        codes::INVALID_MESSAGE,
+                        "a command message needs a \"requestId\"",
+                    ))
+                }
+            };
+            let refused = |message: String| Refusal {
+                code: codes::INVALID_COMMAND,
+                message,
+                request_id: Some(request_id.clone()),
+            };
+            let command = match fields.remove("command") {
+                Some(command @ Value::Object(_)) => command,
+                Some(_) => return Err(refused("\"command\" must be a JSON object".into())),
+                None => return Err(refused("a command message needs a \"command\"".into())),
+            };
+            let command: Command = serde_json::from_value(command)
+                .map_err(|e| refused(format!("the command is not valid: {e}")))?;
+            Ok(ClientMessage::Command {
+                request_id,
+                command,
+            })
+        }
+        other => Err(Refusal::new(
+            codes::UNKNOWN_MESSAGE_TYPE,
+            format!("unknown message type {other:?}; expected \"command\" or \"ping\""),
+        )),
+    }
+}
+
+/// The answer to one command message.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CommandResult {
+    /// The client's `requestId`.
+    pub request_id: String,
+    /// Whether the command was accepted (or had been accepted before, for a repeated id).
+    pub ok: bool,
+    /// Ids of the events the command produced (`ok: true` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_ids: Option<Vec<u64>>,
+    /// The game's version after those events (`ok: true` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_event_id: Option<u64>,
+    /// True when this request id had been handled before: nothing new was written (`ok: true` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duplicate: Option<bool>,
+    /// Why it was refused (`ok: false` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorDto>,
+}
+
+impl CommandResult {
+    /// An accepted command.
+    pub fn accepted(request_id: String, committed: &Committed) -> Self {
+        CommandResult {
+            request_id,
+            ok: true,
+            event_ids: Some(committed.event_ids.clone()),
+            last_event_id: Some(committed.last_event_id),
+            duplicate: Some(committed.duplicate),
+            error: None,
+        }
+    }
+
+    /// A refused command.
+    pub fn refused(request_id: String, error: ErrorDto) -> Self {
+        CommandResult {
+            request_id,
+            ok: false,
+            event_ids: None,
+            last_event_id: None,
+            duplicate: None,
+            error: Some(error),
+        }
+    }
+
+    /// A command the application refused.
+    pub fn failed(request_id: String, error: &ApplicationError) -> Self {
+        Self::refused(request_id, ErrorDto::from(error))
+    }
+}
+
+/// What the server sends.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(
+    tag = "type",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
+pub enum ServerMessage<'a> {
+    /// The first message of a connection opened without `lastEventId`.
+    Welcome {
+        /// The game.
+        game_id: &'a str,
+        /// The connection's seat; `null` for a spectator.
+        seat: Option<Seat>,
+        /// The version `state` is at.
+        last_event_id: u64,
+        /// The game as this connection may see it.
+        state: &'a GameView,
+    },
+    /// One event, public form.
+    Event(EventDto),
+    /// After the missed events of a connection opened with `lastEventId`.
+    CaughtUp {
+        /// The id of the last missed event (the client's own `lastEventId` if none was missed).
+        last_event_id: u64,
+    },
+    /// The state after the events just sent.
+    State {
+        /// The version `state` is at.
+        last_event_id: u64,
+        /// The game as this connection may see it (with `legal` hints on its turn).
+        state: &'a GameView,
+    },
+    /// The answer to a command message.
+    CommandResult(CommandResult),
+    /// A message that could not be accepted, or why the connection is about to close.
+    Error {
+        /// `{"code","message"}`.
+        error: ErrorDto,
+    },
+    /// The answer to `{"type":"ping"}`.
+    Pong,
+}
+
+impl ServerMessage<'_> {
+    /// An `error` message.
+    pub fn error(error: ErrorDto) -> ServerMessage<'static> {
+        ServerMessage::Error { error }
+    }
+
+    /// An `error` message with the given code.
+    pub fn error_code(code: &str, message: impl Into<String>) -> ServerMessage<'static> {
+        ServerMessage::Error {
+            error: ErrorDto {
+                code: code.to_string(),
+                message: message.into(),
+            },
+        }
+    }
+
+    /// The JSON text of one frame.
+    pub fn to_frame(&self) -> String {
+        // Serialising these types cannot fail (string keys, no maps with non-string keys); should it
+        // ever, the client gets an error it can report instead of a silently missing message.
+        serde_json::to_string(self).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "cannot serialise a WebSocket message");
+            r#"{"type":"error","error":{"code":"internal","message":"internal error"}}"#.into()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refusal(text: &str) -> Refusal {
+        parse(text).expect_err("refused")
+    }
+
+    #[test]
+    fn a_command_message_carries_its_request_id_and_the_domain_command() {
+        let parsed =
+            parse(r#"{"type":"command","requestId":"r1","command":{"type":"claim","slot":2}}"#);
+        assert_eq!(
+            parsed,
+            Ok(ClientMessage::Command {
+                request_id: "r1".into(),
+                command: Command::Claim { slot: 2 },
+            })
+        );
+    }
+
+    #[test]
+    fn a_ping_is_a_ping_whatever_else_it_carries() {
+        assert_eq!(parse(r#"{"type":"ping","at":1}"#), Ok(ClientMessage::Ping));
+    }
+
+    #[test]
+    fn each_kind_of_bad_input_has_its_code() {
+        assert_eq!(refusal("not json").code, codes::INVALID_JSON);
+        assert_eq!(refusal("[1,2]").code, codes::INVALID_MESSAGE);
+        assert_eq!(refusal(r#"{"requestId":"x"}"#).code, codes::INVALID_MESSAGE);
+        assert_eq!(refusal(r#"{"type":7}"#).code, codes::INVALID_MESSAGE);
+        assert_eq!(
+            refusal(r#"{"type":"dance"}"#).code,
+            codes::UNKNOWN_MESSAGE_TYPE
+        );
+        assert_eq!(
+            refusal(r#"{"type":"command","requestId":5,"command":{"type":"rest"}}"#).code,
+            codes::INVALID_MESSAGE
+        );
+        assert_eq!(
+            refusal(r#"{"type":"command","command":{"type":"rest"}}"#).code,
+            codes::INVALID_MESSAGE
+        );
+    }
+
+    #[test]
+    fn a_bad_command_object_is_answered_with_the_request_id() {
+        for text in [
+            r#"{"type":"command","requestId":"r","command":{"type":"playCard","cardId":42}}"#,
+            r#"{"type":"command","requestId":"r","command":{"type":"teleport"}}"#,
+            r#"{"type":"command","requestId":"r","command":"rest"}"#,
+            r#"{"type":"command","requestId":"r"}"#,
+        ] {
+            let refused = refusal(text);
+            assert_eq!(refused.code, codes::INVALID_COMMAND, "{text}");
+            assert_eq!(refused.request_id.as_deref(), Some("r"), "{text}");
+            assert!(refused.to_frame().contains(r#""type":"commandResult""#));
+        }
+    }
+
+    #[test]
+    fn server_messages_have_the_documented_shape() {
+        let frame = ServerMessage::CaughtUp { last_event_id: 7 }.to_frame();
+        assert_eq!(frame, r#"{"type":"caughtUp","lastEventId":7}"#);
+        assert_eq!(ServerMessage::Pong.to_frame(), r#"{"type":"pong"}"#);
+        let frame = ServerMessage::error_code("rate_limited", "slow down").to_frame();
+        assert_eq!(
+            frame,
+            r#"{"type":"error","error":{"code":"rate_limited","message":"slow down"}}"#
+        );
+        let ok = CommandResult::accepted(
+            "r9".into(),
+            &Committed {
+                game_id: "g".into(),
+                event_ids: vec![4, 5],
+                last_event_id: 5,
+                duplicate: false,
+            },
+        );
+        assert_eq!(
+            ServerMessage::CommandResult(ok).to_frame(),
+            r#"{"type":"commandResult","requestId":"r9","ok":true,"eventIds":[4,5],"lastEventId":5,"duplicate":false}"#
+        );
+    }
+}

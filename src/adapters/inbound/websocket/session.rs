@@ -1,0 +1,621 @@
+//! One WebSocket connection: an actor that sends a game's feed to the client and hands the client's
+//! commands to the application.
+//!
+//! Shape of the actix `websockets/chat` example: a session actor per connection, a heartbeat with
+//! `run_interval`, bookkeeping in `started`/`stopped`. What runs where:
+//! - the feed is pulled by a separate task ([`super::outbox::pump`]) that sends updates here;
+//! - each command runs in its own task and sends its result back as [`CommandDone`].
+//!
+//! So neither a slow command nor a slow reader delays the heartbeat, and a connection that stops
+//! being driven (its client stopped reading) never holds up a command, or the game's other players.
+//!
+//! Ordering: frames for one game go out in event-id order (the feed guarantees it). A successful
+//! `commandResult` is held back until the connection has sent the events it names and the state
+//! after them, so a client can trust its state as soon as it reads the result.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix::{
+    Actor, ActorContext, ActorFutureExt, AsyncContext, Handler, Message, StreamHandler, WrapFuture,
+};
+use actix_http::ws::Item;
+use actix_web_actors::ws::{self, CloseCode};
+use tokio::task::JoinHandle;
+
+use super::limits::{RateLimiter, Verdict};
+use super::outbox::{frames_of, pump, FeedMessage, Outbox, SLOW_CONSUMER_GRACE};
+use super::protocol::{
+    close, close_reason, codes, parse, ClientMessage, CommandResult, ServerMessage,
+};
+use super::registry::Sessions;
+use crate::adapters::inbound::wire::{ErrorDto, EventDto};
+use crate::adapters::inbound::ShutdownSignal;
+use crate::application::{
+    ApplicationError, Committed, FeedStart, GameFeed, PlayerClaims, Services,
+};
+use crate::config::WebSocketSettings;
+use crate::domain::{Command, Seat, Viewer};
+
+/// How long a stopping server lets a session wait for its in-flight commands before closing it.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// Everything a session starts with, prepared (and checked) before the upgrade.
+pub struct Opened {
+    /// The game.
+    pub game_id: String,
+    /// The player's claims; `None` for a spectator.
+    pub player: Option<PlayerClaims>,
+    /// The welcome or catch-up to send first.
+    pub start: FeedStart,
+    /// The live feed, already subscribed.
+    pub feed: GameFeed,
+}
+
+/// A command's outcome, sent back to the session by the task that ran it.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct CommandDone {
+    request_id: String,
+    result: Result<Committed, ApplicationError>,
+}
+
+/// A fragmented message being reassembled.
+struct Fragments {
+    text: bool,
+    data: Vec<u8>,
+}
+
+/// The actor of one WebSocket connection.
+pub struct Session {
+    services: Arc<Services>,
+    settings: WebSocketSettings,
+    game_id: String,
+    player: Option<PlayerClaims>,
+    seat: Option<Seat>,
+    start: Option<FeedStart>,
+    feed: Option<GameFeed>,
+    pump: Option<JoinHandle<()>>,
+    outbox: Arc<Outbox>,
+    /// The id of the last event sent to the client.
+    delivered: u64,
+    /// Accepted commands whose events this connection has not sent yet: (their last id, result).
+    held: Vec<(u64, CommandResult)>,
+    /// Commands handed to the application and not answered yet.
+    in_flight: usize,
+    limiter: RateLimiter,
+    last_heard: Instant,
+    fragments: Option<Fragments>,
+    shutdown: ShutdownSignal,
+    sessions: Arc<Sessions>,
+    /// The server is stopping: no new commands; close once the in-flight ones are answered.
+    stopping: bool,
+    /// While stopping: the game's last event id once no command was in flight; close after sending it.
+    drain_to: Option<u64>,
+    /// A close frame has been queued: write nothing more.
+    closing: bool,
+}
+
+impl Session {
+    /// A session over an opened feed.
+    pub fn new(
+        opened: Opened,
+        services: Arc<Services>,
+        settings: WebSocketSettings,
+        shutdown: ShutdownSignal,
+        sessions: Arc<Sessions>,
+    ) -> Self {
+        let now = Instant::now();
+        Session {
+            seat: opened.feed.seat(),
+            outbox: Arc::new(Outbox::new(settings.outbound_queue)),
+            limiter: RateLimiter::new(settings.max_messages_per_sec, now),
+            services,
+            settings,
+            game_id: opened.game_id,
+            player: opened.player,
+            start: Some(opened.start),
+            feed: Some(opened.feed),
+            pump: None,
+            delivered: 0,
+            held: Vec::new(),
+            in_flight: 0,
+            last_heard: now,
+            fragments: None,
+            shutdown,
+            sessions,
+            stopping: false,
+            drain_to: None,
+            closing: false,
+        }
+    }
+
+    fn send(&self, ctx: &mut ws::WebsocketContext<Self>, message: &ServerMessage<'_>) {
+        if !self.closing {
+            ctx.text(message.to_frame());
+        }
+    }
+
+    /// Sends an `error`, then a close frame, and stops.
+    fn close_with_error(
+        &mut self,
+        ctx: &mut ws::WebsocketContext<Self>,
+        code: &str,
+        message: impl Into<String>,
+        close_code: CloseCode,
+    ) {
+        self.send(ctx, &ServerMessage::error_code(code, message));
+        self.close(ctx, close_code, code);
+    }
+
+    /// Sends a close frame and stops.
+    fn close(&mut self, ctx: &mut ws::WebsocketContext<Self>, code: CloseCode, reason: &str) {
+        if self.closing {
+            return;
+        }
+        self.closing = true;
+        ctx.close(Some(close_reason(code, reason)));
+        ctx.stop();
+    }
+
+    /// The welcome, or the missed events, `caughtUp` and the state.
+    fn send_start(&mut self, start: FeedStart, ctx: &mut ws::WebsocketContext<Self>) {
+        match start {
+            FeedStart::Welcome {
+                last_event_id,
+                state,
+            } => {
+                self.send(
+                    ctx,
+                    &ServerMessage::Welcome {
+                        game_id: &self.game_id,
+                        seat: self.seat,
+                        last_event_id,
+                        state: &state,
+                    },
+                );
+                self.delivered = last_event_id;
+            }
+            FeedStart::CatchUp {
+                missed,
+                last_event_id,
+                state,
+            } => {
+                for event in &missed {
+                    self.send(ctx, &ServerMessage::Event(EventDto::from(event)));
+                }
+                self.send(ctx, &ServerMessage::CaughtUp { last_event_id });
+                self.send(
+                    ctx,
+                    &ServerMessage::State {
+                        last_event_id,
+                        state: &state,
+                    },
+                );
+                self.delivered = last_event_id;
+            }
+        }
+    }
+
+    fn heartbeat(&mut self, ctx: &mut ws::WebsocketContext<Self>) {
+        let timeout = Duration::from_secs(self.settings.client_timeout_secs);
+        if self.last_heard.elapsed() > timeout {
+            tracing::debug!(game_id = %self.game_id, "WebSocket client silent; closing");
+            self.close(ctx, close::CLIENT_TIMEOUT, "client_timeout");
+        } else {
+            ctx.ping(b"");
+        }
+    }
+
+    fn on_text(&mut self, text: &str, ctx: &mut ws::WebsocketContext<Self>) {
+        match self.limiter.check(Instant::now()) {
+            Verdict::Allow => {}
+            Verdict::Refuse => {
+                let message = format!(
+                    "more than {} messages per second; this one was dropped",
+                    self.settings.max_messages_per_sec
+                );
+                let error = ErrorDto {
+                    code: codes::RATE_LIMITED.into(),
+                    message,
+                };
+                // A command is answered as a command, so its sender is not left waiting.
+                let answer = match parse(text) {
+                    Ok(ClientMessage::Command { request_id, .. }) => {
+                        ServerMessage::CommandResult(CommandResult::refused(request_id, error))
+                    }
+                    _ => ServerMessage::error(error),
+                };
+                self.send(ctx, &answer);
+                return;
+            }
+            Verdict::Abuse => {
+                self.close_with_error(
+                    ctx,
+                    codes::RATE_LIMITED,
+                    "too many messages for too long; closing the connection",
+                    close::POLICY,
+                );
+                return;
+            }
+        }
+        match parse(text) {
+            Err(refusal) => {
+                if !self.closing {
+                    ctx.text(refusal.to_frame());
+                }
+            }
+            Ok(ClientMessage::Ping) => self.send(ctx, &ServerMessage::Pong),
+            Ok(ClientMessage::Command {
+                request_id,
+                command,
+            }) => self.execute(request_id, command, ctx),
+        }
+    }
+
+    fn refuse_command(
+        &self,
+        ctx: &mut ws::WebsocketContext<Self>,
+        request_id: String,
+        code: &str,
+        message: &str,
+    ) {
+        let error = ErrorDto {
+            code: code.into(),
+            message: message.into(),
+        };
+        self.send(
+            ctx,
+            &ServerMessage::CommandResult(CommandResult::refused(request_id, error)),
+        );
+    }
+
+    /// Runs a command in its own task; the result comes back as [`CommandDone`].
+    fn execute(
+        &mut self,
+        request_id: String,
+        command: Command,
+        ctx: &mut ws::WebsocketContext<Self>,
+    ) {
+        let Some(player) = self.player.clone() else {
+            self.refuse_command(
+                ctx,
+                request_id,
+                codes::SPECTATOR_CANNOT_ACT,
+                "this connection has no player token: spectators cannot send commands",
+            );
+            return;
+        };
+        if self.stopping {
+            self.refuse_command(
+                ctx,
+                request_id,
+                codes::SERVER_STOPPING,
+                "the server is shutting down; reconnect and send the command again",
+            );
+            return;
+        }
+        // The token was checked at connect time; it may have expired since.
+        if player.exp <= self.services.ports().clock.now().timestamp() {
+            let expired = ApplicationError::unauthorized(
+                "token_expired",
+                "the token has expired; join again",
+            );
+            self.send(
+                ctx,
+                &ServerMessage::CommandResult(CommandResult::failed(request_id, &expired)),
+            );
+            return;
+        }
+        self.in_flight += 1;
+        let in_flight = self.sessions.command_started();
+        let services = self.services.clone();
+        let game_id = self.game_id.clone();
+        let session = ctx.address();
+        actix_web::rt::spawn(async move {
+            let result = services
+                .commands
+                .execute(&player, &game_id, Some(&request_id), command)
+                .await;
+            session.do_send(CommandDone { request_id, result });
+            drop(in_flight);
+        });
+    }
+
+    /// Sends the held results whose events have gone out.
+    fn release_held(&mut self, ctx: &mut ws::WebsocketContext<Self>) {
+        let delivered = self.delivered;
+        let (ready, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.held)
+            .into_iter()
+            .partition(|(last, _)| *last <= delivered);
+        self.held = waiting;
+        for (_, result) in ready {
+            self.send(ctx, &ServerMessage::CommandResult(result));
+        }
+    }
+
+    /// The server is stopping: take no new command; once no command is in flight on this server,
+    /// send the game's events up to then and close with 1001 (after [`SHUTDOWN_GRACE`] at most).
+    fn begin_shutdown(&mut self, ctx: &mut ws::WebsocketContext<Self>) {
+        if self.stopping {
+            return;
+        }
+        self.stopping = true;
+        ctx.run_later(SHUTDOWN_GRACE, |act, ctx| {
+            act.close(ctx, close::GOING_AWAY, "server_stopping");
+        });
+        let sessions = self.sessions.clone();
+        let services = self.services.clone();
+        let game_id = self.game_id.clone();
+        ctx.spawn(
+            async move {
+                sessions.idle().await;
+                services
+                    .queries
+                    .view(&game_id, Viewer::Spectator)
+                    .await
+                    .map(|view| view.last_event_id)
+            }
+            .into_actor(self)
+            .map(|latest, act, ctx| {
+                // Without an answer from the store, what was sent already has to do.
+                act.drain_to = Some(latest.unwrap_or(act.delivered));
+                act.finish_shutdown_if_idle(ctx);
+            }),
+        );
+    }
+
+    fn finish_shutdown_if_idle(&mut self, ctx: &mut ws::WebsocketContext<Self>) {
+        let drained = self.drain_to.is_some_and(|last| self.delivered >= last);
+        if self.stopping && drained && self.in_flight == 0 && self.held.is_empty() {
+            self.close(ctx, close::GOING_AWAY, "server_stopping");
+        }
+    }
+
+    fn on_fragment(&mut self, item: Item, ctx: &mut ws::WebsocketContext<Self>) {
+        let (first, last, bytes, text) = match item {
+            Item::FirstText(b) => (true, false, b, true),
+            Item::FirstBinary(b) => (true, false, b, false),
+            Item::Continue(b) => (false, false, b, false),
+            Item::Last(b) => (false, true, b, false),
+        };
+        if first {
+            self.fragments = Some(Fragments {
+                text,
+                data: Vec::new(),
+            });
+        }
+        let Some(fragments) = self.fragments.as_mut() else {
+            self.close_with_error(
+                ctx,
+                codes::PROTOCOL_ERROR,
+                "a continuation frame without a first frame",
+                close::PROTOCOL,
+            );
+            return;
+        };
+        fragments.data.extend_from_slice(&bytes);
+        if fragments.data.len() > self.settings.max_frame_bytes {
+            self.fragments = None;
+            self.frame_too_large(ctx);
+            return;
+        }
+        if last {
+            if let Some(done) = self.fragments.take() {
+                if !done.text {
+                    self.on_binary(ctx);
+                    return;
+                }
+                match String::from_utf8(done.data) {
+                    Ok(text) => self.on_text(&text, ctx),
+                    Err(_) => self.close_with_error(
+                        ctx,
+                        codes::PROTOCOL_ERROR,
+                        "a text message that is not UTF-8",
+                        close::PROTOCOL,
+                    ),
+                }
+            }
+        }
+    }
+
+    fn on_binary(&mut self, ctx: &mut ws::WebsocketContext<Self>) {
+        if self.limiter.check(Instant::now()) == Verdict::Abuse {
+            self.close_with_error(
+                ctx,
+                codes::RATE_LIMITED,
+                "too many messages for too long; closing the connection",
+                close::POLICY,
+            );
+            return;
+        }
+        self.send(
+            ctx,
+            &ServerMessage::error_code(
+                codes::BINARY_NOT_SUPPORTED,
+                "binary frames are not supported: send JSON in text frames",
+            ),
+        );
+    }
+
+    fn frame_too_large(&mut self, ctx: &mut ws::WebsocketContext<Self>) {
+        let limit = self.settings.max_frame_bytes;
+        self.close_with_error(
+            ctx,
+            codes::FRAME_TOO_LARGE,
+            format!("messages are limited to {limit} bytes"),
+            close::TOO_LARGE,
+        );
+    }
+}
+
+impl Actor for Session {
+    type Context = ws::WebsocketContext<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        self.services.metrics().websocket_opened();
+        self.sessions.session_opened();
+        if let Some(start) = self.start.take() {
+            self.send_start(start, ctx);
+        }
+        if let Some(feed) = self.feed.take() {
+            let recipient = ctx.address().recipient();
+            self.pump = Some(actix_web::rt::spawn(pump(
+                feed,
+                self.outbox.clone(),
+                recipient,
+                SLOW_CONSUMER_GRACE,
+            )));
+        }
+        let interval = Duration::from_secs(self.settings.heartbeat_secs);
+        ctx.run_interval(interval, |act, ctx| act.heartbeat(ctx));
+        let mut shutdown = self.shutdown.clone();
+        ctx.spawn(
+            async move { shutdown.stopping().await }
+                .into_actor(self)
+                .map(|(), act, ctx| act.begin_shutdown(ctx)),
+        );
+    }
+
+    fn stopped(&mut self, _ctx: &mut Self::Context) {
+        if let Some(pump) = self.pump.take() {
+            pump.abort();
+        }
+        self.sessions.session_closed();
+        self.services.metrics().websocket_closed();
+    }
+}
+
+impl Handler<FeedMessage> for Session {
+    type Result = ();
+
+    fn handle(&mut self, message: FeedMessage, ctx: &mut Self::Context) {
+        match message {
+            FeedMessage::Update(update) => {
+                self.outbox.written(frames_of(&update));
+                if self.closing || self.outbox.is_slow() {
+                    // The connection is about to close; the client resumes from what it has.
+                    return;
+                }
+                for event in &update.events {
+                    self.send(ctx, &ServerMessage::Event(EventDto::from(event)));
+                }
+                self.send(
+                    ctx,
+                    &ServerMessage::State {
+                        last_event_id: update.last_event_id,
+                        state: &update.state,
+                    },
+                );
+                self.delivered = update.last_event_id;
+                self.release_held(ctx);
+                self.finish_shutdown_if_idle(ctx);
+            }
+            FeedMessage::Slow => {
+                let message = format!(
+                    "this connection fell more than {} messages behind; reconnect with lastEventId={}",
+                    self.settings.outbound_queue, self.delivered
+                );
+                self.close_with_error(ctx, codes::SLOW_CONSUMER, message, close::TRY_AGAIN);
+            }
+            FeedMessage::Ended => self.close(ctx, close::GOING_AWAY, "server_stopping"),
+            FeedMessage::Failed(e) => {
+                let code = e.code();
+                self.close_with_error(ctx, code, e.to_string(), close::SERVER_ERROR);
+            }
+        }
+    }
+}
+
+impl Handler<CommandDone> for Session {
+    type Result = ();
+
+    fn handle(&mut self, done: CommandDone, ctx: &mut Self::Context) {
+        self.in_flight = self.in_flight.saturating_sub(1);
+        match done.result {
+            Ok(committed) if committed.last_event_id > self.delivered => {
+                let result = CommandResult::accepted(done.request_id, &committed);
+                self.held.push((committed.last_event_id, result));
+            }
+            Ok(committed) => {
+                let result = CommandResult::accepted(done.request_id, &committed);
+                self.send(ctx, &ServerMessage::CommandResult(result));
+            }
+            Err(e) => {
+                let result = CommandResult::failed(done.request_id, &e);
+                self.send(ctx, &ServerMessage::CommandResult(result));
+            }
+        }
+        self.finish_shutdown_if_idle(ctx);
+    }
+}
+
+impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for Session {
+    fn handle(&mut self, item: Result<ws::Message, ws::ProtocolError>, ctx: &mut Self::Context) {
+        if self.closing {
+            return;
+        }
+        let message = match item {
+            Ok(message) => message,
+            Err(ws::ProtocolError::Overflow) => {
+                self.frame_too_large(ctx);
+                return;
+            }
+            Err(e) => {
+                self.close_with_error(ctx, codes::PROTOCOL_ERROR, e.to_string(), close::PROTOCOL);
+                return;
+            }
+        };
+        self.last_heard = Instant::now();
+        match message {
+            ws::Message::Text(text) => self.on_text(&text, ctx),
+            ws::Message::Binary(_) => self.on_binary(ctx),
+            ws::Message::Continuation(item) => self.on_fragment(item, ctx),
+            ws::Message::Ping(payload) => ctx.pong(&payload),
+            ws::Message::Pong(_) | ws::Message::Nop => {}
+            ws::Message::Close(reason) => {
+                self.closing = true;
+                ctx.close(reason);
+                ctx.stop();
+            }
+        }
+    }
+}
+
+/// A connection refused before it started: it sends one `error`, then closes.
+pub struct Refused {
+    error: ErrorDto,
+    close: CloseCode,
+}
+
+impl Refused {
+    /// Refuses with the application's error: a backing service that failed closes with 1011
+    /// (try again), a stopping server with 1001, anything else with 1008 (policy).
+    pub fn new(error: &ApplicationError) -> Self {
+        let close = match error {
+            ApplicationError::Unavailable { code, .. } if *code == codes::SERVER_STOPPING => {
+                close::GOING_AWAY
+            }
+            ApplicationError::Unavailable { .. } => close::SERVER_ERROR,
+            _ => close::POLICY,
+        };
+        Refused {
+            error: ErrorDto::from(error),
+            close,
+        }
+    }
+}
+
+impl Actor for Refused {
+    type Context = ws::WebsocketContext<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.text(ServerMessage::error(self.error.clone()).to_frame());
+        ctx.close(Some(close_reason(self.close, &self.error.code)));
+        ctx.stop();
+    }
+}
+
+impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for Refused {
+    fn handle(&mut self, _: Result<ws::Message, ws::ProtocolError>, _: &mut Self::Context) {}
+}

@@ -1,0 +1,514 @@
+//! The command path against mocked ports: order of append → publish → project, retries, idempotency.
+
+use std::sync::Arc;
+
+use mockall::predicate::eq;
+use mockall::Sequence;
+
+use super::*;
+use crate::application::ports::{AppendOutcome, BusError, MockMetrics, StoreError};
+use crate::application::testing::{history, now, pid, play, stored, Mocks};
+use crate::domain::{Game, GameStatus, MerchantCardId, RuleViolation};
+
+fn service(mocks: Mocks) -> CommandService {
+    let ports = mocks.ports();
+    let games = Arc::new(GameRepository::new(ports.store.clone(), 100));
+    CommandService::new(
+        ports,
+        games,
+        CommandSettings {
+            retries: 3,
+            ..CommandSettings::default()
+        },
+        Arc::new(RuntimeCounters::default()),
+    )
+}
+
+fn claims(seat: u8) -> PlayerClaims {
+    PlayerClaims {
+        player_id: pid(seat),
+        game_id: "g".into(),
+        seat,
+        exp: i64::MAX,
+    }
+}
+
+fn s01() -> Command {
+    Command::PlayCard {
+        card_id: "S01".parse::<MerchantCardId>().unwrap(),
+        upgrades: vec![],
+        times: 1,
+    }
+}
+
+/// The store holds `log`; reads after an id return the rest.
+fn store_holding(mocks: &mut Mocks, log: Vec<StoredEvent>) {
+    mocks.store.expect_read().returning(move |_, after, _| {
+        let rest: Vec<StoredEvent> = log.iter().filter(|e| e.event_id > after).cloned().collect();
+        Box::pin(async move { Ok(rest) })
+    });
+}
+
+fn no_command_stored(mocks: &mut Mocks) {
+    mocks
+        .store
+        .expect_find_command()
+        .returning(|_, _| Box::pin(async { Ok(None) }));
+}
+
+/// Accepts one append at `expected`, storing the events with the next ids.
+fn accept_append(mocks: &mut Mocks, expected: u64) {
+    mocks
+        .store
+        .expect_append()
+        .withf(move |_, version, _, _, _| *version == expected)
+        .times(1)
+        .returning(|game, version, events, command_id, _| {
+            let events = stored(game, version, events, command_id.as_deref());
+            Box::pin(async move {
+                Ok(AppendOutcome {
+                    events,
+                    duplicate: false,
+                })
+            })
+        });
+}
+
+#[tokio::test]
+async fn creating_a_game_appends_at_version_zero_then_publishes_then_projects() {
+    let mut mocks = Mocks::new();
+    let mut order = Sequence::new();
+    mocks
+        .store
+        .expect_read()
+        .times(1)
+        .in_sequence(&mut order)
+        .returning(|_, _, _| Box::pin(async { Ok(vec![]) }));
+    mocks
+        .store
+        .expect_append()
+        .withf(|game, version, events, command_id, at| {
+            game == "g1"
+                && *version == 0
+                && events.len() == 1
+                && command_id.is_none()
+                && *at == now()
+        })
+        .times(1)
+        .in_sequence(&mut order)
+        .returning(|game, _, events, _, _| {
+            let events = stored(game, 0, events, None);
+            Box::pin(async move {
+                Ok(AppendOutcome {
+                    events,
+                    duplicate: false,
+                })
+            })
+        });
+    mocks
+        .bus
+        .expect_publish()
+        .withf(|game, events| game == "g1" && events.len() == 1 && events[0].event_id == 1)
+        .times(1)
+        .in_sequence(&mut order)
+        .returning(|_, _| Box::pin(async { Ok(()) }));
+    mocks.read_models = crate::application::ports::MockReadModels::new();
+    mocks
+        .read_models
+        .expect_upsert_summary()
+        .withf(|s| s.game_id == "g1" && s.version == 1 && s.status == GameStatus::Waiting)
+        .times(1)
+        .in_sequence(&mut order)
+        .returning(|_| Box::pin(async { Ok(true) }));
+
+    let summary = service(mocks)
+        .create_game(NewGame {
+            game_id: Some("g1".into()),
+            num_players: 3,
+            seed: Some(1),
+            scenario: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(summary.num_players, 3);
+    assert_eq!(summary.version, 1);
+}
+
+#[tokio::test]
+async fn a_taken_game_id_is_a_game_exists_conflict() {
+    let mut mocks = Mocks::new();
+    store_holding(&mut mocks, history(2, 0).1);
+    mocks.store.expect_append().never();
+    mocks.bus.expect_publish().never();
+    let err = service(mocks)
+        .create_game(NewGame {
+            game_id: Some("g".into()),
+            num_players: 2,
+            ..NewGame::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "game_exists");
+}
+
+#[tokio::test]
+async fn more_players_than_the_server_allows_is_invalid() {
+    let mut mocks = Mocks::new();
+    mocks.store.expect_append().never();
+    let settings = CommandSettings {
+        max_players: 3,
+        ..CommandSettings::default()
+    };
+    let ports = mocks.ports();
+    let games = Arc::new(GameRepository::new(ports.store.clone(), 10));
+    let service = CommandService::new(ports, games, settings, Arc::new(RuntimeCounters::default()));
+    let err = service
+        .create_game(NewGame {
+            num_players: 4,
+            ..NewGame::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "invalid_player_count");
+}
+
+#[tokio::test]
+async fn a_join_that_loses_the_race_is_decided_again_and_takes_the_next_seat() {
+    let (_, created) = history(3, 0);
+    let (_, with_ben) = history(3, 1);
+    let mut mocks = Mocks::new();
+    let mut order = Sequence::new();
+    let first_read = created.clone();
+    mocks
+        .store
+        .expect_read()
+        .withf(|_, after, _| *after == 0)
+        .times(1)
+        .in_sequence(&mut order)
+        .returning(move |_, _, _| {
+            let events = first_read.clone();
+            Box::pin(async move { Ok(events) })
+        });
+    mocks
+        .store
+        .expect_append()
+        .withf(|_, version, _, _, _| *version == 1)
+        .times(1)
+        .in_sequence(&mut order)
+        .returning(|_, _, _, _, _| Box::pin(async { Err(AppendError::Conflict { actual: 2 }) }));
+    let ben = with_ben[1..].to_vec();
+    mocks
+        .store
+        .expect_read()
+        .withf(|_, after, _| *after == 1)
+        .times(1)
+        .in_sequence(&mut order)
+        .returning(move |_, _, _| {
+            let events = ben.clone();
+            Box::pin(async move { Ok(events) })
+        });
+    mocks
+        .store
+        .expect_append()
+        .withf(|_, version, events, _, _| {
+            *version == 2 && matches!(events.as_slice(), [Event::PlayerJoined { seat: 1, .. }])
+        })
+        .times(1)
+        .in_sequence(&mut order)
+        .returning(|game, version, events, _, _| {
+            let events = stored(game, version, events, None);
+            Box::pin(async move {
+                Ok(AppendOutcome {
+                    events,
+                    duplicate: false,
+                })
+            })
+        });
+    mocks
+        .bus
+        .expect_publish()
+        .times(1)
+        .returning(|_, _| Box::pin(async { Ok(()) }));
+
+    let joined = service(mocks).join("g", "Ana").await.unwrap();
+    assert_eq!(joined.seat, 1);
+    assert_eq!(joined.last_event_id, 3);
+    assert!(joined.token.starts_with("token-for-"));
+}
+
+#[tokio::test]
+async fn losing_every_retry_is_a_version_conflict_and_publishes_nothing() {
+    let mut mocks = Mocks::new();
+    store_holding(&mut mocks, history(3, 0).1);
+    mocks
+        .store
+        .expect_append()
+        .times(4)
+        .returning(|_, _, _, _, _| Box::pin(async { Err(AppendError::Conflict { actual: 9 }) }));
+    mocks.bus.expect_publish().never();
+    let err = service(mocks).join("g", "Ana").await.unwrap_err();
+    assert_eq!(err.code(), "version_conflict");
+}
+
+#[tokio::test]
+async fn a_repeated_command_id_returns_the_first_result_without_deciding_again() {
+    let (game, log) = history(2, 2);
+    let seat = game.current_seat().unwrap();
+    let mut after = game.clone();
+    let mut events = Vec::new();
+    play(
+        &mut after,
+        &mut events,
+        &Actor::Player(PlayerId::new(pid(seat))),
+        &s01(),
+    );
+    let original = stored("g", log.len() as u64, events, Some("c-1"));
+    let mut full = log.clone();
+    full.extend(original.clone());
+
+    let mut mocks = Mocks::new();
+    store_holding(&mut mocks, full);
+    let found = original.clone();
+    mocks
+        .store
+        .expect_find_command()
+        .with(eq("g"), eq("c-1"))
+        .returning(move |_, _| {
+            let found = found.clone();
+            Box::pin(async move { Ok(Some(found)) })
+        });
+    mocks.store.expect_append().never();
+    mocks.bus.expect_publish().never();
+
+    let committed = service(mocks)
+        .execute(&claims(seat), "g", Some("c-1"), s01())
+        .await
+        .unwrap();
+    assert!(committed.duplicate);
+    assert_eq!(
+        committed.event_ids,
+        original.iter().map(|e| e.event_id).collect::<Vec<_>>()
+    );
+}
+
+#[tokio::test]
+async fn a_command_id_reused_for_another_command_is_a_conflict() {
+    let (game, log) = history(2, 2);
+    let seat = game.current_seat().unwrap();
+    let mut after = game.clone();
+    let mut events = Vec::new();
+    play(
+        &mut after,
+        &mut events,
+        &Actor::Player(PlayerId::new(pid(seat))),
+        &s01(),
+    );
+    let original = stored("g", log.len() as u64, events, Some("c-1"));
+
+    let mut mocks = Mocks::new();
+    mocks.store.expect_find_command().returning(move |_, _| {
+        let found = original.clone();
+        Box::pin(async move { Ok(Some(found)) })
+    });
+    mocks.store.expect_append().never();
+    let err = service(mocks)
+        .execute(&claims(seat), "g", Some("c-1"), Command::Rest)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "command_id_reused");
+}
+
+#[tokio::test]
+async fn a_refusal_on_a_stale_cache_is_checked_against_the_store_first() {
+    let (game, log) = history(2, 2);
+    let first = game.current_seat().unwrap();
+    // Another instance already played for the first seat: the turn has passed.
+    let mut moved = game.clone();
+    let mut events = Vec::new();
+    play(
+        &mut moved,
+        &mut events,
+        &Actor::Player(PlayerId::new(pid(first))),
+        &s01(),
+    );
+    let second = moved.current_seat().unwrap();
+    assert_ne!(first, second);
+    let mut full = log.clone();
+    full.extend(stored("g", log.len() as u64, events, Some("other")));
+    let version = full.len() as u64;
+
+    let mut mocks = Mocks::new();
+    let cached = log.clone();
+    let all = full.clone();
+    let mut reads = 0;
+    mocks.store.expect_read().returning(move |_, after, _| {
+        reads += 1;
+        // First load sees the old log (the cache), later reads the whole store.
+        let source = if reads == 1 {
+            cached.clone()
+        } else {
+            all.clone()
+        };
+        let rest: Vec<StoredEvent> = source.into_iter().filter(|e| e.event_id > after).collect();
+        Box::pin(async move { Ok(rest) })
+    });
+    no_command_stored(&mut mocks);
+    accept_append(&mut mocks, version);
+    mocks
+        .bus
+        .expect_publish()
+        .times(1)
+        .returning(|_, _| Box::pin(async { Ok(()) }));
+
+    let committed = service(mocks)
+        .execute(&claims(second), "g", Some("c-2"), s01())
+        .await
+        .unwrap();
+    assert_eq!(committed.event_ids[0], version + 1);
+}
+
+#[tokio::test]
+async fn a_rule_broken_on_the_latest_state_is_the_domains_refusal() {
+    let (game, log) = history(2, 2);
+    let waiting = 1 - game.current_seat().unwrap();
+    let mut mocks = Mocks::new();
+    store_holding(&mut mocks, log);
+    no_command_stored(&mut mocks);
+    mocks.store.expect_append().never();
+    let err = service(mocks)
+        .execute(&claims(waiting), "g", Some("c"), s01())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ApplicationError::Domain(RuleViolation::NotYourTurn { .. })
+        ),
+        "{err:?}"
+    );
+    assert_eq!(err.code(), "not_your_turn");
+}
+
+#[tokio::test]
+async fn a_failed_publish_is_counted_but_the_command_stands() {
+    let (game, log) = history(2, 2);
+    let seat = game.current_seat().unwrap();
+    let version = log.len() as u64;
+    let mut mocks = Mocks::new();
+    store_holding(&mut mocks, log);
+    no_command_stored(&mut mocks);
+    accept_append(&mut mocks, version);
+    mocks
+        .bus
+        .expect_publish()
+        .times(1)
+        .returning(|_, _| Box::pin(async { Err(BusError::Unavailable("down".into())) }));
+    let mut metrics = MockMetrics::new();
+    metrics.expect_publish_failed().times(1).return_const(());
+    metrics.expect_events_appended().return_const(());
+    metrics
+        .expect_command_handled()
+        .withf(|kind, outcome, _| kind == "playCard" && *outcome == CommandOutcome::Accepted)
+        .times(1)
+        .return_const(());
+    mocks.metrics = Some(metrics);
+
+    let committed = service(mocks)
+        .execute(&claims(seat), "g", Some("c"), s01())
+        .await
+        .unwrap();
+    assert!(!committed.duplicate);
+    assert_eq!(committed.event_ids.first(), Some(&(version + 1)));
+}
+
+#[tokio::test]
+async fn an_unavailable_store_refuses_the_command_and_publishes_nothing() {
+    let (game, log) = history(2, 2);
+    let seat = game.current_seat().unwrap();
+    let mut mocks = Mocks::new();
+    store_holding(&mut mocks, log);
+    no_command_stored(&mut mocks);
+    mocks.store.expect_append().returning(|_, _, _, _, _| {
+        Box::pin(async { Err(AppendError::Unavailable("timeout".into())) })
+    });
+    mocks.bus.expect_publish().never();
+    let err = service(mocks)
+        .execute(&claims(seat), "g", Some("c"), s01())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "unavailable");
+}
+
+#[tokio::test]
+async fn a_token_for_another_game_is_forbidden() {
+    let mut mocks = Mocks::new();
+    mocks.store.expect_read().never();
+    mocks.store.expect_append().never();
+    let err = service(mocks)
+        .execute(&claims(0), "other", Some("c"), Command::Rest)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "wrong_game");
+}
+
+#[tokio::test]
+async fn creation_and_joining_are_not_player_commands() {
+    let mut mocks = Mocks::new();
+    mocks.store.expect_append().never();
+    let join = Command::Join {
+        player_id: PlayerId::new("x"),
+        name: "x".into(),
+    };
+    let err = service(mocks)
+        .execute(&claims(0), "g", Some("c"), join)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "command_not_allowed");
+}
+
+#[tokio::test]
+async fn a_command_for_an_unknown_game_is_not_found() {
+    let mut mocks = Mocks::new();
+    mocks
+        .store
+        .expect_read()
+        .returning(|_, _, _| Box::pin(async { Ok(vec![]) }));
+    no_command_stored(&mut mocks);
+    mocks.store.expect_append().never();
+    let err = service(mocks)
+        .execute(&claims(0), "g", Some("c"), Command::Rest)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "game_not_found");
+}
+
+#[tokio::test]
+async fn a_store_that_cannot_be_read_is_unavailable() {
+    let mut mocks = Mocks::new();
+    mocks
+        .store
+        .expect_read()
+        .returning(|_, _, _| Box::pin(async { Err(StoreError::Unavailable("refused".into())) }));
+    mocks.store.expect_append().never();
+    let err = service(mocks).join("g", "Ana").await.unwrap_err();
+    assert_eq!(err.code(), "unavailable");
+}
+
+#[test]
+fn a_stored_result_matches_only_the_command_that_produced_it() {
+    let (game, _) = history(2, 2);
+    let seat = game.current_seat().unwrap();
+    let mut after: Game = game.clone();
+    let mut events = Vec::new();
+    play(
+        &mut after,
+        &mut events,
+        &Actor::Player(PlayerId::new(pid(seat))),
+        &s01(),
+    );
+    let original = stored("g", 10, events, Some("c"));
+    assert!(same_command(seat, &s01(), &original));
+    assert!(!same_command(1 - seat, &s01(), &original));
+    assert!(!same_command(seat, &Command::Rest, &original));
+    assert!(!same_command(seat, &s01(), &[]));
+}

@@ -1,0 +1,218 @@
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::helpers::{error_code, spawn_app};
+
+#[actix_web::test]
+async fn a_legal_command_answers_its_event_ids_and_the_last_event_id() {
+    let app = spawn_app().await;
+    let (game_id, players) = app.started_game(2, 21).await;
+    let response = app
+        .command(
+            &game_id,
+            &players[0].token,
+            "c1",
+            json!({ "type": "playCard", "cardId": "S01" }),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["eventIds"], json!([5, 6]), "CardPlayed then TurnEnded");
+    assert_eq!(body["lastEventId"], 6);
+    assert_eq!(body["duplicate"], false);
+    let events = app.events(&game_id, 4).await;
+    assert_eq!(events[0]["eventType"], "CardPlayed");
+    assert_eq!(events[1]["eventType"], "TurnEnded");
+}
+
+#[actix_web::test]
+async fn the_same_command_id_twice_produces_events_once() {
+    let app = spawn_app().await;
+    let (game_id, players) = app.started_game(2, 21).await;
+    let play = json!({ "type": "playCard", "cardId": "S01" });
+    let first: Value = app
+        .command(&game_id, &players[0].token, "once", play.clone())
+        .await
+        .json()
+        .await
+        .unwrap();
+    let again = app.command(&game_id, &players[0].token, "once", play).await;
+    assert_eq!(again.status(), StatusCode::OK);
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again["eventIds"], first["eventIds"]);
+    assert_eq!(again["duplicate"], true);
+    assert_eq!(app.events(&game_id, 0).await.len(), 6);
+}
+
+#[actix_web::test]
+async fn the_same_command_sent_concurrently_is_committed_once() {
+    let app = spawn_app().await;
+    let (game_id, players) = app.started_game(2, 21).await;
+    let sends: Vec<_> = (0..8)
+        .map(|_| {
+            app.command(
+                &game_id,
+                &players[0].token,
+                "race",
+                json!({ "type": "playCard", "cardId": "S01" }),
+            )
+        })
+        .collect();
+    let mut ids = Vec::new();
+    for response in futures::future::join_all(sends).await {
+        assert_eq!(response.status(), StatusCode::OK);
+        ids.push(response.json::<Value>().await.unwrap()["eventIds"].clone());
+    }
+    assert!(ids.iter().all(|i| *i == json!([5, 6])), "{ids:?}");
+    assert_eq!(app.events(&game_id, 0).await.len(), 6);
+}
+
+#[actix_web::test]
+async fn a_command_id_reused_for_another_command_is_409() {
+    let app = spawn_app().await;
+    let (game_id, players) = app.started_game(2, 21).await;
+    app.command(
+        &game_id,
+        &players[0].token,
+        "mine",
+        json!({ "type": "playCard", "cardId": "S01" }),
+    )
+    .await;
+    let response = app
+        .command(
+            &game_id,
+            &players[1].token,
+            "mine",
+            json!({ "type": "playCard", "cardId": "S01" }),
+        )
+        .await;
+    assert_eq!(
+        error_code(response, StatusCode::CONFLICT).await,
+        "command_id_reused"
+    );
+}
+
+#[actix_web::test]
+async fn a_broken_rule_is_422_with_its_code_and_changes_nothing() {
+    let app = spawn_app().await;
+    let (game_id, players) = app.started_game(2, 21).await;
+    let cases = [
+        (
+            1,
+            json!({ "type": "playCard", "cardId": "S01" }),
+            "not_your_turn",
+        ),
+        (0, json!({ "type": "rest" }), "nothing_to_rest"),
+        (
+            0,
+            json!({ "type": "playCard", "cardId": "M01" }),
+            "card_not_in_hand",
+        ),
+        (0, json!({ "type": "claim", "slot": 9 }), "invalid_slot"),
+        (
+            0,
+            json!({ "type": "acquire", "slot": 2, "payment": ["yellow"] }),
+            "invalid_payment",
+        ),
+        (
+            0,
+            json!({ "type": "discard", "spices": { "yellow": 1 } }),
+            "no_discard_owed",
+        ),
+    ];
+    for (i, (seat, command, code)) in cases.into_iter().enumerate() {
+        let response = app
+            .command(
+                &game_id,
+                &players[seat].token,
+                &format!("bad-{i}"),
+                command.clone(),
+            )
+            .await;
+        assert_eq!(
+            error_code(response, StatusCode::UNPROCESSABLE_ENTITY).await,
+            code,
+            "{command}"
+        );
+    }
+    assert_eq!(
+        app.game(&game_id).await["lastEventId"],
+        4,
+        "no rejected command changed the game"
+    );
+}
+
+#[actix_web::test]
+async fn malformed_commands_are_400() {
+    let app = spawn_app().await;
+    let (game_id, players) = app.started_game(2, 21).await;
+    let token = players[0].token.as_str();
+    for command in [
+        json!({ "type": "dance" }),
+        json!({ "type": "playCard" }),
+        json!({ "type": "playCard", "cardId": "Z99" }),
+        json!({ "type": "claim", "slot": "first" }),
+        json!({ "type": "playCard", "cardId": "S02", "upgrades": ["purple"] }),
+        json!("rest"),
+    ] {
+        let response = app.command(&game_id, token, "m", command.clone()).await;
+        assert_eq!(
+            error_code(response, StatusCode::BAD_REQUEST).await,
+            "invalid_command",
+            "{command}"
+        );
+    }
+    for body in [
+        json!({ "command": { "type": "rest" } }),
+        json!({ "commandId": 5, "command": { "type": "rest" } }),
+        json!({ "commandId": "x", "command": { "type": "rest" }, "extra": 1 }),
+    ] {
+        let response = app
+            .post(
+                &format!("/api/games/{game_id}/commands"),
+                &body,
+                Some(token),
+            )
+            .await;
+        assert_eq!(
+            error_code(response, StatusCode::BAD_REQUEST).await,
+            "invalid_json",
+            "{body}"
+        );
+    }
+    let response = app
+        .command(&game_id, token, "", json!({ "type": "rest" }))
+        .await;
+    assert_eq!(
+        error_code(response, StatusCode::BAD_REQUEST).await,
+        "invalid_request"
+    );
+    let join = json!({ "type": "join", "playerId": "x", "name": "x" });
+    let response = app.command(&game_id, token, "j", join).await;
+    assert_eq!(
+        error_code(response, StatusCode::BAD_REQUEST).await,
+        "command_not_allowed"
+    );
+    assert_eq!(
+        app.get("/health").await.status(),
+        StatusCode::OK,
+        "still healthy"
+    );
+}
+
+#[actix_web::test]
+async fn a_spectator_cannot_act() {
+    let app = spawn_app().await;
+    let (game_id, _) = app.started_game(2, 21).await;
+    let response = app
+        .post(
+            &format!("/api/games/{game_id}/commands"),
+            &json!({ "commandId": "s", "command": { "type": "rest" } }),
+            None,
+        )
+        .await;
+    assert_eq!(
+        error_code(response, StatusCode::UNAUTHORIZED).await,
+        "unauthorized"
+    );
+}

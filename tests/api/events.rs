@@ -1,0 +1,193 @@
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::helpers::{error_code, spawn_app};
+
+fn ids(body: &Value) -> Vec<u64> {
+    body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["eventId"].as_u64().unwrap())
+        .collect()
+}
+
+#[actix_web::test]
+async fn events_are_read_after_an_id_with_a_limit() {
+    let app = spawn_app().await;
+    let (game_id, players) = app.started_game(2, 8).await;
+    app.command(
+        &game_id,
+        &players[0].token,
+        "c1",
+        json!({ "type": "playCard", "cardId": "S01" }),
+    )
+    .await;
+    let all: Value = app
+        .get(&format!("/api/games/{game_id}/events"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ids(&all), vec![1, 2, 3, 4, 5, 6]);
+    let first = &all["events"][0];
+    assert_eq!(first["gameId"], game_id.as_str());
+    assert_eq!(first["eventType"], "GameCreated");
+    assert_eq!(first["schemaVersion"], 1);
+    assert!(
+        first["timestamp"].as_str().unwrap().contains('T'),
+        "RFC 3339"
+    );
+    assert_eq!(first["data"]["numPlayers"], 2);
+    let page: Value = app
+        .get(&format!("/api/games/{game_id}/events?after=2&limit=2"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ids(&page), vec![3, 4]);
+    let none: Value = app
+        .get(&format!("/api/games/{game_id}/events?after=6"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(ids(&none).is_empty());
+}
+
+#[actix_web::test]
+async fn events_are_read_by_a_half_open_time_range() {
+    let app = spawn_app().await;
+    let (game_id, _) = app.started_game(2, 8).await;
+    let all = app.events(&game_id, 0).await;
+    let first = all[0]["timestamp"].as_str().unwrap().to_string();
+    let last = all.last().unwrap()["timestamp"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let q = |since: &str, until: &str| {
+        format!(
+            "/api/games/{game_id}/events?since={}&until={}",
+            urlencode(since),
+            urlencode(until)
+        )
+    };
+    let everything: Value = app
+        .get(&q("2000-01-01T00:00:00Z", "2999-01-01T00:00:00Z"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ids(&everything), vec![1, 2, 3, 4]);
+    let before_first: Value = app
+        .get(&q("2000-01-01T00:00:00Z", &first))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(ids(&before_first).is_empty(), "until is exclusive");
+    let from_last: Value = app
+        .get(&q(&last, "2999-01-01T00:00:00Z"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(*ids(&from_last).last().unwrap(), 4, "since is inclusive");
+    let only_since: Value = app
+        .get(&format!(
+            "/api/games/{game_id}/events?since={}",
+            urlencode(&first)
+        ))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ids(&only_since), vec![1, 2, 3, 4]);
+}
+
+fn urlencode(s: &str) -> String {
+    s.replace(':', "%3A").replace('+', "%2B")
+}
+
+#[actix_web::test]
+async fn bad_event_queries_are_400_and_unknown_games_404() {
+    let app = spawn_app().await;
+    let (game_id, _) = app.started_game(2, 8).await;
+    for (query, code) in [
+        ("after=-1", "invalid_query"),
+        ("after=x", "invalid_query"),
+        ("limit=0", "invalid_limit"),
+        ("limit=5000", "invalid_limit"),
+        ("since=yesterday", "invalid_query"),
+        ("after=1&since=2020-01-01T00:00:00Z", "invalid_query"),
+        (
+            "since=2021-01-01T00:00:00Z&until=2020-01-01T00:00:00Z",
+            "invalid_range",
+        ),
+    ] {
+        let response = app
+            .get(&format!("/api/games/{game_id}/events?{query}"))
+            .await;
+        assert_eq!(
+            error_code(response, StatusCode::BAD_REQUEST).await,
+            code,
+            "{query}"
+        );
+    }
+    let response = app.get("/api/games/nope/events").await;
+    assert_eq!(
+        error_code(response, StatusCode::NOT_FOUND).await,
+        "game_not_found"
+    );
+}
+
+#[actix_web::test]
+async fn the_state_at_a_version_is_the_state_after_that_event() {
+    let app = spawn_app().await;
+    let (game_id, players) = app.started_game(2, 8).await;
+    app.command(
+        &game_id,
+        &players[0].token,
+        "c1",
+        json!({ "type": "playCard", "cardId": "S01" }),
+    )
+    .await;
+    let created: Value = app
+        .get(&format!("/api/games/{game_id}/state?at=1"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(created["lastEventId"], 1);
+    assert_eq!(created["state"]["status"], "waiting");
+    assert_eq!(created["state"]["players"], json!([]));
+    let one_joined: Value = app
+        .get(&format!("/api/games/{game_id}/state?at=2"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(one_joined["state"]["players"].as_array().unwrap().len(), 1);
+    let latest: Value = app
+        .get(&format!("/api/games/{game_id}/state?at=6"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(latest["state"], app.game(&game_id).await["state"]);
+    let response = app.get(&format!("/api/games/{game_id}/state?at=7")).await;
+    assert_eq!(
+        error_code(response, StatusCode::NOT_FOUND).await,
+        "event_not_found"
+    );
+    let response = app.get(&format!("/api/games/{game_id}/state?at=0")).await;
+    assert_eq!(
+        error_code(response, StatusCode::BAD_REQUEST).await,
+        "invalid_version"
+    );
+    let response = app.get("/api/games/nope/state?at=1").await;
+    assert_eq!(
+        error_code(response, StatusCode::NOT_FOUND).await,
+        "game_not_found"
+    );
+}

@@ -1,0 +1,118 @@
+use std::sync::Arc;
+
+use caravan::application::ports::{BusError, EventBus, StoredEvent, Subscription};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::helpers::{error_code, spawn_app, spawn_app_with_bus};
+
+#[actix_web::test]
+async fn health_answers_ok() {
+    let app = spawn_app().await;
+    let response = app.get("/health").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.json::<Value>().await.unwrap(),
+        json!({ "status": "ok" })
+    );
+}
+
+#[actix_web::test]
+async fn ready_answers_when_the_store_and_the_bus_answer() {
+    let app = spawn_app().await;
+    let response = app.get("/ready").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["eventStore"], "ok");
+    assert_eq!(body["eventBus"], "ok");
+}
+
+/// A bus that cannot be reached.
+struct DownBus;
+
+impl EventBus for DownBus {
+    async fn publish(&self, _: &str, _: Arc<[StoredEvent]>) -> Result<(), BusError> {
+        Err(BusError::Unavailable("down".into()))
+    }
+    async fn subscribe(&self, _: &str) -> Result<Subscription, BusError> {
+        Err(BusError::Unavailable("down".into()))
+    }
+    async fn ping(&self) -> Result<(), BusError> {
+        Err(BusError::Unavailable("down".into()))
+    }
+}
+
+#[actix_web::test]
+async fn ready_is_503_naming_the_failing_service() {
+    let app = spawn_app_with_bus(DownBus).await;
+    let response = app.get("/ready").await;
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "not_ready");
+    assert_eq!(body["failing"], json!(["event_bus"]));
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("event_bus"));
+}
+
+#[actix_web::test]
+async fn commands_still_commit_when_the_bus_is_down_and_the_failure_is_counted() {
+    let app = spawn_app_with_bus(DownBus).await;
+    let (game_id, players) = app.started_game(2, 5).await;
+    let response = app
+        .command(
+            &game_id,
+            &players[0].token,
+            "c1",
+            json!({ "type": "playCard", "cardId": "S01" }),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    let failures = metrics
+        .lines()
+        .find(|l| l.starts_with("caravan_publish_failures_total"))
+        .unwrap();
+    assert!(!failures.ends_with(" 0"), "{failures}");
+}
+
+#[actix_web::test]
+async fn metrics_expose_the_promised_series() {
+    let app = spawn_app().await;
+    let (game_id, players) = app.started_game(2, 5).await;
+    app.command(
+        &game_id,
+        &players[0].token,
+        "c1",
+        json!({ "type": "playCard", "cardId": "S01" }),
+    )
+    .await;
+    app.command(&game_id, &players[0].token, "c2", json!({ "type": "rest" }))
+        .await;
+    let response = app.get("/metrics").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
+    let text = response.text().await.unwrap();
+    for series in [
+        "caravan_commands_total{outcome=\"accepted\",type=\"playCard\"} 1",
+        "caravan_commands_total{outcome=\"rejected\",type=\"rest\"} 1",
+        "caravan_commands_total{outcome=\"accepted\",type=\"join\"} 2",
+        "caravan_command_duration_seconds_bucket{type=\"playCard\"",
+        "caravan_websockets_open 0",
+        "caravan_events_appended_total",
+        "caravan_publish_failures_total 0",
+    ] {
+        assert!(text.contains(series), "missing {series} in:\n{text}");
+    }
+}
+
+#[actix_web::test]
+async fn an_unknown_route_is_a_json_404() {
+    let app = spawn_app().await;
+    let code = error_code(app.get("/api/nothing-here").await, StatusCode::NOT_FOUND).await;
+    assert_eq!(code, "not_found");
+}
