@@ -15,7 +15,7 @@ use caravan::application::ports::{BusMessage, EventBus, StoredEvent};
 use caravan::config::EventBusKind;
 use caravan::domain::{Bot, Command};
 use support::app::{assert_gap_free, collect_feed, distributed, next_move, Player, TestApp};
-use support::bus_contract::{batch, next_batch};
+use support::bus::{batch, next_batch};
 use support::proxy::{host_port, through, Proxy};
 use support::services::{mongo_uri, TestDb, TestRedis};
 
@@ -147,7 +147,7 @@ async fn with_mongodb_gone_commands_are_refused_as_unavailable_and_play_resumes_
             &mongo,
             &db,
             &redis,
-            &format!("{prefix}-direct"),
+            &format!("{prefix}:direct"),
         ))
         .await;
 

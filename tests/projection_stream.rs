@@ -16,7 +16,7 @@ use caravan::adapters::outbound::redis::{
     RedisEventBus, RedisKeys, PROJECTION_GROUP,
 };
 use caravan::application::ports::EventBus;
-use support::bus_contract::batch;
+use support::bus::batch;
 use support::services::TestRedis;
 
 /// Records every projection asked for; fails the first `failures` of them.

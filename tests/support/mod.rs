@@ -1,12 +1,10 @@
 //! Shared test support: the real services (MongoDB, Redis), a TCP proxy to cut them, running
-//! instances, and the port contract suites.
+//! instances, and bus helpers. (The port contract suites are in `tests/contract/`.)
 //!
 //! Every test binary compiles this module and uses a part of it.
 #![allow(dead_code)]
 
 pub mod app;
-pub mod bus_contract;
+pub mod bus;
 pub mod proxy;
-pub mod read_models_contract;
 pub mod services;
-pub mod store_contract;

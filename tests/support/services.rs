@@ -5,8 +5,10 @@
 //! missing service fails the test; elsewhere the test is skipped with a loud message.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
+use futures::future::BoxFuture;
 use futures::FutureExt;
 use mongodb::bson::doc;
 use mongodb::Database;
@@ -167,4 +169,104 @@ async fn delete_keys(url: &str, prefix: &str) -> redis::RedisResult<()> {
             .await?;
     }
     Ok(())
+}
+
+/// Drops, when it is dropped, the databases a factory made (on a thread and runtime of its own:
+/// `Drop` cannot wait, and the test's runtime may be ending).
+#[derive(Default)]
+struct DropDatabases(parking_lot::Mutex<Vec<String>>);
+
+impl Drop for DropDatabases {
+    fn drop(&mut self) {
+        let names = std::mem::take(&mut *self.0.lock());
+        if names.is_empty() {
+            return;
+        }
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                for name in names {
+                    if let Ok(database) =
+                        caravan::adapters::outbound::mongodb::connect(&mongo_uri(), &name).await
+                    {
+                        if let Err(e) = database.drop().await {
+                            eprintln!("could not drop test database {name}: {e}");
+                        }
+                    }
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// A factory for `*_contract!(optional …)`: each call builds an adapter on a database of its own;
+/// the databases go when the factory does. `None` (after a loud message, or a failure with
+/// `CI=true`) when MongoDB does not answer.
+pub fn fresh_mongo<T, B, Fut>(build: B) -> impl Fn() -> BoxFuture<'static, Option<T>>
+where
+    B: Fn(Database) -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let made = Arc::new(DropDatabases::default());
+    move || {
+        let (made, build) = (made.clone(), build.clone());
+        Box::pin(async move {
+            let db = TestDb::new().await?;
+            made.0.lock().push(db.name.clone());
+            Some(build(db.database).await)
+        })
+    }
+}
+
+/// Deletes, when it is dropped, the keys under the prefixes a factory used.
+#[derive(Default)]
+struct DeleteKeys(parking_lot::Mutex<Vec<(String, String)>>);
+
+impl Drop for DeleteKeys {
+    fn drop(&mut self) {
+        let prefixes = std::mem::take(&mut *self.0.lock());
+        if prefixes.is_empty() {
+            return;
+        }
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                for (url, prefix) in prefixes {
+                    if let Err(e) = delete_keys(&url, &prefix).await {
+                        eprintln!("could not delete the keys under {prefix}: {e}");
+                    }
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// A factory for `*_contract!(optional …)`: each call builds an adapter with a key prefix of its
+/// own (given the Redis URL and the prefix); the keys go when the factory does. `None` (after a
+/// loud message, or a failure with `CI=true`) when Redis does not answer.
+pub fn fresh_redis<T, B>(build: B) -> impl Fn() -> BoxFuture<'static, Option<T>>
+where
+    B: Fn(&str, &str) -> T + Clone + Send + 'static,
+    T: Send + 'static,
+{
+    let used = Arc::new(DeleteKeys::default());
+    move || {
+        let (used, build) = (used.clone(), build.clone());
+        Box::pin(async move {
+            let redis = TestRedis::new().await?;
+            used.0
+                .lock()
+                .push((redis.url.clone(), redis.prefix.clone()));
+            Some(build(&redis.url, &redis.prefix))
+        })
+    }
 }
