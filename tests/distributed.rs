@@ -1,9 +1,10 @@
 //! Several instances, one game: two `caravan` instances in one test (different ports, the same
 //! MongoDB database and Redis prefix), the way a load balancer spreads players.
 //!
-//! Players send their commands to the instance they are connected to; every player and spectator
-//! follows the game through a live feed on its own instance (what the WebSocket layer serves).
-//! Needs MongoDB and Redis (see `tests/support/services.rs`).
+//! Players send their commands to the instance they are connected to, and every player and
+//! spectator follows the game on its own instance: through the application's live feed and REST,
+//! then the same over WebSocket, as browsers and bots play. Needs MongoDB and Redis (see
+//! `tests/support/services.rs`).
 
 mod support;
 
@@ -17,6 +18,7 @@ use caravan::application::ports::StoredEvent;
 use caravan::domain::{Bot, Event, GameStatus};
 use support::app::{assert_gap_free, collect_feed, distributed, next_move, Player, TestApp};
 use support::services::{mongo_uri, TestDb, TestRedis};
+use support::ws::{event_ids, WsConnection};
 
 /// Runs `test` with a fresh MongoDB database and Redis prefix, or skips (outside CI) when either
 /// service is missing.
@@ -328,6 +330,152 @@ async fn clients_of_an_instance_that_died_resume_on_the_other_with_their_last_ev
             public(&stored),
             "bo's stream across the reconnection"
         );
+        a.stop().await;
+    })
+    .await;
+}
+
+// ------------------------------------------------------------------------------------------------
+// The same over WebSocket, the way browsers and bots play.
+// ------------------------------------------------------------------------------------------------
+
+/// Every public event of a game over REST, as `event` frames look without their `type`.
+async fn rest_events(app: &TestApp, game_id: &str) -> Vec<serde_json::Value> {
+    let (status, body) = app
+        .get(&format!("/api/games/{game_id}/events?after=0&limit=1000"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["events"].as_array().unwrap().clone()
+}
+
+/// Event frames without their `type`, to compare with REST events.
+fn without_type(frames: &[serde_json::Value]) -> Vec<serde_json::Value> {
+    frames
+        .iter()
+        .map(|f| {
+            let mut f = f.clone();
+            f.as_object_mut().unwrap().remove("type");
+            f
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn players_connected_to_two_instances_play_to_the_end_over_websocket() {
+    with_services(|mongo, db, redis, prefix| async move {
+        let a = TestApp::spawn(distributed(&mongo, &db, &redis, &prefix)).await;
+        let b = TestApp::spawn(distributed(&mongo, &db, &redis, &prefix)).await;
+        let game_id = a.create_game(3, 4_242).await;
+        let ada = a.join(&game_id, "ada").await;
+        let bo = b.join(&game_id, "bo").await;
+        let cy = b.join(&game_id, "cy").await;
+        let seats = [(&ada, &a), (&bo, &b), (&cy, &a)];
+        let mut players = Vec::new();
+        for (player, app) in seats {
+            let connection =
+                WsConnection::open(&app.address, &game_id, Some(&player.token), 0).await;
+            players.push((player.seat, connection));
+        }
+        let spectators = [
+            WsConnection::open(&a.address, &game_id, None, 0).await,
+            WsConnection::open(&b.address, &game_id, None, 0).await,
+        ];
+
+        let mut bot = Bot::new(17);
+        let mut sent = 0;
+        while let Some((seat, command)) = next_move(&a.state(&game_id).await, &mut bot) {
+            assert!(sent < 2_000, "the game did not end");
+            let (_, connection) = players.iter().find(|(s, _)| *s == seat).unwrap();
+            let result = connection.command(&format!("ws-{sent}"), &command).await;
+            assert_eq!(result["ok"], true, "{command:?}: {result}");
+            sent += 1;
+        }
+        let expected = rest_events(&a, &game_id).await;
+        let last = expected.last().unwrap()["eventId"].as_u64().unwrap();
+        assert_eq!(expected.last().unwrap()["eventType"], "GameEnded");
+
+        let everyone = players
+            .into_iter()
+            .map(|(seat, c)| (format!("seat {seat}"), c))
+            .chain(
+                spectators
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, c)| (format!("spectator {i}"), c)),
+            );
+        for (who, connection) in everyone {
+            let received = connection.finish_at(last).await;
+            assert_eq!(
+                event_ids(&received.events),
+                (1..=last).collect::<Vec<_>>(),
+                "{who}"
+            );
+            assert_eq!(without_type(&received.events), expected, "{who}");
+        }
+        a.stop().await;
+        b.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_websocket_client_of_a_stopped_instance_resumes_on_the_other_with_its_last_event_id() {
+    with_services(|mongo, db, redis, prefix| async move {
+        let a = TestApp::spawn(distributed(&mongo, &db, &redis, &prefix)).await;
+        let b = TestApp::spawn(distributed(&mongo, &db, &redis, &prefix)).await;
+        let game_id = a.create_game(2, 606).await;
+        let ada = a.join(&game_id, "ada").await;
+        let bo = b.join(&game_id, "bo").await;
+        let on_a = WsConnection::open(&a.address, &game_id, Some(&ada.token), 0).await;
+        let on_b = WsConnection::open(&b.address, &game_id, Some(&bo.token), 0).await;
+        let mut bot = Bot::new(23);
+        for i in 0..8 {
+            let (seat, command) = next_move(&a.state(&game_id).await, &mut bot).unwrap();
+            let connection = if seat == ada.seat { &on_a } else { &on_b };
+            let result = connection.command(&format!("first-{i}"), &command).await;
+            assert_eq!(result["ok"], true, "{result}");
+        }
+
+        // b stops: its clients are told to go elsewhere (1001), and bo keeps what it received.
+        b.stop().await;
+        let before = on_b.closed().await;
+        assert_eq!(before.closed_with, Some(1001));
+        let last_seen = *event_ids(&before.events).last().unwrap();
+
+        // The game goes on while bo is away: ada moves if it is her turn; bo's move waits for him.
+        let (seat, command) = next_move(&a.state(&game_id).await, &mut bot).unwrap();
+        let bos_move = if seat == ada.seat {
+            let result = on_a.command("while-away", &command).await;
+            assert_eq!(result["ok"], true, "{result}");
+            None
+        } else {
+            Some(command)
+        };
+        let again = WsConnection::open(&a.address, &game_id, Some(&bo.token), last_seen).await;
+        if let Some(command) = bos_move {
+            let result = again.command("back", &command).await;
+            assert_eq!(result["ok"], true, "{result}");
+        }
+        let mut sent = 0;
+        while let Some((seat, command)) = next_move(&a.state(&game_id).await, &mut bot) {
+            assert!(sent < 2_000, "the game did not end");
+            let connection = if seat == ada.seat { &on_a } else { &again };
+            let result = connection.command(&format!("then-{sent}"), &command).await;
+            assert_eq!(result["ok"], true, "{result}");
+            sent += 1;
+        }
+        let expected = rest_events(&a, &game_id).await;
+        let last = expected.last().unwrap()["eventId"].as_u64().unwrap();
+        let after = again.finish_at(last).await;
+        let mut bo_saw = before.events;
+        bo_saw.extend(after.events);
+        assert_eq!(
+            event_ids(&bo_saw),
+            (1..=last).collect::<Vec<_>>(),
+            "bo's stream"
+        );
+        assert_eq!(without_type(&bo_saw), expected);
+        on_a.finish_at(last).await;
         a.stop().await;
     })
     .await;

@@ -8,3 +8,4 @@ pub mod app;
 pub mod bus;
 pub mod proxy;
 pub mod services;
+pub mod ws;
