@@ -4,21 +4,24 @@
 //!   (encoding, the version check it makes, the insert) against `insert_one` of the equivalent,
 //!   already encoded documents into a collection with the same indexes. The ratio of the two rates
 //!   is the figure (goal: the adapter at ≥ 80 % of the raw rate). Once one game at a time, once 8
-//!   games at a time; rounds alternate which side goes first.
-//! - replay: every game read back through `MongoEventStore::read` and folded into its state.
+//!   games at a time. The two sides take turns every `parallel` games (who goes first alternates),
+//!   so that a machine whose load changes during the run slows both alike.
+//! - replay: every game read back through `MongoEventStore::read` and folded into its state,
+//!   next to the driver alone reading the same documents (not decoding them).
 //! - size: BSON bytes stored per event, batch fields included.
 //!
 //! Run: `scripts/services.sh start`, then `cargo bench --bench mongo` (MONGO_URI, default
-//! `mongodb://127.0.0.1:27017/?directConnection=true`; BENCH_GAMES, default 16; BENCH_ROUNDS,
+//! `mongodb://127.0.0.1:27017/?directConnection=true`; BENCH_GAMES, default 32; BENCH_ROUNDS,
 //! default 3). Each run uses databases of its own and drops them. Under `cargo test` (no
 //! `--bench` argument) it runs one small round as a smoke test, skipped when MongoDB does not
 //! answer (a failure with CI=true). Figures are recorded in BENCHMARKS.md.
 
+use std::ops::Range;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use caravan::adapters::outbound::mongodb::{connect, encode_event, MongoEventStore};
+use caravan::adapters::outbound::mongodb::{connect, decode_event, encode_event, MongoEventStore};
 use caravan::application::games::LoadedGame;
 use caravan::application::ports::EventStore;
 use caravan::domain::bot::bot_player_id;
@@ -151,32 +154,31 @@ async fn raw_collection(database: &Database, name: &str) -> Collection<Document>
     collection
 }
 
-/// Appends every game through the adapter, `parallel` games at a time; the elapsed time.
+/// Appends games `range` through the adapter, each game in a task of its own; the elapsed time.
 async fn through_adapter(
     store: &MongoEventStore,
     games: &Arc<Vec<PlayedGame>>,
-    parallel: usize,
+    range: Range<usize>,
 ) -> Duration {
     let started = Instant::now();
     let mut tasks = Vec::new();
-    for lane in 0..parallel {
+    for index in range {
         let (store, games) = (store.clone(), games.clone());
         tasks.push(tokio::spawn(async move {
-            for game in games.iter().skip(lane).step_by(parallel) {
-                let mut version = 0;
-                for batch in &game.batches {
-                    let outcome = store
-                        .append(
-                            &game.id,
-                            version,
-                            batch.events.clone(),
-                            batch.command_id.clone(),
-                            Utc::now(),
-                        )
-                        .await
-                        .expect("the append succeeds");
-                    version = outcome.events.last().unwrap().event_id;
-                }
+            let game = &games[index];
+            let mut version = 0;
+            for batch in &game.batches {
+                let outcome = store
+                    .append(
+                        &game.id,
+                        version,
+                        batch.events.clone(),
+                        batch.command_id.clone(),
+                        Utc::now(),
+                    )
+                    .await
+                    .expect("the append succeeds");
+                version = outcome.events.last().unwrap().event_id;
             }
         }));
     }
@@ -186,24 +188,23 @@ async fn through_adapter(
     started.elapsed()
 }
 
-/// Inserts the prepared documents with the driver alone, `parallel` games at a time.
+/// Inserts the prepared documents of games `range` with the driver alone, each game in a task of
+/// its own; the elapsed time.
 async fn raw_inserts(
     collection: &Collection<Document>,
     documents: &Arc<Vec<Vec<Document>>>,
-    parallel: usize,
+    range: Range<usize>,
 ) -> Duration {
     let started = Instant::now();
     let mut tasks = Vec::new();
-    for lane in 0..parallel {
+    for index in range {
         let (collection, documents) = (collection.clone(), documents.clone());
         tasks.push(tokio::spawn(async move {
-            for game in documents.iter().skip(lane).step_by(parallel) {
-                for document in game {
-                    collection
-                        .insert_one(document)
-                        .await
-                        .expect("the insert succeeds");
-                }
+            for document in &documents[index] {
+                collection
+                    .insert_one(document)
+                    .await
+                    .expect("the insert succeeds");
             }
         }));
     }
@@ -223,6 +224,25 @@ async fn replay(store: &MongoEventStore, games: &[PlayedGame]) -> Duration {
             .expect("the read succeeds");
         let mut loaded = LoadedGame::empty();
         assert!(loaded.fold(&events) && loaded.version() as usize == game.events());
+    }
+    started.elapsed()
+}
+
+/// Reads every game's documents with the driver alone (sorted as the adapter reads them, not
+/// decoded); the elapsed time.
+async fn raw_reads_of(collection: &Collection<Document>, games: &[PlayedGame]) -> Duration {
+    let documents = collection.clone_with_type::<RawDocumentBuf>();
+    let started = Instant::now();
+    for game in games {
+        let read: Vec<RawDocumentBuf> = documents
+            .find(doc! { "g": &game.id, "l": { "$gt": 0 } })
+            .sort(doc! { "l": 1 })
+            .await
+            .expect("the find succeeds")
+            .try_collect()
+            .await
+            .expect("the cursor reads");
+        assert_eq!(read.len(), game.batches.len());
     }
     started.elapsed()
 }
@@ -256,7 +276,7 @@ async fn run(full: bool) -> Result<(), String> {
     }
     let (games, rounds) = if full {
         (
-            env_number("BENCH_GAMES", 16),
+            env_number("BENCH_GAMES", 32),
             env_number("BENCH_ROUNDS", 3).max(1),
         )
     } else {
@@ -307,16 +327,17 @@ async fn run(full: bool) -> Result<(), String> {
                     })
                     .collect(),
             );
-            let (adapter, raw) = if round % 2 == 0 {
-                let raw = raw_inserts(&collection, &documents, parallel).await;
-                (through_adapter(&store, &played, parallel).await, raw)
-            } else {
-                let adapter = through_adapter(&store, &played, parallel).await;
-                (
-                    adapter,
-                    raw_inserts(&collection, &documents, parallel).await,
-                )
-            };
+            let (mut adapter, mut raw) = (Duration::ZERO, Duration::ZERO);
+            for (turn, start) in (0..games).step_by(parallel).enumerate() {
+                let range = start..(start + parallel).min(games);
+                if (turn + round) % 2 == 0 {
+                    raw += raw_inserts(&collection, &documents, range.clone()).await;
+                    adapter += through_adapter(&store, &played, range).await;
+                } else {
+                    adapter += through_adapter(&store, &played, range.clone()).await;
+                    raw += raw_inserts(&collection, &documents, range).await;
+                }
+            }
             let adapter_rate = batches as f64 / adapter.as_secs_f64();
             let raw_rate = batches as f64 / raw.as_secs_f64();
             println!(
@@ -327,7 +348,7 @@ async fn run(full: bool) -> Result<(), String> {
             ratios.push(adapter_rate / raw_rate);
             adapter_rates.push(adapter_rate);
             raw_rates.push(raw_rate);
-            last_store = Some((store, adapter_db));
+            last_store = Some((store, adapter_db, collection));
         }
         rows.push((
             parallel,
@@ -337,12 +358,24 @@ async fn run(full: bool) -> Result<(), String> {
         ));
     }
 
-    let (store, adapter_db) = last_store.expect("at least one round");
-    let mut replays = Vec::new();
+    let (store, adapter_db, collection) = last_store.expect("at least one round");
+    let (mut replays, mut raw_reads) = (Vec::new(), Vec::new());
     for _ in 0..3 {
         replays.push(events as f64 / replay(&store, &played).await.as_secs_f64());
+        raw_reads.push(events as f64 / raw_reads_of(&collection, &played).await.as_secs_f64());
     }
-    let replay_rate = median(replays);
+    let (replay_rate, raw_read_rate) = (median(replays), median(raw_reads));
+    // The client's share of a replay: decoding stored events back into domain events.
+    let encoded: Vec<Document> = played
+        .iter()
+        .flat_map(|g| g.batches.iter().flat_map(|b| &b.events))
+        .map(|e| encode_event(e).expect("events encode"))
+        .collect();
+    let started = Instant::now();
+    for document in &encoded {
+        std::hint::black_box(decode_event(document.clone()).expect("events decode"));
+    }
+    let decode_rate = encoded.len() as f64 / started.elapsed().as_secs_f64();
     let stored: Vec<RawDocumentBuf> = adapter_db
         .collection::<RawDocumentBuf>("events")
         .find(doc! {})
@@ -363,7 +396,11 @@ async fn run(full: bool) -> Result<(), String> {
             ratio * 100.0
         );
     }
-    println!("| replay (read + fold, one game at a time) | {replay_rate:.0} events/s | | |");
+    println!(
+        "| replay, one game at a time | {replay_rate:.0} events/s (read, decode, fold) | {raw_read_rate:.0} events/s (find, no decoding) | {:.1} % |",
+        100.0 * replay_rate / raw_read_rate
+    );
+    println!("| decoding stored events (no I/O) | {decode_rate:.0} events/s | | |");
     println!(
         "| stored size | {:.0} bytes of BSON per event ({:.0} per append) | | |",
         bytes as f64 / events as f64,
