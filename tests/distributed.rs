@@ -480,3 +480,79 @@ async fn a_websocket_client_of_a_stopped_instance_resumes_on_the_other_with_its_
     })
     .await;
 }
+
+// ------------------------------------------------------------------------------------------------
+// Rebuilding the read models from the events in MongoDB.
+// ------------------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn read_models_rebuilt_from_the_events_match_the_live_ones() {
+    with_services(|mongo, db, redis, prefix| async move {
+        let a = TestApp::spawn(distributed(&mongo, &db, &redis, &prefix)).await;
+        let mut games = Vec::new();
+        for seed in [31, 32] {
+            let game_id = a.create_game(2, seed).await;
+            let players = [
+                (a.join(&game_id, "ada").await, &a),
+                (a.join(&game_id, "bo").await, &a),
+            ];
+            play_to_the_end(&game_id, &players, &a, &mut Bot::new(seed), 2_000).await;
+            games.push(game_id);
+        }
+        let waiting = a.create_game(3, 33).await;
+        games.push(waiting);
+
+        // The live read models, once the projection stream has caught up.
+        let snapshot = || async {
+            let mut summaries = Vec::new();
+            for game_id in &games {
+                summaries.push(a.services.queries.summary(game_id).await.unwrap());
+            }
+            let board = a.services.queries.leaderboard(None).await.unwrap();
+            (summaries, board)
+        };
+        let mut live = snapshot().await;
+        for _ in 0..100 {
+            if live.1.len() == 2 && live.0.iter().all(|s| s.status != GameStatus::Active) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            live = snapshot().await;
+        }
+
+        // The admin endpoint clears and rebuilds them.
+        let (status, body) = a
+            .call(
+                reqwest::Method::POST,
+                "/api/admin/rebuild-projections",
+                Some(support::app::ADMIN_TOKEN),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["games"], 3, "{body}");
+        assert_eq!(snapshot().await, live, "after the admin rebuild");
+
+        // So does `caravan rebuild-projections`, in a process of its own.
+        let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_caravan"))
+            .arg("rebuild-projections")
+            .env_clear()
+            .env("EVENT_STORE", "mongodb")
+            .env("MONGO_URI", &mongo)
+            .env("MONGO_DB", &db)
+            .env("LOG_LEVEL", "warn")
+            .output()
+            .await
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "{stdout}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(stdout.contains("3 games"), "{stdout}");
+        assert_eq!(snapshot().await, live, "after caravan rebuild-projections");
+        a.stop().await;
+    })
+    .await;
+}
