@@ -30,6 +30,13 @@ run_suite() {
 run_suite "cargo test --all-targets" cargo test --all-targets
 run_suite "cargo test --doc" cargo test --doc
 if [[ -f web-tests/package.json ]]; then
+    # `cargo test` has just built the server binary (the integration tests need it). Hand that one to
+    # the browser tests: a plain `cargo build` would resolve features without the dev-dependencies
+    # and rebuild half the dependency tree for nothing.
+    bin="${CARGO_TARGET_DIR:-$ROOT/target}/debug/caravan"
+    if [[ -z "${CARAVAN_BIN:-}" && -x "$bin" ]]; then
+        export CARAVAN_BIN="$bin"
+    fi
     run_suite "browser tests (npm test --prefix web-tests)" npm test --prefix web-tests
 fi
 

@@ -40,7 +40,7 @@ describe('lobby', () => {
     const { page: cleo } = await openPage(browser, server.url, { name: 'cleo' });
     await cleo.goto('/');
     await cleo.getByLabel('Your name').fill('Cleo');
-    await cleo.getByLabel('Players').selectOption('2');
+    await cleo.getByLabel('Players', { exact: true }).selectOption('2');
     await cleo.getByRole('button', { name: 'Create game' }).click();
     await cleo.waitForURL(/#\/game\//);
     await cleo.getByText('Playing as Cleo').waitFor();
@@ -75,6 +75,19 @@ describe('lobby', () => {
     // The seat belongs to the tab: a reload keeps it.
     await dev.reload();
     await dev.getByText('Playing as Dev').waitFor();
+
+    // A server that no longer knows the page's last event id (a restarted in-memory server) refuses
+    // the catch-up; the page starts afresh from a welcome instead of giving up.
+    await dev.waitForFunction(() => window.__caravan && window.__caravan.connection === 'open');
+    const connects = await dev.evaluate(() => window.__caravan.socket.connects);
+    await dev.evaluate(() => {
+      window.__caravan.socket.lastEventId = 9999;
+      window.__caravan.drop();
+    });
+    await dev.waitForFunction((n) => window.__caravan.socket.connects >= n + 2 && window.__caravan.connection === 'open', connects);
+    assert.equal(await dev.getByTestId('connection-banner').isVisible(), false);
+    await dev.getByTestId('turn').filter({ hasText: "Cleo's turn" }).waitFor();
+    assert.equal(await dev.getByTestId('error').textContent(), '', 'the recovery is silent');
 
     assert.deepEqual([...cleo.problems, ...dev.problems], []);
     await cleo.context().close();

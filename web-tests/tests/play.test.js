@@ -181,6 +181,9 @@ describe('two players, a spectator and the dashboard', () => {
     const { page: dash } = await openPage(browser, server.url, { name: 'dashboard' });
     await dash.goto('/dashboard');
     await dash.getByTestId('stats').locator('.tile').first().waitFor();
+    // Commands per second come from two polls of the running total.
+    await dash.getByTestId('stats').locator('.tile[data-key="commands per second"]').waitFor();
+    await dash.getByTestId('stats').locator('.tile[data-key="games active"] .tile-value').filter({ hasText: /^[1-9]/ }).waitFor();
     const row = dash.getByTestId('running-games').locator(`tr[data-game-id="${GAME}"]`);
     await row.waitFor();
     await screenshot(dash, '12-dashboard.png');
@@ -190,9 +193,9 @@ describe('two players, a spectator and the dashboard', () => {
     const pos = dash.getByTestId('replay-position');
     await pos.filter({ hasText: `Event ${last} of ${last}` }).waitFor();
     await dash.getByRole('button', { name: 'First event' }).click();
-    await dash.locator('#rp-table[data-at="0"]').waitFor();
-    const told = [];
-    for (let n = 1; n <= last; n++) {
+    await dash.locator('#rp-table[data-at="1"]').waitFor();
+    const told = [await dash.getByTestId('replay-event').textContent()];
+    for (let n = 2; n <= last; n++) {
       await dash.getByRole('button', { name: 'Next event' }).click();
       await dash.locator(`#rp-table[data-at="${n}"]`).waitFor();
       told.push(await dash.getByTestId('replay-event').textContent());
@@ -212,5 +215,12 @@ describe('two players, a spectator and the dashboard', () => {
     await ana.getByTestId('winner').filter({ hasText: 'Ana wins' }).waitFor();
     await spectator.getByTestId('winner').filter({ hasText: 'Ana wins' }).waitFor();
     await screenshot(ana, '14-game-over.png');
+    assert.ok((await logTexts(spectator)).some((t) => /Game over: Ana wins/.test(t)));
+
+    const { page: dash } = await openPage(browser, server.url, { name: 'dashboard' });
+    await dash.goto('/dashboard');
+    await dash.getByTestId('leaderboard').locator('tbody tr').filter({ hasText: 'Ana' }).waitFor();
+    await screenshot(dash, '15-leaderboard.png');
+    await dash.context().close();
   });
 });

@@ -48,7 +48,8 @@ export const api = {
   leave: (gameId, token) => call('POST', `/api/games/${encodeURIComponent(gameId)}/leave`, { token }),
   listGames: async (status, limit = 50) =>
     listOf(await call('GET', `/api/games?status=${encodeURIComponent(status)}&limit=${limit}`), 'games'),
-  game: (gameId) => call('GET', `/api/games/${encodeURIComponent(gameId)}`),
+  /** The game now; with a player's token, that player's view (with its legal hints on its turn). */
+  game: (gameId, token) => call('GET', `/api/games/${encodeURIComponent(gameId)}`, { token }),
   events: async (gameId, after = 0, limit = 1000) =>
     call('GET', `/api/games/${encodeURIComponent(gameId)}/events?after=${after}&limit=${limit}`),
   stateAt: (gameId, at) => call('GET', `/api/games/${encodeURIComponent(gameId)}/state?at=${at}`),

@@ -21,7 +21,8 @@ function playersText(summary) {
   const list = summary.players || [];
   const names = list.map((p) => (typeof p === 'string' ? p : p && p.name)).filter(Boolean);
   const n = summary.numPlayers ?? summary.maxPlayers ?? '?';
-  return `${names.length}/${n}${names.length ? `: ${names.join(', ')}` : ''}`;
+  const round = summary.status === 'active' && summary.round ? ` · round ${summary.round}` : '';
+  return `${names.length}/${n}${names.length ? `: ${names.join(', ')}` : ''}${round}`;
 }
 
 function openLobby(el) {

@@ -26,8 +26,8 @@ function words(key) {
     .replace(/([a-z])([A-Z])/g, '$1 $2')
     .replace(/[_.]/g, ' ')
     .toLowerCase()
-    .replace(/\bper sec(ond)?\b/, '/s')
-    .replace(/\bps\b/, '/s');
+    .replace(/ per sec(ond)?\b/, '/s')
+    .replace(/ ps\b/, '/s');
 }
 
 const ORDER = [/waiting/i, /active|running/i, /finished/i, /connection|socket/i, /command.*(per|rate|\/s)/i, /command/i, /event/i];
@@ -93,7 +93,7 @@ function scoresText(s) {
 function toMove(s) {
   const seat = s.currentSeat ?? s.seatToMove ?? s.toMove;
   if (seat === null || seat === undefined) return '';
-  const p = (s.players || [])[seat];
+  const p = (s.players || []).find((x, i) => (x && typeof x === 'object' && 'seat' in x ? Number(x.seat) : i) === Number(seat));
   return p ? (typeof p === 'string' ? p : p.name) : `seat ${Number(seat) + 1}`;
 }
 
@@ -186,12 +186,13 @@ async function loadReplay(gameId) {
 
 async function showAt(n) {
   if (!rp.gameId) return;
-  n = Math.max(0, Math.min(rp.max, n));
+  // Event 1 (the game's creation) is the first state there is.
+  n = Math.max(1, Math.min(rp.max, n));
   rp.at = n;
   const seq = ++rp.seq;
   $('rp-slider').value = String(n);
   $('rp-pos').textContent = `Event ${n} of ${rp.max}`;
-  $('rp-event').textContent = n === 0 ? 'Before the first event.' : `${n}. ${rp.texts.get(n) || ''}`;
+  $('rp-event').textContent = `${n}. ${rp.texts.get(n) || ''}`;
   try {
     const json = await api.stateAt(rp.gameId, n);
     if (seq !== rp.seq) return; // a later step already asked
@@ -213,7 +214,7 @@ function stopPlaying() {
 
 function togglePlay() {
   if (rp.timer) return stopPlaying();
-  if (rp.at >= rp.max) showAt(0);
+  if (rp.at >= rp.max) showAt(1);
   $('rp-play').setAttribute('aria-pressed', 'true');
   $('rp-play').textContent = 'Pause';
   rp.timer = setInterval(() => {
@@ -227,7 +228,7 @@ $('replay-form').addEventListener('submit', (e) => {
   const id = $('replay-game').value.trim();
   if (id) loadReplay(id);
 });
-$('rp-first').addEventListener('click', () => (stopPlaying(), showAt(0)));
+$('rp-first').addEventListener('click', () => (stopPlaying(), showAt(1)));
 $('rp-prev').addEventListener('click', () => (stopPlaying(), showAt(rp.at - 1)));
 $('rp-next').addEventListener('click', () => (stopPlaying(), showAt(rp.at + 1)));
 $('rp-last').addEventListener('click', () => (stopPlaying(), showAt(rp.max)));

@@ -75,7 +75,7 @@ export function describe(ev, names) {
         const t = card.kind === 'trade' ? effectText(d.cardId) : `${cubeText(d.paid)}→${cubeText(d.gained)}`;
         return `${who} traded ${t}${times > 1 ? ` ${timesWord(times)}` : ''}`;
       }
-      return `${who} played ${effectText(d.cardId)} and gained ${cubeText(d.gained)}`;
+      return `${who} played ${effectText(d.cardId)}`;
     }
     case 'ItemAcquired': {
       const paid = (d.payment || []).length ? `, paying ${letters(d.payment)}` : '';
@@ -95,9 +95,12 @@ export function describe(ev, names) {
         ? `${names.of(d.nextSeat)}'s turn (round ${d.round}, the last round)`
         : `${names.of(d.nextSeat)}'s turn (round ${d.round})`;
     case 'GameEnded': {
-      const scores = (d.scores || []).map((s) => `${s.name || names.of(s.seat)} ${s.total}`).join(', ');
+      const scores = (d.scores || [])
+        .map((s) => `${s.name || names.of(s.seat)} ${s.total}${s.forfeited ? ' (forfeited)' : ''}`)
+        .join(', ');
       const winner = d.winner === null || d.winner === undefined ? 'no winner' : `${names.of(d.winner)} wins`;
-      return `Game over: ${winner}${scores ? ` (${scores})` : ''}`;
+      const why = d.reason === 'lastPlayerStanding' ? ' as the last player standing' : '';
+      return `Game over: ${winner}${why}${scores ? ` — ${scores}` : ''}`;
     }
     default:
       return ev.type ? `${ev.type}` : null;

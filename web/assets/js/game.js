@@ -17,7 +17,7 @@ export function openGame(root, gameId, { spectate = false } = {}) {
     stateVersion: 0, // lastEventId of the state on screen
     log: new Map(), // eventId → text
     busy: false,
-    historyLoaded: false,
+    logFilledTo: 0, // the log holds every event up to here
     connection: 'connecting',
   };
 
@@ -120,17 +120,18 @@ export function openGame(root, gameId, { spectate = false } = {}) {
     logList.scrollTop = logList.scrollHeight;
   }
 
+  /** Fill the log from REST with every event up to `upTo` that no socket message brought. */
   async function loadHistory(upTo) {
-    if (st.historyLoaded) return;
-    st.historyLoaded = true;
+    if (upTo <= st.logFilledTo) return;
+    const from = st.logFilledTo;
+    st.logFilledTo = upTo;
     try {
-      const list = eventList(await api.events(gameId, 0, 1000)).filter((e) => e.eventId <= upTo);
+      const list = eventList(await api.events(gameId, from, 1000)).filter((e) => e.eventId <= upTo);
       // Describe in order so names are learnt before they are used.
-      const missing = list.filter((e) => !st.log.has(e.eventId));
-      for (const e of missing) st.log.set(e.eventId, { text: describe(e, names), type: e.type });
+      for (const e of list) if (!st.log.has(e.eventId)) st.log.set(e.eventId, { text: describe(e, names), type: e.type });
       drawLog();
     } catch {
-      st.historyLoaded = false;
+      st.logFilledTo = Math.min(st.logFilledTo, from);
     }
   }
 
@@ -183,13 +184,15 @@ export function openGame(root, gameId, { spectate = false } = {}) {
         setState(msg.state, Number(msg.lastEventId || 0));
       },
       error(err) {
-        showError(err);
         if (err.code === 'invalid_last_event_id') {
           // The server's log is behind what this page saw (e.g. a restarted in-memory server): start afresh.
           st.stateVersion = 0;
+          st.logFilledTo = 0;
+          st.log.clear();
           socket.resync();
           return;
         }
+        showError(err);
         if (err.code === 'game_not_found' || err.code === 'not_found') {
           socket.close();
           setBanner({ state: 'refused', reason: err.message });
@@ -204,6 +207,22 @@ export function openGame(root, gameId, { spectate = false } = {}) {
     },
   });
   socket.connect();
+
+  // Draw the table from REST at once; the socket's welcome (or any newer state) replaces it.
+  api
+    .game(gameId, seat ? seat.token : null)
+    .then((json) => {
+      if (!json || !json.state) return;
+      setState(json.state, Number(json.lastEventId || 0));
+      loadHistory(Number(json.lastEventId || 0));
+    })
+    .catch((err) => {
+      if (err.code === 'game_not_found') {
+        socket.close();
+        setBanner({ state: 'refused', reason: err.message });
+      }
+      showError(err);
+    });
 
   async function onAction(a) {
     showError(null);

@@ -68,7 +68,9 @@ export class GameSocket {
       // Commands in flight stay pending: they are sent again, with the same requestId, once the
       // connection is back (the server answers a repeated requestId with its first result).
       if (this.stopped) return;
-      if (e.code === 1008 || e.code === 4001 || e.code === 4003) {
+      const retry = this.forceRetry;
+      this.forceRetry = false;
+      if (!retry && (e.code === 1008 || e.code === 4001 || e.code === 4003)) {
         // Policy violation: the token is not accepted. Retrying would not help.
         this.failPending('The server refused this connection.');
         this.status('refused', { reason: e.reason });
@@ -201,9 +203,14 @@ export class GameSocket {
     else this.connect();
   }
 
-  /** Reconnect asking for a fresh welcome (full state) instead of a catch-up. */
+  /**
+   * Reconnect asking for a fresh welcome (full state) instead of a catch-up; used when the server
+   * refuses the catch-up itself, so the refusal's close code does not stop the reconnect.
+   */
   resync() {
     this.lastEventId = null;
+    this.forceRetry = true;
+    this.attempt = 0;
     this.reconnectNow();
   }
 

@@ -17,6 +17,16 @@ export function renderTable(view, { onAction = null, busy = false } = {}) {
   const me = view.viewerSeat ?? null;
   const capacity = (view.rules && (view.rules.caravanCapacity ?? view.rules.caravan_capacity)) || 10;
 
+  if (view.status === 'waiting') {
+    const missing = Number(view.numPlayers || 0) - (view.players || []).length;
+    return h(
+      'div',
+      { class: 'table', dataset: { status: 'waiting' } },
+      statusBar(view, me),
+      h('p', { class: 'notice' }, `Waiting for ${missing} more player${missing === 1 ? '' : 's'}: they join from the lobby. The game starts when the last seat is taken.`),
+      playersArea(view, me, capacity),
+    );
+  }
   return h(
     'div',
     { class: 'table', dataset: { status: view.status || '', currentSeat: view.currentSeat ?? '' } },
@@ -47,9 +57,11 @@ function statusBar(view, me) {
     );
     if (view.awaitingDiscard) items.push(h('span', { class: 'pill pill-warn' }, `${nameOf(view, view.currentSeat)} must discard ${view.awaitingDiscard}`));
   }
-  items.push(h('span', { class: 'pill', 'data-testid': 'round' }, `Round ${view.round ?? 0}`));
-  if (view.endTriggered && view.status === 'active') items.push(h('span', { class: 'pill pill-warn' }, 'Last round'));
-  items.push(h('span', { class: 'pill muted' }, `Decks: ${view.merchantDeckCount ?? '?'} merchant, ${view.pointDeckCount ?? '?'} point`));
+  if (view.status !== 'waiting') {
+    items.push(h('span', { class: 'pill', 'data-testid': 'round' }, `Round ${view.round ?? 0}`));
+    if (view.endTriggered && view.status === 'active') items.push(h('span', { class: 'pill pill-warn' }, 'Last round'));
+    items.push(h('span', { class: 'pill muted' }, `Decks: ${view.merchantDeckCount ?? '?'} merchant, ${view.pointDeckCount ?? '?'} point`));
+  }
   return h('div', { class: 'status-bar', role: 'status' }, items);
 }
 
