@@ -38,6 +38,7 @@ const SETTINGS: &[(&str, bool)] = &[
     ("MONGO_URI", true),
     ("MONGO_DB", true),
     ("REDIS_URL", true),
+    ("REDIS_KEY_PREFIX", true),
     ("MAX_PLAYERS", false),
     ("CARAVAN_CAPACITY", false),
     ("POINT_CARDS_TO_END", false),
@@ -228,6 +229,9 @@ pub struct StorageSettings {
     pub mongo_db: String,
     /// `REDIS_URL` (used when `EVENT_BUS=redis`).
     pub redis_url: Secret,
+    /// `REDIS_KEY_PREFIX`: the start of every Redis key and channel, so that several deployments
+    /// (or test runs) can share one Redis.
+    pub redis_key_prefix: String,
 }
 
 /// Rules for new games and command-handling limits.
@@ -301,6 +305,7 @@ struct RawSettings {
     mongo_uri: String,
     mongo_db: String,
     redis_url: String,
+    redis_key_prefix: String,
     max_players: u8,
     caravan_capacity: u16,
     point_cards_to_end: Option<u8>,
@@ -331,6 +336,7 @@ impl Default for RawSettings {
             mongo_uri: "mongodb://127.0.0.1:27017/?directConnection=true".into(),
             mongo_db: "caravan".into(),
             redis_url: "redis://127.0.0.1:6379".into(),
+            redis_key_prefix: "caravan".into(),
             max_players: 5,
             caravan_capacity: 10,
             point_cards_to_end: None,
@@ -469,6 +475,21 @@ impl Settings {
                 ),
             ));
         }
+        if raw.redis_key_prefix.is_empty()
+            || raw.redis_key_prefix.len() > 64
+            || raw
+                .redis_key_prefix
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err(invalid(
+                "REDIS_KEY_PREFIX",
+                format!(
+                    "must be 1–64 characters without spaces (got {:?})",
+                    raw.redis_key_prefix
+                ),
+            ));
+        }
         if !(raw.redis_url.starts_with("redis://") || raw.redis_url.starts_with("rediss://")) {
             return Err(invalid(
                 "REDIS_URL",
@@ -587,6 +608,7 @@ impl Settings {
                 mongo_uri: Secret(raw.mongo_uri),
                 mongo_db: raw.mongo_db,
                 redis_url: Secret(raw.redis_url),
+                redis_key_prefix: raw.redis_key_prefix,
             },
             game: GameSettings {
                 max_players: raw.max_players,
@@ -645,6 +667,7 @@ impl Settings {
             ("MONGO_URI", masked(true)),
             ("MONGO_DB", self.storage.mongo_db.clone()),
             ("REDIS_URL", masked(true)),
+            ("REDIS_KEY_PREFIX", self.storage.redis_key_prefix.clone()),
             ("MAX_PLAYERS", self.game.max_players.to_string()),
             ("CARAVAN_CAPACITY", self.game.caravan_capacity.to_string()),
             (
@@ -757,6 +780,14 @@ mod tests {
     fn production_refuses_the_default_secret() {
         let err = Settings::load_from(&env(&[("APP_ENV", "production")])).unwrap_err();
         assert!(err.to_string().contains("JWT_SECRET"), "{err}");
+    }
+
+    #[test]
+    fn a_redis_key_prefix_with_a_space_is_refused() {
+        let err = Settings::load_from(&env(&[("REDIS_KEY_PREFIX", "my app")])).unwrap_err();
+        assert!(err.to_string().contains("REDIS_KEY_PREFIX"), "{err}");
+        let s = Settings::load_from(&env(&[("REDIS_KEY_PREFIX", "staging")])).unwrap();
+        assert_eq!(s.storage.redis_key_prefix, "staging");
     }
 
     #[test]

@@ -19,8 +19,13 @@ use crate::adapters::outbound::jwt::JwtTokens;
 use crate::adapters::outbound::memory::{
     LocalEventBus, MemoryEventStore, MemoryReadModels, SystemClock,
 };
+use crate::adapters::outbound::mongodb::{self, MongoEventStore, MongoReadModels};
 use crate::adapters::outbound::prometheus::PrometheusMetrics;
-use crate::application::ports::{Metrics, Ports};
+use crate::adapters::outbound::redis::{
+    self, ProjectionConsumer, ProjectionConsumerOptions, ProjectionHandler, RedisBusOptions,
+    RedisEventBus, RedisKeys,
+};
+use crate::application::ports::{DynEventBus, DynEventStore, DynReadModels, Metrics, Ports};
 use crate::application::{CommandSettings, FeedSettings, ServiceSettings, Services};
 use crate::config::{AppEnv, EventBusKind, EventStoreKind, Settings};
 
@@ -48,31 +53,64 @@ pub struct Adapters {
     pub metrics: Arc<PrometheusMetrics>,
 }
 
+/// Whether the read models are driven by the Redis projection stream (several instances sharing
+/// MongoDB and Redis) rather than updated in process after each command.
+pub fn projections_from_stream(settings: &Settings) -> bool {
+    settings.storage.event_store == EventStoreKind::Mongodb
+        && settings.storage.event_bus == EventBusKind::Redis
+}
+
 /// Builds the adapters named by `EVENT_STORE` and `EVENT_BUS`.
+///
+/// Nothing here waits for MongoDB or Redis: with `EVENT_STORE=mongodb` the indexes are created in
+/// the background, retried with backoff until the server answers (`/ready` fails meanwhile, and
+/// commands are refused as `unavailable`); the Redis bus connects in the background too.
 pub async fn build_adapters(settings: &Settings) -> Result<Adapters, StartupError> {
     let metrics = Arc::new(
         PrometheusMetrics::new()
             .map_err(|e| StartupError::Adapter(format!("cannot register metrics: {e}")))?,
     );
-    let store = match settings.storage.event_store {
-        EventStoreKind::Memory => Arc::new(MemoryEventStore::new()),
-        EventStoreKind::Mongodb => return Err(StartupError::Adapter(
-            "EVENT_STORE=mongodb: this build has no MongoDB adapter yet; use EVENT_STORE=memory"
-                .into(),
-        )),
-    };
-    let bus = match settings.storage.event_bus {
+    let (store, read_models): (Arc<dyn DynEventStore>, Arc<dyn DynReadModels>) =
+        match settings.storage.event_store {
+            EventStoreKind::Memory => (
+                Arc::new(MemoryEventStore::new()),
+                Arc::new(MemoryReadModels::new()),
+            ),
+            EventStoreKind::Mongodb => {
+                let database = mongodb::connect(
+                    settings.storage.mongo_uri.expose(),
+                    &settings.storage.mongo_db,
+                )
+                .await
+                .map_err(|e| StartupError::Adapter(e.to_string()))?;
+                let store = MongoEventStore::new(&database);
+                let read_models = MongoReadModels::new(&database);
+                let (s, r) = (store.clone(), read_models.clone());
+                tokio::spawn(async move { mongodb::prepare_with_backoff(&s, &r).await });
+                (Arc::new(store), Arc::new(read_models))
+            }
+        };
+    let bus: Arc<dyn DynEventBus> = match settings.storage.event_bus {
         EventBusKind::Local => Arc::new(LocalEventBus::default()),
         EventBusKind::Redis => {
-            return Err(StartupError::Adapter(
-                "EVENT_BUS=redis: this build has no Redis adapter yet; use EVENT_BUS=local".into(),
-            ))
+            if settings.storage.event_store == EventStoreKind::Memory {
+                tracing::warn!("EVENT_BUS=redis with EVENT_STORE=memory: each instance keeps its own events; use EVENT_STORE=mongodb for several instances");
+            }
+            let options = RedisBusOptions {
+                projection_stream: projections_from_stream(settings),
+                ..RedisBusOptions::default()
+            };
+            let keys = RedisKeys::new(settings.storage.redis_key_prefix.as_str());
+            Arc::new(
+                RedisEventBus::new(settings.storage.redis_url.expose(), keys, options)
+                    .map_err(|e| StartupError::Adapter(e.to_string()))?,
+            )
         }
     };
     let ports = Ports {
         store,
         bus,
-        read_models: Arc::new(MemoryReadModels::new()),
+        read_models,
         clock: Arc::new(SystemClock),
         tokens: Arc::new(JwtTokens::new(settings.auth.jwt_secret.expose().as_bytes())),
         metrics: metrics.clone() as Arc<dyn Metrics>,
@@ -89,6 +127,7 @@ pub fn service_settings(settings: &Settings) -> ServiceSettings {
             point_cards_to_end: settings.game.point_cards_to_end,
             retries: settings.game.command_retries,
             token_ttl_secs: settings.auth.jwt_ttl_secs,
+            in_process_projections: !projections_from_stream(settings),
         },
         feeds: FeedSettings::default(),
         hot_games: settings.game.hot_games,
@@ -113,6 +152,48 @@ pub struct Application {
     state: AppState,
     trigger: ShutdownTrigger,
     stop: Arc<Notify>,
+    /// This instance's consumer of the projection stream (redis + mongodb), run while serving.
+    projections: Option<ProjectionConsumer>,
+}
+
+/// Projects the games the projection stream names, through the services.
+struct ProjectGames(Arc<Services>);
+
+impl ProjectionHandler for ProjectGames {
+    fn project<'a>(
+        &'a self,
+        game_id: &'a str,
+        _version: u64,
+    ) -> futures::future::BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            match self.0.project_game(game_id).await {
+                Ok(_) => Ok(()),
+                Err(e) => {
+                    self.0.metrics().projection_failed();
+                    Err(e.to_string())
+                }
+            }
+        })
+    }
+}
+
+/// The projection stream's consumer for these settings, if they call for one.
+fn projection_consumer(
+    settings: &Settings,
+    services: &Arc<Services>,
+) -> Result<Option<ProjectionConsumer>, StartupError> {
+    if !projections_from_stream(settings) {
+        return Ok(None);
+    }
+    let options = ProjectionConsumerOptions::default();
+    let pool = redis::pool(settings.storage.redis_url.expose(), options.command_timeout)
+        .map_err(|e| StartupError::Adapter(e.to_string()))?;
+    Ok(Some(ProjectionConsumer::new(
+        pool,
+        RedisKeys::new(settings.storage.redis_key_prefix.as_str()),
+        options,
+        Arc::new(ProjectGames(services.clone())),
+    )))
 }
 
 impl Application {
@@ -128,6 +209,7 @@ impl Application {
             tracing::warn!("JWT_SECRET is the built-in development secret: set your own before real players join");
         }
         let services = Arc::new(Services::new(adapters.ports, service_settings(&settings)));
+        let projections = projection_consumer(&settings, &services)?;
         let (trigger, shutdown) = ShutdownSignal::new();
         let state = AppState {
             services,
@@ -153,6 +235,7 @@ impl Application {
             state,
             trigger,
             stop: Arc::new(Notify::new()),
+            projections,
         })
     }
 
@@ -178,10 +261,20 @@ impl Application {
             trigger,
             stop,
             port,
+            projections,
             ..
         } = self;
         let handle = server.handle();
         let mut server = tokio::spawn(server);
+        // Aborted when this function returns: its unacknowledged entries are claimed by another
+        // instance (or by this one after a restart).
+        let _projections = projections.map(|consumer| {
+            tracing::info!(
+                consumer = consumer.name(),
+                "consuming the projection stream"
+            );
+            AbortOnDrop(tokio::spawn(consumer.run()))
+        });
         tracing::info!(port, "caravan is serving");
         tokio::select! {
             result = &mut server => return result.map_err(std::io::Error::other)?,
@@ -192,6 +285,15 @@ impl Application {
         trigger.trigger();
         handle.stop(true).await;
         server.await.map_err(std::io::Error::other)?
+    }
+}
+
+/// Aborts a background task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

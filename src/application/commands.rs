@@ -35,6 +35,10 @@ pub struct CommandSettings {
     pub retries: u32,
     /// Lifetime of player tokens, in seconds.
     pub token_ttl_secs: u64,
+    /// Update the read models right after each commit. False when something else drives them
+    /// from the committed batches (the Redis Streams consumer group across instances); a batch
+    /// whose publish failed is then still projected here, since it may never reach that driver.
+    pub in_process_projections: bool,
 }
 
 impl Default for CommandSettings {
@@ -45,6 +49,7 @@ impl Default for CommandSettings {
             point_cards_to_end: None,
             retries: 5,
             token_ttl_secs: 24 * 3600,
+            in_process_projections: true,
         }
     }
 }
@@ -386,7 +391,8 @@ impl CommandService {
 
     /// After a successful append: fold the events into the cache, count them, publish them (still
     /// holding the game's write lock, so this process publishes a game's batches in order), release
-    /// the lock, then update the read models.
+    /// the lock, then update the read models (unless another driver does: see
+    /// [`CommandSettings::in_process_projections`]).
     async fn committed(
         &self,
         game_id: &str,
@@ -404,12 +410,18 @@ impl CommandService {
         };
         self.ports.metrics.events_appended(events.len() as u64);
         let batch: Arc<[StoredEvent]> = events.to_vec().into();
-        if let Err(e) = self.ports.bus.publish(game_id, batch).await {
-            self.ports.metrics.publish_failed();
-            tracing::warn!(game_id, error = %e, "publish failed; subscribers will repair from the store");
-        }
+        let published = match self.ports.bus.publish(game_id, batch).await {
+            Ok(()) => true,
+            Err(e) => {
+                self.ports.metrics.publish_failed();
+                tracing::warn!(game_id, error = %e, "publish failed; subscribers will repair from the store");
+                false
+            }
+        };
         drop(write);
-        self.projector.project(game_id, &loaded, events).await;
+        if self.settings.in_process_projections || !published {
+            self.projector.project(game_id, &loaded, events).await;
+        }
         Ok((loaded, Committed::from_events(game_id, events, false)))
     }
 

@@ -133,6 +133,7 @@ pub struct Services {
     pub feeds: FeedService,
     /// Read-model updates and rebuilds.
     pub projector: Projector,
+    games: Arc<GameRepository>,
     ports: Ports,
 }
 
@@ -149,8 +150,9 @@ impl Services {
                 counters.clone(),
             ),
             queries: QueryService::new(ports.clone(), games.clone(), counters.clone()),
-            feeds: FeedService::new(ports.clone(), games, counters, settings.feeds),
+            feeds: FeedService::new(ports.clone(), games.clone(), counters, settings.feeds),
             projector: Projector::new(ports.read_models.clone(), ports.metrics.clone()),
+            games,
             ports,
         }
     }
@@ -173,6 +175,17 @@ impl Services {
             store: store.is_ok(),
             bus: bus.is_ok(),
         }
+    }
+
+    /// Brings one game's read models up to the store's latest event (for drivers that project
+    /// committed batches outside the command path). Returns the version projected; errors are
+    /// returned, not just counted, so the driver can try again.
+    pub async fn project_game(&self, game_id: &str) -> Result<u64, ApplicationError> {
+        let loaded = self.games.current(game_id).await?;
+        if loaded.version() > 0 {
+            self.projector.project_state(game_id, &loaded).await?;
+        }
+        Ok(loaded.version())
     }
 
     /// Rebuilds every read model from the events.

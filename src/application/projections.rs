@@ -147,6 +147,24 @@ impl Projector {
         Ok(())
     }
 
+    /// Writes the read models of one game from its state: the summary (version-guarded) and, once
+    /// the game has ended, every seat's result (recorded once). Idempotent, and safe in any order:
+    /// for drivers that see committed batches late, twice, or out of order.
+    pub async fn project_state(
+        &self,
+        game_id: &str,
+        loaded: &LoadedGame,
+    ) -> Result<(), ReadModelError> {
+        if let Some(summary) = summarize(game_id, loaded) {
+            self.read_models.upsert_summary(summary).await?;
+        }
+        let results = results(game_id, loaded);
+        if !results.is_empty() {
+            self.read_models.record_results(results).await?;
+        }
+        Ok(())
+    }
+
     /// Clears the read models and projects every game in the store again.
     pub async fn rebuild(&self, store: &dyn DynEventStore) -> Result<RebuildReport, RebuildError> {
         self.read_models.clear().await?;

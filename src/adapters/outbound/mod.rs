@@ -2,4 +2,6 @@
 
 pub mod jwt;
 pub mod memory;
+pub mod mongodb;
 pub mod prometheus;
+pub mod redis;

@@ -1,0 +1,321 @@
+//! The projection stream's consumer: the read models across instances, driven by a Redis Stream
+//! (`{prefix}:projections`) and its consumer group [`PROJECTION_GROUP`].
+//!
+//! Every committed batch is added to the stream by the publishing instance (`XADD … g <game>
+//! v <last id>`, see [`super::RedisBusOptions::projection_stream`]). Every instance runs one
+//! consumer in the group: it reads new entries (`XREADGROUP … >`), asks the [`ProjectionHandler`]
+//! to bring each game's read models up to date, and acknowledges (`XACK`) only the entries whose
+//! update succeeded. An entry left pending longer than [`ProjectionConsumerOptions::claim_after`] —
+//! its consumer died, or its update failed — is claimed by whichever consumer looks next
+//! (`XAUTOCLAIM`) and tried again. Consumers idle for a long time with nothing pending are
+//! removed from the group, so dead instances do not accumulate.
+//!
+//! An entry is only a hint that a game moved on: the handler projects the game's state as the
+//! event store has it, guarded by version, so entries handled late, twice or out of order are
+//! harmless (see [`crate::application::projections`]).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use deadpool_redis::Pool;
+use futures::future::BoxFuture;
+use redis::streams::{
+    StreamAutoClaimOptions, StreamAutoClaimReply, StreamId, StreamInfoConsumersReply,
+    StreamReadOptions, StreamReadReply,
+};
+use redis::AsyncCommands;
+use tokio::time::{timeout, Instant};
+
+use super::{backoff, RedisKeys};
+
+/// The consumer group every instance joins.
+pub const PROJECTION_GROUP: &str = "projections";
+
+/// What the consumer asks for each game it sees in the stream.
+pub trait ProjectionHandler: Send + Sync + 'static {
+    /// Brings the read models of `game_id` up to date (to `version` at least). An error leaves the
+    /// entry pending, to be tried again after [`ProjectionConsumerOptions::claim_after`].
+    fn project<'a>(&'a self, game_id: &'a str, version: u64) -> BoxFuture<'a, Result<(), String>>;
+}
+
+/// Tuning of a [`ProjectionConsumer`].
+#[derive(Debug, Clone)]
+pub struct ProjectionConsumerOptions {
+    /// This consumer's name in the group (unique per process).
+    pub consumer: String,
+    /// Most entries read at once.
+    pub batch: usize,
+    /// How long one read waits for new entries.
+    pub block: Duration,
+    /// Entries pending longer than this are claimed and tried again.
+    pub claim_after: Duration,
+    /// How often pending entries are looked for.
+    pub claim_every: Duration,
+    /// Consumers idle this long with nothing pending are removed from the group.
+    pub forget_consumers_after: Duration,
+    /// Longest any other Redis command may take.
+    pub command_timeout: Duration,
+    /// Longest wait between retries after a Redis error (the first is 100 ms, then doubling).
+    pub max_retry_delay: Duration,
+}
+
+impl Default for ProjectionConsumerOptions {
+    fn default() -> Self {
+        ProjectionConsumerOptions {
+            consumer: format!(
+                "caravan-{}",
+                &uuid::Uuid::new_v4().simple().to_string()[..12]
+            ),
+            batch: 100,
+            block: Duration::from_secs(2),
+            claim_after: Duration::from_secs(30),
+            claim_every: Duration::from_secs(5),
+            forget_consumers_after: Duration::from_secs(3600),
+            command_timeout: Duration::from_secs(2),
+            max_retry_delay: Duration::from_secs(5),
+        }
+    }
+}
+
+/// One process's consumer of the projection stream.
+pub struct ProjectionConsumer {
+    pool: Pool,
+    keys: RedisKeys,
+    options: ProjectionConsumerOptions,
+    handler: Arc<dyn ProjectionHandler>,
+}
+
+/// Why a round stopped.
+#[derive(Debug, thiserror::Error)]
+enum RoundError {
+    #[error("{0}")]
+    Redis(#[from] redis::RedisError),
+    #[error("cannot get a Redis connection: {0}")]
+    Pool(#[from] deadpool_redis::PoolError),
+    #[error("Redis did not answer in time")]
+    TimedOut,
+}
+
+impl RoundError {
+    /// The group (or the whole stream) is gone, e.g. Redis restarted without persistence.
+    fn is_no_group(&self) -> bool {
+        matches!(self, RoundError::Redis(e) if e.code() == Some("NOGROUP"))
+    }
+}
+
+impl ProjectionConsumer {
+    /// A consumer of the stream under `keys`, using `pool`, calling `handler`.
+    pub fn new(
+        pool: Pool,
+        keys: RedisKeys,
+        options: ProjectionConsumerOptions,
+        handler: Arc<dyn ProjectionHandler>,
+    ) -> Self {
+        ProjectionConsumer {
+            pool,
+            keys,
+            options,
+            handler,
+        }
+    }
+
+    /// This consumer's name in the group.
+    pub fn name(&self) -> &str {
+        &self.options.consumer
+    }
+
+    /// Consumes until the task is aborted. Redis errors are logged and retried with backoff.
+    pub async fn run(self) {
+        let first_delay = Duration::from_millis(100);
+        let mut delay = first_delay;
+        let mut group_ready = false;
+        let mut next_claim = Instant::now();
+        let mut failures: u32 = 0;
+        loop {
+            let round = async {
+                if !group_ready {
+                    self.create_group().await?;
+                    group_ready = true;
+                }
+                if Instant::now() >= next_claim {
+                    self.claim_stale().await?;
+                    self.forget_idle_consumers().await?;
+                    next_claim = Instant::now() + self.options.claim_every;
+                }
+                self.read_new().await
+            }
+            .await;
+            match round {
+                Ok(_) => {
+                    if failures > 0 {
+                        tracing::info!(consumer = %self.options.consumer, "projection stream reachable again");
+                    }
+                    failures = 0;
+                    delay = first_delay;
+                }
+                Err(e) => {
+                    failures += 1;
+                    if e.is_no_group() {
+                        group_ready = false;
+                    }
+                    if failures <= 3 || delay >= self.options.max_retry_delay {
+                        tracing::warn!(consumer = %self.options.consumer, error = %e, "projection stream unavailable; retrying");
+                    }
+                    tokio::time::sleep(delay).await;
+                    delay = backoff(delay, self.options.max_retry_delay);
+                }
+            }
+        }
+    }
+
+    /// Creates the group (and the stream) unless it exists. A new group starts at the beginning of
+    /// the stream: entries added before it existed are projected too (harmlessly, if twice).
+    async fn create_group(&self) -> Result<(), RoundError> {
+        let mut connection = self.connection().await?;
+        let created: Result<(), redis::RedisError> = self
+            .timed(connection.xgroup_create_mkstream(
+                self.keys.projection_stream(),
+                PROJECTION_GROUP,
+                "0",
+            ))
+            .await?;
+        match created {
+            Ok(()) => Ok(()),
+            Err(e) if e.code() == Some("BUSYGROUP") => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Reads and handles new entries; returns how many were read.
+    async fn read_new(&self) -> Result<usize, RoundError> {
+        let options = StreamReadOptions::default()
+            .group(PROJECTION_GROUP, &self.options.consumer)
+            .count(self.options.batch)
+            .block(self.options.block.as_millis() as usize);
+        let mut connection = self.connection().await?;
+        let reply: StreamReadReply = timeout(
+            self.options.block + self.options.command_timeout,
+            connection.xread_options(&[self.keys.projection_stream()], &[">"], &options),
+        )
+        .await
+        .map_err(|_| RoundError::TimedOut)??;
+        drop(connection);
+        let entries: Vec<StreamId> = reply.keys.into_iter().flat_map(|k| k.ids).collect();
+        let count = entries.len();
+        self.handle(entries).await?;
+        Ok(count)
+    }
+
+    /// Claims entries pending longer than `claim_after` (from any consumer) and handles them.
+    async fn claim_stale(&self) -> Result<(), RoundError> {
+        let mut start = "0-0".to_string();
+        // A bounded number of pages per round: a huge backlog is worked off over several rounds.
+        for _ in 0..10 {
+            let mut connection = self.connection().await?;
+            let reply: StreamAutoClaimReply = self
+                .timed(connection.xautoclaim_options(
+                    self.keys.projection_stream(),
+                    PROJECTION_GROUP,
+                    &self.options.consumer,
+                    self.options.claim_after.as_millis() as u64,
+                    &start,
+                    StreamAutoClaimOptions::default().count(self.options.batch),
+                ))
+                .await??;
+            drop(connection);
+            if !reply.claimed.is_empty() {
+                tracing::info!(
+                    consumer = %self.options.consumer,
+                    entries = reply.claimed.len(),
+                    "claimed projection entries left pending"
+                );
+            }
+            self.handle(reply.claimed).await?;
+            if reply.next_stream_id == "0-0" {
+                break;
+            }
+            start = reply.next_stream_id;
+        }
+        Ok(())
+    }
+
+    /// Projects each game once (at its highest version among `entries`) and acknowledges the
+    /// entries of the games whose update succeeded. Malformed entries are acknowledged and logged.
+    async fn handle(&self, entries: Vec<StreamId>) -> Result<(), RoundError> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let mut games: BTreeMap<String, (u64, Vec<String>)> = BTreeMap::new();
+        let mut done: Vec<String> = Vec::new();
+        for entry in entries {
+            match (entry.get::<String>("g"), entry.get::<u64>("v")) {
+                (Some(game_id), Some(version)) => {
+                    let (highest, ids) = games.entry(game_id).or_default();
+                    *highest = (*highest).max(version);
+                    ids.push(entry.id);
+                }
+                _ => {
+                    tracing::warn!(id = %entry.id, "malformed projection entry; dropping it");
+                    done.push(entry.id);
+                }
+            }
+        }
+        for (game_id, (version, ids)) in games {
+            match self.handler.project(&game_id, version).await {
+                Ok(()) => done.extend(ids),
+                Err(error) => {
+                    tracing::warn!(game_id, version, %error, "projection failed; the entry stays pending and will be tried again");
+                }
+            }
+        }
+        if !done.is_empty() {
+            let mut connection = self.connection().await?;
+            let _: u64 = self
+                .timed(connection.xack(self.keys.projection_stream(), PROJECTION_GROUP, &done))
+                .await??;
+        }
+        Ok(())
+    }
+
+    /// Removes other consumers that have been idle for `forget_consumers_after` with nothing pending.
+    async fn forget_idle_consumers(&self) -> Result<(), RoundError> {
+        let mut connection = self.connection().await?;
+        let info: StreamInfoConsumersReply = self
+            .timed(connection.xinfo_consumers(self.keys.projection_stream(), PROJECTION_GROUP))
+            .await??;
+        let idle_limit = self.options.forget_consumers_after.as_millis();
+        for consumer in info.consumers {
+            if consumer.name != self.options.consumer
+                && consumer.pending == 0
+                && consumer.idle as u128 >= idle_limit
+            {
+                let _: u64 = self
+                    .timed(connection.xgroup_delconsumer(
+                        self.keys.projection_stream(),
+                        PROJECTION_GROUP,
+                        &consumer.name,
+                    ))
+                    .await??;
+                tracing::info!(consumer = %consumer.name, "removed an idle consumer from the projection group");
+            }
+        }
+        Ok(())
+    }
+
+    async fn connection(&self) -> Result<deadpool_redis::Connection, RoundError> {
+        timeout(self.options.command_timeout, self.pool.get())
+            .await
+            .map_err(|_| RoundError::TimedOut)?
+            .map_err(RoundError::from)
+    }
+
+    async fn timed<T>(
+        &self,
+        future: impl std::future::Future<Output = T>,
+    ) -> Result<T, RoundError> {
+        timeout(self.options.command_timeout, future)
+            .await
+            .map_err(|_| RoundError::TimedOut)
+    }
+}

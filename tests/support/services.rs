@@ -1,0 +1,272 @@
+//! The real services the adapter tests talk to, each test in a namespace of its own.
+//!
+//! `MONGO_URI` (default `mongodb://127.0.0.1:27017/?directConnection=true`) and `REDIS_URL`
+//! (default `redis://127.0.0.1:6379`); `scripts/services.sh start` serves both. With `CI=true` a
+//! missing service fails the test; elsewhere the test is skipped with a loud message.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use futures::FutureExt;
+use mongodb::bson::doc;
+use mongodb::Database;
+
+/// The default MongoDB URI (what `scripts/services.sh` serves).
+pub const DEFAULT_MONGO_URI: &str = "mongodb://127.0.0.1:27017/?directConnection=true";
+/// The default Redis URL.
+pub const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379";
+
+/// `MONGO_URI` or the default.
+pub fn mongo_uri() -> String {
+    std::env::var("MONGO_URI")
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| DEFAULT_MONGO_URI.into())
+}
+
+/// `REDIS_URL` or the default.
+pub fn redis_url() -> String {
+    std::env::var("REDIS_URL")
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| DEFAULT_REDIS_URL.into())
+}
+
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
+/// Fails (CI) or announces a skip loudly (elsewhere) because `service` does not answer.
+fn missing(service: &str, address: &str, error: &str) {
+    let message = format!(
+        "{service} does not answer at {address}: {error}\n\
+         start it with `scripts/services.sh start` (or set the URL variable)"
+    );
+    if in_ci() {
+        panic!("CI=true: a missing service is a failure, not a skip. {message}");
+    }
+    eprintln!("\n!!!!!!!! SKIPPED: {message} !!!!!!!!\n");
+}
+
+/// A name no other test uses: `prefix_<12 hex digits>`.
+pub fn unique_name(prefix: &str) -> String {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    format!("{prefix}_{}", &id[..12])
+}
+
+/// A database of its own on the test MongoDB, dropped when the test ends (even when it fails).
+pub struct TestDb {
+    /// The database's name.
+    pub name: String,
+    /// A handle on it.
+    pub database: Database,
+}
+
+impl TestDb {
+    /// A fresh, empty database; `None` (after a loud message) when MongoDB is not reachable
+    /// outside CI.
+    pub async fn new() -> Option<TestDb> {
+        let uri = mongo_uri();
+        let name = unique_name("caravan_test");
+        let database = caravan::adapters::outbound::mongodb::connect(&uri, &name)
+            .await
+            .unwrap_or_else(|e| panic!("MONGO_URI {uri:?} is not usable: {e}"));
+        let ping = tokio::time::timeout(
+            Duration::from_secs(8),
+            database.run_command(doc! { "ping": 1 }),
+        )
+        .await;
+        match ping {
+            Ok(Ok(_)) => return Some(TestDb { name, database }),
+            Ok(Err(e)) => missing("MongoDB", &uri, &e.to_string()),
+            Err(_) => missing("MongoDB", &uri, "no answer within 8 s"),
+        }
+        None
+    }
+
+    /// Runs `test` with this database, then drops it, then re-raises the test's panic if any.
+    pub async fn run<F, Fut>(self, test: F)
+    where
+        F: FnOnce(Database) -> Fut,
+        Fut: Future<Output = ()>,
+    {
+        let outcome = std::panic::AssertUnwindSafe(test(self.database.clone()))
+            .catch_unwind()
+            .await;
+        if let Err(e) = self.database.drop().await {
+            eprintln!("could not drop test database {}: {e}", self.name);
+        }
+        if let Err(panic) = outcome {
+            std::panic::resume_unwind(panic);
+        }
+    }
+}
+
+/// Redis for one test: its URL and a key prefix no other test uses. Keys under the prefix are
+/// deleted when [`TestRedis::run`] ends.
+pub struct TestRedis {
+    /// The Redis URL.
+    pub url: String,
+    /// The prefix of every key and channel this test uses.
+    pub prefix: String,
+}
+
+impl TestRedis {
+    /// A fresh prefix; `None` (after a loud message) when Redis is not reachable outside CI.
+    pub async fn new() -> Option<TestRedis> {
+        let url = redis_url();
+        let client = redis::Client::open(url.as_str())
+            .unwrap_or_else(|e| panic!("REDIS_URL {url:?} is not usable: {e}"));
+        let ping = tokio::time::timeout(Duration::from_secs(5), async {
+            let mut conn = client.get_multiplexed_async_connection().await?;
+            redis::cmd("PING").query_async::<String>(&mut conn).await
+        })
+        .await;
+        match ping {
+            Ok(Ok(_)) => {
+                return Some(TestRedis {
+                    prefix: unique_name("caravan-test"),
+                    url,
+                })
+            }
+            Ok(Err(e)) => missing("Redis", &url, &e.to_string()),
+            Err(_) => missing("Redis", &url, "no answer within 5 s"),
+        }
+        None
+    }
+
+    /// Runs `test`, then deletes every key under the prefix, then re-raises the test's panic if any.
+    pub async fn run<F, Fut>(self, test: F)
+    where
+        F: FnOnce(String, String) -> Fut,
+        Fut: Future<Output = ()>,
+    {
+        let outcome = std::panic::AssertUnwindSafe(test(self.url.clone(), self.prefix.clone()))
+            .catch_unwind()
+            .await;
+        if let Err(e) = delete_keys(&self.url, &self.prefix).await {
+            eprintln!("could not delete the keys under {}: {e}", self.prefix);
+        }
+        if let Err(panic) = outcome {
+            std::panic::resume_unwind(panic);
+        }
+    }
+}
+
+async fn delete_keys(url: &str, prefix: &str) -> redis::RedisResult<()> {
+    let client = redis::Client::open(url)?;
+    let mut conn = client.get_multiplexed_async_connection().await?;
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{prefix}:*"))
+        .query_async(&mut conn)
+        .await?;
+    if !keys.is_empty() {
+        redis::cmd("DEL")
+            .arg(&keys)
+            .query_async::<()>(&mut conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Drops, when it is dropped, the databases a factory made (on a thread and runtime of its own:
+/// `Drop` cannot wait, and the test's runtime may be ending).
+#[derive(Default)]
+struct DropDatabases(parking_lot::Mutex<Vec<String>>);
+
+impl Drop for DropDatabases {
+    fn drop(&mut self) {
+        let names = std::mem::take(&mut *self.0.lock());
+        if names.is_empty() {
+            return;
+        }
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                for name in names {
+                    if let Ok(database) =
+                        caravan::adapters::outbound::mongodb::connect(&mongo_uri(), &name).await
+                    {
+                        if let Err(e) = database.drop().await {
+                            eprintln!("could not drop test database {name}: {e}");
+                        }
+                    }
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// A factory for `*_contract!(optional …)`: each call builds an adapter on a database of its own;
+/// the databases go when the factory does. `None` (after a loud message, or a failure with
+/// `CI=true`) when MongoDB does not answer.
+pub fn fresh_mongo<T, B, Fut>(build: B) -> impl Fn() -> BoxFuture<'static, Option<T>>
+where
+    B: Fn(Database) -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let made = Arc::new(DropDatabases::default());
+    move || {
+        let (made, build) = (made.clone(), build.clone());
+        Box::pin(async move {
+            let db = TestDb::new().await?;
+            made.0.lock().push(db.name.clone());
+            Some(build(db.database).await)
+        })
+    }
+}
+
+/// Deletes, when it is dropped, the keys under the prefixes a factory used.
+#[derive(Default)]
+struct DeleteKeys(parking_lot::Mutex<Vec<(String, String)>>);
+
+impl Drop for DeleteKeys {
+    fn drop(&mut self) {
+        let prefixes = std::mem::take(&mut *self.0.lock());
+        if prefixes.is_empty() {
+            return;
+        }
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                for (url, prefix) in prefixes {
+                    if let Err(e) = delete_keys(&url, &prefix).await {
+                        eprintln!("could not delete the keys under {prefix}: {e}");
+                    }
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// A factory for `*_contract!(optional …)`: each call builds an adapter with a key prefix of its
+/// own (given the Redis URL and the prefix); the keys go when the factory does. `None` (after a
+/// loud message, or a failure with `CI=true`) when Redis does not answer.
+pub fn fresh_redis<T, B>(build: B) -> impl Fn() -> BoxFuture<'static, Option<T>>
+where
+    B: Fn(&str, &str) -> T + Clone + Send + 'static,
+    T: Send + 'static,
+{
+    let used = Arc::new(DeleteKeys::default());
+    move || {
+        let (used, build) = (used.clone(), build.clone());
+        Box::pin(async move {
+            let redis = TestRedis::new().await?;
+            used.0
+                .lock()
+                .push((redis.url.clone(), redis.prefix.clone()));
+            Some(build(&redis.url, &redis.prefix))
+        })
+    }
+}
