@@ -47,6 +47,9 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let mut settings = Settings::for_tests();
     settings.server.host = "127.0.0.1".into();
     settings.server.port = 0;
+    // Test bots answer every state at once, which on a fast machine is more than the default
+    // per-connection message rate. That limit has its own tests (limits.rs), which set it back.
+    settings.websocket.max_messages_per_sec = 10_000;
     configure(&mut settings);
     let app = Application::build(settings)
         .await

@@ -7,7 +7,7 @@ use caravan::domain::{Actor, Command, Event, Game};
 use futures::future::join_all;
 
 use crate::helpers::{
-    assert_contiguous, assert_no_hidden_information, assert_same_events, spawn_app_with, TestApp,
+    assert_contiguous, assert_no_hidden_information, assert_same_events, spawn_app, TestApp,
 };
 use crate::table::Seat;
 
@@ -116,9 +116,7 @@ async fn play_one_game(app: &TestApp, num_players: u8, seed: u64) {
 }
 
 async fn play_games(num_players: u8, seeds: &[u64]) {
-    // The seats answer every state at once, which on a fast server is more than the default
-    // per-connection message rate: that limit is tested in limits.rs, not here.
-    let app = spawn_app_with(|settings| settings.websocket.max_messages_per_sec = 10_000).await;
+    let app = spawn_app().await;
     for &seed in seeds {
         play_one_game(&app, num_players, seed).await;
     }
