@@ -27,6 +27,8 @@ pub fn distributed(mongo_uri: &str, db: &str, redis_url: &str, prefix: &str) -> 
     settings.storage.redis_url = Secret::new(redis_url);
     settings.storage.redis_key_prefix = prefix.into();
     settings.auth.admin_token = Some(Secret::new(ADMIN_TOKEN));
+    // Test bots answer every state at once; the per-connection rate limit has its own tests.
+    settings.websocket.max_messages_per_sec = 10_000;
     settings
 }
 
