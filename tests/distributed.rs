@@ -17,30 +17,8 @@ use reqwest::StatusCode;
 use caravan::application::ports::StoredEvent;
 use caravan::domain::{Bot, Event, GameStatus};
 use support::app::{assert_gap_free, collect_feed, distributed, next_move, Player, TestApp};
-use support::services::{mongo_uri, TestDb, TestRedis};
+use support::services::with_services;
 use support::ws::{event_ids, WsConnection};
-
-/// Runs `test` with a fresh MongoDB database and Redis prefix, or skips (outside CI) when either
-/// service is missing.
-async fn with_services<F, Fut>(test: F)
-where
-    F: FnOnce(String, String, String, String) -> Fut,
-    Fut: std::future::Future<Output = ()>,
-{
-    let Some(db) = TestDb::new().await else {
-        return;
-    };
-    let Some(redis) = TestRedis::new().await else {
-        return;
-    };
-    let name = db.name.clone();
-    db.run(|_| async move {
-        redis
-            .run(|url, prefix| test(mongo_uri(), name, url, prefix))
-            .await;
-    })
-    .await;
-}
 
 /// The public form of stored events (what clients may see).
 fn public(events: &[StoredEvent]) -> Vec<StoredEvent> {

@@ -17,27 +17,7 @@ use caravan::domain::{Bot, Command};
 use support::app::{assert_gap_free, collect_feed, distributed, next_move, Player, TestApp};
 use support::bus::{batch, next_batch};
 use support::proxy::{host_port, through, Proxy};
-use support::services::{mongo_uri, TestDb, TestRedis};
-
-async fn with_services<F, Fut>(test: F)
-where
-    F: FnOnce(String, String, String, String) -> Fut,
-    Fut: std::future::Future<Output = ()>,
-{
-    let Some(db) = TestDb::new().await else {
-        return;
-    };
-    let Some(redis) = TestRedis::new().await else {
-        return;
-    };
-    let name = db.name.clone();
-    db.run(|_| async move {
-        redis
-            .run(|url, prefix| test(mongo_uri(), name, url, prefix))
-            .await;
-    })
-    .await;
-}
+use support::services::{with_services, TestRedis};
 
 /// The counter's value in Prometheus text, 0 when absent.
 fn counter(metrics: &str, name: &str) -> f64 {

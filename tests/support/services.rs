@@ -270,3 +270,25 @@ where
         })
     }
 }
+
+/// Runs `test(mongo_uri, database, redis_url, key_prefix)` with a fresh MongoDB database and Redis
+/// prefix, both removed afterwards, or skips (outside CI) when either service is missing.
+pub async fn with_services<F, Fut>(test: F)
+where
+    F: FnOnce(String, String, String, String) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let Some(db) = TestDb::new().await else {
+        return;
+    };
+    let Some(redis) = TestRedis::new().await else {
+        return;
+    };
+    let name = db.name.clone();
+    db.run(|_| async move {
+        redis
+            .run(|url, prefix| test(mongo_uri(), name, url, prefix))
+            .await;
+    })
+    .await;
+}
