@@ -11,16 +11,20 @@
 //! store. A feed never yields hidden information (events are redacted, states are views).
 
 use std::collections::BTreeMap;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures::{Stream, StreamExt};
+use parking_lot::Mutex;
+use tokio::time::{Instant, Sleep};
 
-use crate::domain::{GameView, Seat, Viewer};
+use crate::domain::{GameView, LegalHints, Seat, Viewer};
 
 use super::errors::ApplicationError;
 use super::games::{GameRepository, LoadedGame};
 use super::ids::check_game_id;
+use super::per_game::PerGame;
 use super::ports::{BusMessage, PlayerClaims, Ports, StoredEvent, Subscription};
 use super::RuntimeCounters;
 
@@ -72,7 +76,56 @@ pub struct FeedUpdate {
     /// The id of the last event in `events`.
     pub last_event_id: u64,
     /// The state after `events`, as the feed's viewer sees it (legal hints when it is their turn).
-    pub state: GameView,
+    pub state: ViewerState,
+}
+
+/// A game's state as one viewer sees it, in two parts: what every viewer of the game sees (built
+/// once per version and shared by all the game's feeds on this server), and the viewer's own seat
+/// and legal-action hints.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ViewerState {
+    /// The game as a spectator sees it (no `viewer_seat`, no `legal`); the same `Arc` for every
+    /// feed of the game at this version.
+    pub common: Arc<GameView>,
+    /// The viewer's own seat, if seated.
+    pub viewer_seat: Option<Seat>,
+    /// What the viewer may do now; only present when it is the viewer's turn.
+    pub legal: Option<LegalHints>,
+}
+
+impl ViewerState {
+    /// The whole view, as [`Game::view`](crate::domain::Game::view) gives it for this viewer.
+    pub fn to_view(&self) -> GameView {
+        GameView {
+            viewer_seat: self.viewer_seat,
+            legal: self.legal.clone(),
+            ..(*self.common).clone()
+        }
+    }
+}
+
+/// The latest common view of one game, shared by its feeds.
+#[derive(Debug, Default)]
+struct CommonViews {
+    latest: Mutex<Option<(u64, Arc<GameView>)>>,
+}
+
+impl CommonViews {
+    /// The common view at `version`: the shared one when some feed built it already, else `build()`
+    /// (which is then shared, unless a later version was shared meanwhile).
+    fn at(&self, version: u64, build: impl FnOnce() -> GameView) -> Arc<GameView> {
+        if let Some((at, view)) = &*self.latest.lock() {
+            if *at == version {
+                return view.clone();
+            }
+        }
+        let view = Arc::new(build());
+        let mut latest = self.latest.lock();
+        if latest.as_ref().map_or(true, |(at, _)| *at < version) {
+            *latest = Some((version, view.clone()));
+        }
+        view
+    }
 }
 
 /// Opens feeds.
@@ -82,6 +135,7 @@ pub struct FeedService {
     games: Arc<GameRepository>,
     counters: Arc<RuntimeCounters>,
     settings: FeedSettings,
+    views: Arc<PerGame<CommonViews>>,
 }
 
 impl FeedService {
@@ -97,6 +151,7 @@ impl FeedService {
             games,
             counters,
             settings,
+            views: Arc::default(),
         }
     }
 
@@ -181,6 +236,9 @@ impl FeedService {
             loaded,
             pending: BTreeMap::new(),
             subscription,
+            quiet: None,
+            heard: Instant::now(),
+            views: self.views.game(game_id),
             ports: self.ports.clone(),
             settings: self.settings.clone(),
             _open: OpenFeed::new(self.counters.clone()),
@@ -230,9 +288,17 @@ pub struct GameFeed {
     delivered: u64,
     /// The state after `delivered` events.
     loaded: LoadedGame,
-    /// Events received beyond `delivered`, waiting for the ids before them.
-    pending: BTreeMap<u64, StoredEvent>,
+    /// Events received beyond `delivered`, waiting for the ids before them: each as the batch it
+    /// came in and its index there (batches are shared with the game's other feeds, not copied).
+    pending: BTreeMap<u64, (Arc<[StoredEvent]>, usize)>,
     subscription: Subscription,
+    /// Fires when no bus message came for `resync_after` (one timer for the feed's life, moved
+    /// only when it fires: arming one per message costs more than the rest of the feed).
+    quiet: Option<Pin<Box<Sleep>>>,
+    /// When the last bus message came (or the last resync was made).
+    heard: Instant,
+    /// The game's common views, shared with its other feeds.
+    views: Arc<CommonViews>,
     ports: Ports,
     settings: FeedSettings,
     _open: OpenFeed,
@@ -279,20 +345,19 @@ impl GameFeed {
                 return Some(Ok(update));
             }
             let message = match self.settings.resync_after {
-                Some(quiet) => match tokio::time::timeout(quiet, self.subscription.next()).await {
-                    Ok(message) => message,
-                    Err(_elapsed) => Some(BusMessage::Lagged),
-                },
+                Some(quiet) => self.next_or_quiet(quiet).await,
                 None => self.subscription.next().await,
             };
             let result = match message {
                 None => return None,
                 Some(BusMessage::Lagged) => self.repair().await,
                 Some(BusMessage::Events(batch)) => {
-                    for event in batch.iter().filter(|e| e.event_id > self.delivered) {
-                        self.pending
-                            .entry(event.event_id)
-                            .or_insert_with(|| event.clone());
+                    for (index, event) in batch.iter().enumerate() {
+                        if event.event_id > self.delivered {
+                            self.pending
+                                .entry(event.event_id)
+                                .or_insert_with(|| (batch.clone(), index));
+                        }
                     }
                     let gap = self
                         .pending
@@ -308,6 +373,32 @@ impl GameFeed {
             };
             if let Err(e) = result {
                 return Some(Err(e));
+            }
+        }
+    }
+
+    /// The next bus message, or [`BusMessage::Lagged`] once none came for `quiet`.
+    async fn next_or_quiet(&mut self, quiet: Duration) -> Option<BusMessage> {
+        let timer = self
+            .quiet
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(self.heard + quiet)));
+        loop {
+            tokio::select! {
+                biased;
+                message = self.subscription.next() => {
+                    self.heard = Instant::now();
+                    return message;
+                }
+                () = timer.as_mut() => {
+                    let due = self.heard + quiet;
+                    let now = Instant::now();
+                    if now >= due {
+                        self.heard = now;
+                        timer.as_mut().reset(now + quiet);
+                        return Some(BusMessage::Lagged);
+                    }
+                    timer.as_mut().reset(due);
+                }
             }
         }
     }
@@ -335,8 +426,11 @@ impl GameFeed {
         if !missing.is_empty() {
             tracing::debug!(game_id = %self.game_id, from = self.delivered + 1, count = missing.len(), "feed repaired from the store");
         }
-        for event in missing {
-            self.pending.entry(event.event_id).or_insert(event);
+        let missing: Arc<[StoredEvent]> = missing.into();
+        for (index, event) in missing.iter().enumerate() {
+            self.pending
+                .entry(event.event_id)
+                .or_insert_with(|| (missing.clone(), index));
         }
         Ok(())
     }
@@ -344,8 +438,9 @@ impl GameFeed {
     /// Hands out the run of pending events that continues `delivered`, if any.
     fn take_ready(&mut self) -> Option<FeedUpdate> {
         let mut events = Vec::new();
-        while let Some(event) = self.pending.remove(&(self.delivered + 1)) {
-            self.loaded.fold(std::iter::once(&event));
+        while let Some((batch, index)) = self.pending.remove(&(self.delivered + 1)) {
+            let event = &batch[index];
+            self.loaded.fold(std::iter::once(event));
             self.delivered = event.event_id;
             events.push(event.public());
         }
@@ -355,8 +450,28 @@ impl GameFeed {
         Some(FeedUpdate {
             events,
             last_event_id: self.delivered,
-            state: self.loaded.game.view(self.viewer),
+            state: self.state(),
         })
+    }
+
+    /// The state after `delivered`, as this feed's viewer sees it.
+    fn state(&self) -> ViewerState {
+        let game = &self.loaded.game;
+        let common = self
+            .views
+            .at(self.delivered, || game.view(Viewer::Spectator));
+        let viewer_seat = match self.viewer {
+            Viewer::Seat(seat) => game.player(seat).map(|p| p.seat),
+            Viewer::Spectator => None,
+        };
+        let legal = viewer_seat
+            .filter(|&seat| game.current_seat() == Some(seat))
+            .and_then(|seat| game.legal_hints(seat));
+        ViewerState {
+            common,
+            viewer_seat,
+            legal,
+        }
     }
 }
 

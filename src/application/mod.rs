@@ -13,6 +13,7 @@ pub mod errors;
 pub mod feed;
 pub mod games;
 pub mod ids;
+pub mod per_game;
 pub mod ports;
 pub mod projections;
 pub mod queries;
@@ -25,8 +26,9 @@ use std::time::Instant;
 
 pub use commands::{CommandService, CommandSettings, Committed, Joined, NewGame};
 pub use errors::ApplicationError;
-pub use feed::{FeedService, FeedSettings, FeedStart, FeedUpdate, GameFeed};
+pub use feed::{FeedService, FeedSettings, FeedStart, FeedUpdate, GameFeed, ViewerState};
 pub use games::GameRepository;
+pub use per_game::PerGame;
 pub use ports::{PlayerClaims, Ports};
 pub use projections::{Projector, RebuildError, RebuildReport};
 pub use queries::{GamePage, QueryService, ServerStats, ViewAt};

@@ -124,7 +124,58 @@ async fn a_welcome_carries_the_current_state_and_live_batches_follow() {
     let update = next(&mut feed).await;
     assert_eq!(ids(&update.events), ids(&batch));
     assert_eq!(update.last_event_id, batch.last().unwrap().event_id);
-    assert_eq!(update.state.current_seat, h.game.current_seat());
+    assert_eq!(update.state.common.current_seat, h.game.current_seat());
+    assert_eq!(update.state.to_view(), h.game.view(Viewer::Spectator));
+}
+
+#[tokio::test]
+async fn a_seated_feed_sees_what_the_game_shows_its_seat_on_every_turn() {
+    let mut h = harness(2, None);
+    let claims = PlayerClaims {
+        player_id: pid(1),
+        game_id: "g".into(),
+        seat: 1,
+        exp: i64::MAX,
+    };
+    let (_, mut feed) = h.service.open("g", Some(&claims), None).await.unwrap();
+    let mut had_hints = false;
+    for _ in 0..6 {
+        let batch = h.commit_move();
+        h.publish(&batch);
+        let update = next(&mut feed).await;
+        let expected = h.game.view(Viewer::Seat(1));
+        assert_eq!(update.state.to_view(), expected);
+        assert_eq!(
+            update.state.common.viewer_seat, None,
+            "the common part is nobody's"
+        );
+        assert_eq!(update.state.common.legal, None);
+        had_hints |= update.state.legal.is_some();
+    }
+    assert!(had_hints, "seat 1 moved at least once in six turns");
+}
+
+#[test]
+fn feeds_of_one_version_share_its_common_view_and_build_it_once() {
+    let views = CommonViews::default();
+    let (game, _) = history(2, 2);
+    let mut built = 0;
+    let first = views.at(5, || {
+        built += 1;
+        game.view(Viewer::Spectator)
+    });
+    let second = views.at(5, || {
+        built += 1;
+        game.view(Viewer::Spectator)
+    });
+    assert!(Arc::ptr_eq(&first, &second));
+    assert_eq!(built, 1);
+    let later = views.at(6, || game.view(Viewer::Spectator));
+    assert!(!Arc::ptr_eq(&first, &later));
+    // A feed behind the others builds its own and does not replace the newer one.
+    let behind = views.at(5, || game.view(Viewer::Spectator));
+    assert!(!Arc::ptr_eq(&first, &behind));
+    assert!(Arc::ptr_eq(&later, &views.at(6, || unreachable!())));
 }
 
 #[tokio::test]

@@ -10,15 +10,16 @@
 //! checked: the head plus the renderer's own viewer fields must give exactly the frame rendered in
 //! full, so a change of the view's shape disables the sharing rather than corrupting frames.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Weak};
+use std::collections::VecDeque;
+use std::sync::Arc;
 
+use bytestring::ByteString;
 use parking_lot::Mutex;
 
 use super::protocol::{event_frame, ServerMessage};
 use crate::application::ports::StoredEvent;
-use crate::domain::GameView;
+use crate::application::{PerGame, ViewerState};
+use crate::domain::{GameView, LegalHints, Seat};
 
 /// Event frames kept per game (a few commands' worth: connections run close behind each other).
 const KEPT_EVENTS: usize = 16;
@@ -28,38 +29,7 @@ const KEPT_STATES: usize = 2;
 const VIEWER_FIELDS: &str = r#","viewerSeat":"#;
 
 /// The games' shared frames on this server.
-#[derive(Debug, Default)]
-pub struct SharedFrames {
-    games: Mutex<HashMap<String, Weak<GameFrames>>>,
-    created: AtomicUsize,
-}
-
-impl SharedFrames {
-    /// The shared frames of `game_id`, created when no session of it holds them.
-    pub fn game(&self, game_id: &str) -> Arc<GameFrames> {
-        let mut games = self.games.lock();
-        if let Some(frames) = games.get(game_id).and_then(Weak::upgrade) {
-            return frames;
-        }
-        // Now and then, forget the games no session follows any more.
-        if self.created.fetch_add(1, Ordering::Relaxed) % 1024 == 1023 {
-            games.retain(|_, frames| frames.strong_count() > 0);
-        }
-        let frames = Arc::new(GameFrames::default());
-        games.insert(game_id.to_string(), Arc::downgrade(&frames));
-        frames
-    }
-
-    /// Games with shared frames (including some no session follows any more).
-    pub fn len(&self) -> usize {
-        self.games.lock().len()
-    }
-
-    /// True when no game has shared frames.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
+pub type SharedFrames = PerGame<GameFrames>;
 
 /// The latest frames of one game.
 #[derive(Debug, Default)]
@@ -70,19 +40,20 @@ pub struct GameFrames {
 #[derive(Debug, Default)]
 struct Recent {
     /// (event id, frame), ascending ids.
-    events: VecDeque<(u64, Arc<str>)>,
+    events: VecDeque<(u64, ByteString)>,
     /// (lastEventId, the state frame up to the viewer's fields).
     states: VecDeque<(u64, Arc<str>)>,
 }
 
 impl GameFrames {
     /// The `event` frame of a stored event (ids name one event for good: a game's log only grows).
-    pub fn event(&self, stored: &StoredEvent) -> Arc<str> {
+    /// Cloning it shares the bytes.
+    pub fn event(&self, stored: &StoredEvent) -> ByteString {
         let id = stored.event_id;
         if let Some(frame) = self.recent.lock().events.iter().find(|(i, _)| *i == id) {
             return frame.1.clone();
         }
-        let frame: Arc<str> = event_frame(stored).into();
+        let frame = ByteString::from(event_frame(stored));
         let mut recent = self.recent.lock();
         if !recent.events.iter().any(|(i, _)| *i == id) {
             let at = recent.events.partition_point(|(i, _)| *i < id);
@@ -94,8 +65,9 @@ impl GameFrames {
         frame
     }
 
-    /// The `state` frame of `view` at `last_event_id`.
-    pub fn state(&self, last_event_id: u64, view: &GameView) -> String {
+    /// The `state` frame of `state` at `last_event_id`: the common head rendered once per version,
+    /// completed with the viewer's own fields.
+    pub fn state(&self, last_event_id: u64, state: &ViewerState) -> String {
         let head = self
             .recent
             .lock()
@@ -104,36 +76,50 @@ impl GameFrames {
             .find(|(v, _)| *v == last_event_id)
             .map(|(_, head)| head.clone());
         if let Some(head) = head {
-            if let Some(frame) = with_viewer(&head, view) {
+            if let Some(frame) = with_viewer(&head, state.viewer_seat, state.legal.as_ref()) {
                 return frame;
             }
         }
-        let full = ServerMessage::State {
-            last_event_id,
-            state: view,
-        }
-        .to_frame();
-        if let Some(at) = full.rfind(VIEWER_FIELDS) {
-            let head = &full[..at];
-            // Keep the head only if it gives back exactly this frame.
-            if with_viewer(head, view).as_deref() == Some(full.as_str()) {
-                let mut recent = self.recent.lock();
-                if !recent.states.iter().any(|(v, _)| *v == last_event_id) {
-                    recent.states.push_back((last_event_id, head.into()));
-                    while recent.states.len() > KEPT_STATES {
-                        recent.states.pop_front();
+        let common = render(last_event_id, &state.common);
+        if let Some(at) = common.rfind(VIEWER_FIELDS) {
+            let head = &common[..at];
+            // Keep the head only if it gives back exactly the frame it was cut from.
+            if with_viewer(head, state.common.viewer_seat, state.common.legal.as_ref()).as_deref()
+                == Some(common.as_str())
+            {
+                let head: Arc<str> = head.into();
+                {
+                    let mut recent = self.recent.lock();
+                    if !recent.states.iter().any(|(v, _)| *v == last_event_id) {
+                        recent.states.push_back((last_event_id, head.clone()));
+                        while recent.states.len() > KEPT_STATES {
+                            recent.states.pop_front();
+                        }
                     }
+                }
+                if let Some(frame) = with_viewer(&head, state.viewer_seat, state.legal.as_ref()) {
+                    return frame;
                 }
             }
         }
-        full
+        // The view's shape does not allow sharing: render this viewer's frame in full.
+        render(last_event_id, &state.to_view())
     }
 }
 
+/// A whole `state` frame.
+fn render(last_event_id: u64, view: &GameView) -> String {
+    ServerMessage::State {
+        last_event_id,
+        state: view,
+    }
+    .to_frame()
+}
+
 /// A state frame's head completed with the viewer's own fields and the closing braces.
-fn with_viewer(head: &str, view: &GameView) -> Option<String> {
-    let seat = serde_json::to_string(&view.viewer_seat).ok()?;
-    let legal = serde_json::to_string(&view.legal).ok()?;
+fn with_viewer(head: &str, seat: Option<Seat>, legal: Option<&LegalHints>) -> Option<String> {
+    let seat = serde_json::to_string(&seat).ok()?;
+    let legal = serde_json::to_string(&legal).ok()?;
     let mut frame =
         String::with_capacity(head.len() + VIEWER_FIELDS.len() + seat.len() + legal.len() + 12);
     frame.push_str(head);
@@ -173,6 +159,7 @@ mod tests {
             for _ in 0..5 {
                 assert_eq!(&*frames.event(&stored), event_frame(&stored));
             }
+            let common = Arc::new(game.view(Viewer::Spectator));
             let viewers = (0..4).map(Viewer::Seat).chain([Viewer::Spectator]);
             for viewer in viewers {
                 let view = game.view(viewer);
@@ -181,35 +168,17 @@ mod tests {
                     state: &view,
                 }
                 .to_frame();
-                assert_eq!(frames.state(id, &view), expected, "event {id}, {viewer:?}");
+                let state = ViewerState {
+                    common: common.clone(),
+                    viewer_seat: view.viewer_seat,
+                    legal: view.legal.clone(),
+                };
+                assert_eq!(frames.state(id, &state), expected, "event {id}, {viewer:?}");
             }
         }
         let recent = frames.recent.lock();
         assert!(recent.events.len() <= KEPT_EVENTS);
         assert!(!recent.states.is_empty(), "heads are kept once checked");
         assert!(recent.states.len() <= KEPT_STATES);
-    }
-
-    #[test]
-    fn games_are_shared_while_a_session_holds_them() {
-        let shared = SharedFrames::default();
-        let a = shared.game("a");
-        assert!(Arc::ptr_eq(&a, &shared.game("a")));
-        assert!(!Arc::ptr_eq(&a, &shared.game("b")));
-        drop(a);
-        let again = shared.game("a");
-        assert_eq!(
-            Arc::strong_count(&again),
-            1,
-            "a new one once nobody held the old"
-        );
-        for i in 0..2048 {
-            let _ = shared.game(&format!("g{i}"));
-        }
-        assert!(
-            shared.len() < 1100,
-            "forgotten games are swept: {}",
-            shared.len()
-        );
     }
 }

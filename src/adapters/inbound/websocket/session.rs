@@ -144,7 +144,7 @@ impl Session {
 
     fn send_event(&self, ctx: &mut ws::WebsocketContext<Self>, event: &StoredEvent) {
         if !self.closing {
-            ctx.text(self.frames.event(event).to_string());
+            ctx.text(self.frames.event(event));
         }
     }
 
