@@ -49,14 +49,14 @@ enum Cmd {
     /// Print the effective configuration (secrets masked) and exit.
     Config,
     /// Play many bot games against a running server and report throughput and latency.
-    Loadtest(caravan::loadtest::LoadtestArgs),
+    Loadtest(Box<caravan::loadtest::LoadtestArgs>),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Some(Cmd::Loadtest(args)) = cli.command {
         // A client of some server: the server's own settings do not apply.
-        return caravan::loadtest::main(args);
+        return caravan::loadtest::main(*args);
     }
     let settings = match Settings::load() {
         Ok(settings) => settings,

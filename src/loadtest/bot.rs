@@ -177,10 +177,9 @@ impl PlayerBot {
                     stats.error("unexpected_command_result");
                     return Step::Continue;
                 };
-                stats
-                    .result_latency
-                    .lock()
-                    .record(now.saturating_duration_since(in_flight.sent));
+                let latency = now.saturating_duration_since(in_flight.sent);
+                stats.result_latency.lock().record(latency);
+                stats.result_window.lock().record(latency);
                 match error {
                     None => {
                         Stats::bump(&stats.commands_ok);

@@ -25,6 +25,12 @@ pub struct LoadtestArgs {
     /// commands per second; latencies are measured from the moment a command is sent.
     #[arg(long, default_value = "0s", value_parser = parse_duration)]
     pub think: Duration,
+    /// Start the games over this long instead of all at once: game slot i starts at i/G of it.
+    /// Games started together keep taking their turns together for a while, in bursts that are
+    /// the generator's doing, not the traffic of independent tables. The seconds of the ramp-up
+    /// are left out of the steady figures.
+    #[arg(long, default_value = "0s", value_parser = parse_duration)]
+    pub ramp_up: Duration,
     /// Extra spectator connections held open for the whole run (on games that never start).
     #[arg(long, default_value_t = 0)]
     pub idle: usize,
@@ -78,6 +84,7 @@ impl Default for LoadtestArgs {
             players: 4,
             duration: Duration::from_secs(30),
             think: Duration::ZERO,
+            ramp_up: Duration::ZERO,
             idle: 0,
             idle_per_game: 100,
             reconnect_storm: 0,

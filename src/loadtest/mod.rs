@@ -39,7 +39,7 @@ use crate::domain::Seat;
 use bot::{GameTrack, PlayerBot, Step};
 pub use config::{Config, LoadtestArgs};
 pub use report::Report;
-use stats::{OpenConnection, Stats, Violation};
+use stats::{Histogram, OpenConnection, Stats, Violation};
 use stream::parse_frame;
 
 /// A client WebSocket.
@@ -205,7 +205,11 @@ pub async fn run(config: Config) -> Report {
         None => None,
     };
     let _ = stop_sampler.send(true);
-    let (timeline, rss_peak) = sampler.await.unwrap_or_default();
+    let Samples {
+        timeline,
+        seconds,
+        rss_peak,
+    } = sampler.await.unwrap_or_default();
     let rss_end = server_pid.and_then(report::rss_mib);
     let _ = stop_idle.send(true);
     let idle = match idle {
@@ -220,6 +224,7 @@ pub async fn run(config: Config) -> Report {
         ctx: &ctx,
         play_secs,
         timeline,
+        seconds,
         server_pid,
         rss: (rss_start, rss_peak, rss_end),
         server_cpu: cpu_start.zip(cpu_end).map(|(a, b)| (b - a) / play_secs),
@@ -237,6 +242,7 @@ struct BuildInput<'a> {
     ctx: &'a Ctx,
     play_secs: f64,
     timeline: Vec<u64>,
+    seconds: Vec<Histogram>,
     server_pid: Option<u32>,
     rss: (Option<f64>, Option<f64>, Option<f64>),
     server_cpu: Option<f64>,
@@ -252,6 +258,7 @@ fn build_report(input: BuildInput<'_>) -> Report {
         ctx,
         play_secs,
         timeline,
+        seconds,
         server_pid,
         rss,
         server_cpu,
@@ -266,14 +273,19 @@ fn build_report(input: BuildInput<'_>) -> Report {
     let get = Stats::get;
     let (total, by_kind, examples) = s.violations();
     let ok = get(&s.commands_ok);
-    // Whole seconds after the first two (ramp-up), without the last partial one.
-    let steady: Vec<u64> = if timeline.len() > 3 {
-        let mut v = timeline[2..timeline.len() - 1].to_vec();
-        v.sort_unstable();
-        v
+    // Whole seconds after the ramp-up and two more, without the last partial one.
+    let first_steady = 2 + args.ramp_up.as_secs_f64().ceil() as usize;
+    let steady_seconds = if timeline.len() > first_steady + 1 {
+        first_steady..timeline.len() - 1
     } else {
-        Vec::new()
+        0..0
     };
+    let mut steady = timeline[steady_seconds.clone()].to_vec();
+    steady.sort_unstable();
+    let mut steady_latency = Histogram::default();
+    for second in seconds.get(steady_seconds).unwrap_or_default() {
+        steady_latency.merge(second);
+    }
     let mut failures = Vec::new();
     if total > 0 {
         failures.push(format!("{total} stream violations"));
@@ -303,6 +315,7 @@ fn build_report(input: BuildInput<'_>) -> Report {
             idle: args.idle,
             reconnect_storm: args.reconnect_storm,
             think_ms: args.think.as_secs_f64() * 1000.0,
+            ramp_up_secs: args.ramp_up.as_secs_f64(),
             storm_behind: args.storm_behind,
             seed: args.seed,
             threads: 0,
@@ -331,6 +344,11 @@ fn build_report(input: BuildInput<'_>) -> Report {
         },
         latency: report::Latencies {
             command_to_result: s.result_latency.lock().summary(),
+            command_to_result_steady: steady_latency.summary(),
+            command_to_result_p99_per_second_ms: seconds
+                .iter()
+                .map(|second| second.quantile(0.99) as f64 / 1000.0)
+                .collect(),
             command_to_last_player: s.delivery_latency.lock().summary(),
         },
         errors: s.errors(),
@@ -372,13 +390,26 @@ fn build_report(input: BuildInput<'_>) -> Report {
     }
 }
 
-/// Once a second: commands answered in that second, the server's peak RSS, and a progress line.
+/// What the sampler saw, second by second.
+#[derive(Debug, Default)]
+struct Samples {
+    /// Commands answered in each second.
+    timeline: Vec<u64>,
+    /// Command→result latencies of each second.
+    seconds: Vec<Histogram>,
+    /// The server's peak RSS, MiB.
+    rss_peak: Option<f64>,
+}
+
+/// Once a second: commands answered in that second and their latencies, the server's peak RSS, and
+/// a progress line.
 async fn sample(
     ctx: Arc<Ctx>,
     server_pid: Option<u32>,
     mut stop: signal::Receiver<bool>,
-) -> (Vec<u64>, Option<f64>) {
+) -> Samples {
     let mut timeline = Vec::new();
+    let mut seconds = Vec::new();
     let mut peak: Option<f64> = server_pid.and_then(report::rss_mib);
     let mut previous = 0;
     let mut previous_events = 0;
@@ -392,6 +423,7 @@ async fn sample(
         let ok = Stats::get(&ctx.stats.commands_ok);
         let events = Stats::get(&ctx.stats.events_delivered);
         timeline.push(ok - previous);
+        seconds.push(std::mem::take(&mut *ctx.stats.result_window.lock()));
         let rss = server_pid.and_then(report::rss_mib);
         if let Some(rss) = rss {
             peak = Some(peak.map_or(rss, |p: f64| p.max(rss)));
@@ -413,7 +445,11 @@ async fn sample(
         previous = ok;
         previous_events = events;
     }
-    (timeline, peak)
+    Samples {
+        timeline,
+        seconds,
+        rss_peak: peak,
+    }
 }
 
 /// How one game went.
@@ -427,6 +463,10 @@ enum GameEnd {
 
 /// Plays games in one slot, one after the other, until the deadline.
 async fn drive(ctx: Arc<Ctx>, slot: usize) {
+    let args = &ctx.config.args;
+    if !args.ramp_up.is_zero() && args.games > 0 {
+        tokio::time::sleep(args.ramp_up.mul_f64(slot as f64 / args.games as f64)).await;
+    }
     let mut round = 0u64;
     while Instant::now() < ctx.deadline() {
         let end = play_game(&ctx, slot, round).await;
@@ -711,20 +751,25 @@ async fn converse(
     let mut thoughts = 0u64;
     // A command waiting for its time: after the bot's thinking (`true`: latency counts from when it
     // leaves), or a rate-limited one to send again (`false`: latency still counts from the first try).
-    let mut pending: Option<(tokio::time::Instant, String, bool)> = None;
+    let mut pending: Option<(String, bool)> = None;
+    // The timers live as long as the conversation and are moved only when needed: arming new ones
+    // for every frame cost the generator more than reading the frame.
+    let end = tokio::time::sleep_until(deadline);
+    let send_at = tokio::time::sleep_until(deadline);
+    let stall = tokio::time::sleep_until(tokio::time::Instant::now() + ctx.stall_timeout());
+    tokio::pin!(end, send_at, stall);
+    let mut heard = tokio::time::Instant::now();
     loop {
-        // Once the game has ended only the last markers are awaited.
-        let quiet = if bot.ended() {
-            Duration::from_secs(2)
-        } else {
-            ctx.stall_timeout()
-        };
-        let pending_at = pending.as_ref().map_or(deadline, |(at, ..)| *at);
         let message = tokio::select! {
-            _ = tokio::time::sleep_until(deadline) => return Conversation::Deadline,
+            biased;
+            () = &mut end => return Conversation::Deadline,
             _ = until_set(aborted) => return Conversation::GaveUp,
-            _ = tokio::time::sleep_until(pending_at), if pending.is_some() => {
-                if let Some((_, text, first)) = pending.take() {
+            message = ws.next() => {
+                heard = tokio::time::Instant::now();
+                Ok(message)
+            }
+            () = &mut send_at, if pending.is_some() => {
+                if let Some((text, first)) = pending.take() {
                     if first {
                         bot.mark_sent(Instant::now());
                     }
@@ -735,7 +780,19 @@ async fn converse(
                 }
                 continue;
             }
-            message = tokio::time::timeout(quiet, ws.next()) => message,
+            () = &mut stall => {
+                // Once the game has ended only the last markers are awaited.
+                let quiet = if bot.ended() {
+                    Duration::from_secs(2)
+                } else {
+                    ctx.stall_timeout()
+                };
+                if heard.elapsed() < quiet {
+                    stall.as_mut().reset(heard + quiet);
+                    continue;
+                }
+                Err(())
+            }
         };
         let message = match message {
             Err(_) if bot.ended() => return Conversation::Finished,
@@ -788,11 +845,16 @@ async fn converse(
             Step::Send(text) => {
                 thoughts += 1;
                 let seed = mix(ctx.config.args.seed, u64::from(bot.seat()), thoughts);
-                let at = tokio::time::Instant::now() + thinking_time(think, seed);
-                pending = Some((at, text, true));
+                send_at
+                    .as_mut()
+                    .reset(tokio::time::Instant::now() + thinking_time(think, seed));
+                pending = Some((text, true));
             }
             Step::Retry(text) => {
-                pending = Some((tokio::time::Instant::now() + bot::RETRY_AFTER, text, false));
+                send_at
+                    .as_mut()
+                    .reset(tokio::time::Instant::now() + bot::RETRY_AFTER);
+                pending = Some((text, false));
             }
             Step::Finished => return Conversation::Finished,
             Step::GiveUp(_) => return Conversation::GaveUp,

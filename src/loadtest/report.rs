@@ -70,6 +70,8 @@ pub struct ReportSettings {
     pub reconnect_storm: usize,
     /// A bot's mean thinking time before each command, ms.
     pub think_ms: f64,
+    /// Over how long the games were started, s.
+    pub ramp_up_secs: f64,
     /// Events each storm client should miss.
     pub storm_behind: u64,
     /// Seed.
@@ -166,6 +168,12 @@ pub struct EventCounts {
 pub struct Latencies {
     /// From sending a command to its `commandResult`.
     pub command_to_result: LatencySummary,
+    /// The same over the steady seconds only (the seconds `commands.perSecMin` and
+    /// `perSecMedian` are taken from: after the ramp-up and two more, without the last partial
+    /// one).
+    pub command_to_result_steady: LatencySummary,
+    /// The 99th percentile of command→result in each second of the run, ms.
+    pub command_to_result_p99_per_second_ms: Vec<f64>,
     /// From sending a command to the moment the last player of the game received its last event.
     pub command_to_last_player: LatencySummary,
 }
@@ -355,6 +363,13 @@ impl Report {
                 String::new()
             }
         );
+        if self.settings.ramp_up_secs > 0.0 {
+            let _ = writeln!(
+                s,
+                "  ramp-up    games started over {:.1}s (left out of the steady figures)",
+                self.settings.ramp_up_secs
+            );
+        }
         let _ = writeln!(
             s,
             "  games      {} completed, {} unfinished at the deadline, {} abandoned ({} started)",
@@ -381,6 +396,12 @@ impl Report {
         let _ = writeln!(
             s,
             "  command→result        p50 {:.2} ms  p95 {:.2} ms  p99 {:.2} ms  max {:.2} ms",
+            l.p50_ms, l.p95_ms, l.p99_ms, l.max_ms
+        );
+        let l = &self.latency.command_to_result_steady;
+        let _ = writeln!(
+            s,
+            "    steady seconds      p50 {:.2} ms  p95 {:.2} ms  p99 {:.2} ms  max {:.2} ms",
             l.p50_ms, l.p95_ms, l.p99_ms, l.max_ms
         );
         let d = &self.latency.command_to_last_player;

@@ -188,6 +188,8 @@ pub struct Stats {
     pub reconnects: AtomicU64,
     /// Command → own `commandResult`.
     pub result_latency: Mutex<Histogram>,
+    /// The same, for the current second only (the sampler takes it every second).
+    pub result_window: Mutex<Histogram>,
     /// Command → its last event received by the last player of the game.
     pub delivery_latency: Mutex<Histogram>,
     errors: Mutex<BTreeMap<String, u64>>,
