@@ -25,6 +25,7 @@ async fn a_short_load_test_completes_games_without_stream_violations() {
         games: 4,
         players: 2,
         duration: Duration::from_secs(5),
+        ramp_up: Duration::from_millis(500),
         idle: 20,
         idle_per_game: 10,
         reconnect_storm: 3,
@@ -49,6 +50,15 @@ async fn a_short_load_test_completes_games_without_stream_violations() {
     );
     assert!(report.latency.command_to_result.count > 0, "{summary}");
     assert!(report.latency.command_to_last_player.count > 0, "{summary}");
+    // Five seconds sampled; the steady ones (after the ramp-up and two more) had commands too.
+    assert!(
+        report.latency.command_to_result_p99_per_second_ms.len() >= 4,
+        "{summary}"
+    );
+    assert!(
+        report.latency.command_to_result_steady.count > 0,
+        "{summary}"
+    );
     let idle = report.idle.as_ref().expect("idle figures");
     assert_eq!(idle.connected, 20, "{summary}");
     assert_eq!(idle.open_at_end, 20, "{summary}");

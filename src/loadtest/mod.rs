@@ -273,17 +273,11 @@ fn build_report(input: BuildInput<'_>) -> Report {
     let get = Stats::get;
     let (total, by_kind, examples) = s.violations();
     let ok = get(&s.commands_ok);
-    // Whole seconds after the ramp-up and two more, without the last partial one.
-    let first_steady = 2 + args.ramp_up.as_secs_f64().ceil() as usize;
-    let steady_seconds = if timeline.len() > first_steady + 1 {
-        first_steady..timeline.len() - 1
-    } else {
-        0..0
-    };
-    let mut steady = timeline[steady_seconds.clone()].to_vec();
+    let steady_range = steady_seconds(timeline.len(), args.ramp_up);
+    let mut steady = timeline[steady_range.clone()].to_vec();
     steady.sort_unstable();
     let mut steady_latency = Histogram::default();
-    for second in seconds.get(steady_seconds).unwrap_or_default() {
+    for second in seconds.get(steady_range).unwrap_or_default() {
         steady_latency.merge(second);
     }
     let mut failures = Vec::new();
@@ -464,9 +458,7 @@ enum GameEnd {
 /// Plays games in one slot, one after the other, until the deadline.
 async fn drive(ctx: Arc<Ctx>, slot: usize) {
     let args = &ctx.config.args;
-    if !args.ramp_up.is_zero() && args.games > 0 {
-        tokio::time::sleep(args.ramp_up.mul_f64(slot as f64 / args.games as f64)).await;
-    }
+    tokio::time::sleep(start_delay(args.ramp_up, slot, args.games)).await;
     let mut round = 0u64;
     while Instant::now() < ctx.deadline() {
         let end = play_game(&ctx, slot, round).await;
@@ -481,6 +473,25 @@ async fn drive(ctx: Arc<Ctx>, slot: usize) {
             }
         };
         Stats::bump(counter);
+    }
+}
+
+/// When game slot `slot` of `games` starts within a ramp-up of `ramp`: evenly spread, slot 0 at once.
+fn start_delay(ramp: Duration, slot: usize, games: usize) -> Duration {
+    if games == 0 {
+        return Duration::ZERO;
+    }
+    ramp.mul_f64(slot as f64 / games as f64)
+}
+
+/// The steady seconds of a run that lasted `seconds` whole or partial seconds: after the ramp-up
+/// and two more, without the last (partial) one; empty when the run was too short to have any.
+fn steady_seconds(seconds: usize, ramp: Duration) -> std::ops::Range<usize> {
+    let first = 2 + ramp.as_secs_f64().ceil() as usize;
+    if seconds > first + 1 {
+        first..seconds - 1
+    } else {
+        0..0
     }
 }
 
@@ -865,6 +876,26 @@ async fn converse(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_ramp_up_spreads_the_game_starts_evenly() {
+        let ramp = Duration::from_secs(5);
+        assert_eq!(start_delay(ramp, 0, 1000), Duration::ZERO);
+        assert_eq!(start_delay(ramp, 500, 1000), Duration::from_millis(2500));
+        assert_eq!(start_delay(ramp, 999, 1000), Duration::from_millis(4995));
+        assert_eq!(start_delay(Duration::ZERO, 999, 1000), Duration::ZERO);
+        assert_eq!(start_delay(ramp, 0, 0), Duration::ZERO);
+    }
+
+    #[test]
+    fn steady_seconds_leave_out_the_ramp_up_and_the_last_second() {
+        assert_eq!(steady_seconds(30, Duration::ZERO), 2..29);
+        assert_eq!(steady_seconds(30, Duration::from_secs(5)), 7..29);
+        assert_eq!(steady_seconds(30, Duration::from_millis(4500)), 7..29);
+        assert_eq!(steady_seconds(8, Duration::from_secs(5)), 0..0);
+        assert_eq!(steady_seconds(3, Duration::ZERO), 0..0);
+        assert_eq!(steady_seconds(4, Duration::ZERO), 2..3);
+    }
 
     #[test]
     fn thinking_times_spread_around_the_given_one() {
