@@ -26,11 +26,11 @@ use caravan::application::games::LoadedGame;
 use caravan::application::ports::EventStore;
 use caravan::domain::bot::bot_player_id;
 use caravan::domain::{Actor, Bot, Command, Event, Game, GameStatus};
+use caravan::loadtest::baseline::{batch_document, raw_collection};
 use chrono::Utc;
 use futures::TryStreamExt;
-use mongodb::bson::{doc, Bson, Document, RawDocumentBuf};
-use mongodb::options::IndexOptions;
-use mongodb::{Collection, Database, IndexModel};
+use mongodb::bson::{doc, Document, RawDocumentBuf};
+use mongodb::Collection;
 
 /// One command's worth of events, with the command id a player's command carries.
 struct Batch {
@@ -96,62 +96,6 @@ fn play(index: usize, players: u8, seed: u64) -> PlayedGame {
         id: format!("bench-{index:03}"),
         batches,
     }
-}
-
-/// The document the adapter stores for a batch, built ahead of time for the raw side.
-fn document(game_id: &str, first: u64, batch: &Batch) -> Document {
-    let last = first + batch.events.len() as u64 - 1;
-    let events: Vec<Bson> = batch
-        .events
-        .iter()
-        .map(|e| Bson::Document(encode_event(e).expect("events encode")))
-        .collect();
-    let mut doc = doc! { "g": game_id, "f": first as i64, "l": last as i64 };
-    if let Some(id) = &batch.command_id {
-        doc.insert("c", id.as_str());
-    }
-    doc.insert("t", Utc::now().timestamp_millis());
-    doc.insert("e", events);
-    doc
-}
-
-/// The adapter's indexes on a collection of the raw side.
-async fn raw_collection(database: &Database, name: &str) -> Collection<Document> {
-    let collection = database.collection::<Document>(name);
-    let options = |name: &str, unique: bool| {
-        IndexOptions::builder()
-            .name(name.to_string())
-            .unique(unique)
-            .build()
-    };
-    collection
-        .create_indexes(vec![
-            IndexModel::builder()
-                .keys(doc! { "g": 1, "f": 1 })
-                .options(options("game_first", true))
-                .build(),
-            IndexModel::builder()
-                .keys(doc! { "g": 1, "c": 1 })
-                .options(
-                    IndexOptions::builder()
-                        .name("game_command".to_string())
-                        .unique(true)
-                        .partial_filter_expression(doc! { "c": { "$exists": true } })
-                        .build(),
-                )
-                .build(),
-            IndexModel::builder()
-                .keys(doc! { "g": 1, "l": 1 })
-                .options(options("game_last", false))
-                .build(),
-            IndexModel::builder()
-                .keys(doc! { "g": 1, "t": 1 })
-                .options(options("game_time", false))
-                .build(),
-        ])
-        .await
-        .expect("indexes");
-    collection
 }
 
 /// Appends games `range` through the adapter, each game in a task of its own; the elapsed time.
@@ -310,7 +254,7 @@ async fn run(full: bool) -> Result<(), String> {
             databases.extend([adapter_db.clone(), raw_db.clone()]);
             let store = MongoEventStore::new(&adapter_db);
             store.prepare().await.map_err(|e| e.to_string())?;
-            let collection = raw_collection(&raw_db, "events").await;
+            let collection = raw_collection(&raw_db, "events").await.expect("indexes");
             let documents: Arc<Vec<Vec<Document>>> = Arc::new(
                 played
                     .iter()
@@ -319,7 +263,13 @@ async fn run(full: bool) -> Result<(), String> {
                         game.batches
                             .iter()
                             .map(|batch| {
-                                let document = document(&game.id, first, batch);
+                                let document = batch_document(
+                                    &game.id,
+                                    first,
+                                    &batch.events,
+                                    batch.command_id.as_deref(),
+                                )
+                                .expect("events encode");
                                 first += batch.events.len() as u64;
                                 document
                             })

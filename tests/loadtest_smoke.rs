@@ -1,10 +1,14 @@
 //! A smoke run of `caravan loadtest` against an in-process server on port 0: a few games for a few
 //! seconds, idle spectators and a small reconnect storm. It checks behaviour, never speed: every
-//! stream ordered and gap-free, games completed, the storm caught up.
+//! stream ordered and gap-free, games completed, the storm caught up. And the MongoDB baseline
+//! against the test MongoDB: it inserts, reports, and drops what it made.
+
+mod support;
 
 use std::time::Duration;
 
 use caravan::config::Settings;
+use caravan::loadtest::baseline::raw_insert_rate;
 use caravan::loadtest::{run, Config, LoadtestArgs};
 use caravan::startup::Application;
 
@@ -66,4 +70,65 @@ async fn a_short_load_test_completes_games_without_stream_violations() {
     assert_eq!(storm.dropped, 3, "{summary}");
     assert_eq!(storm.caught_up, 3, "{summary}");
     assert!(report.passed, "{summary}");
+}
+
+#[actix_web::test]
+async fn the_mongodb_baseline_inserts_event_batches_and_drops_its_database() {
+    let Some(db) = support::services::TestDb::new().await else {
+        return;
+    };
+    db.run(|database| async move {
+        let uri = support::services::mongo_uri();
+        let rate = raw_insert_rate(&uri, 2, Duration::from_millis(500))
+            .await
+            .expect("the baseline runs");
+        assert_eq!(rate.concurrency, 2);
+        assert!(rate.inserts > 0, "{rate:?}");
+        assert!(rate.per_sec > 0.0, "{rate:?}");
+        assert!((150.0..1000.0).contains(&rate.document_bytes), "{rate:?}");
+        let names = database
+            .client()
+            .list_database_names()
+            .await
+            .expect("databases listed");
+        assert!(
+            !names.contains(&rate.database),
+            "{} was dropped: {names:?}",
+            rate.database
+        );
+
+        // The same from the command's run: before and after the games, in the report.
+        let mut settings = Settings::for_tests();
+        settings.websocket.max_messages_per_sec = 10_000;
+        let app = Application::build(settings)
+            .await
+            .expect("the server starts");
+        let port = app.port();
+        let stop = app.stop_handle();
+        let server = actix_web::rt::spawn(app.run_until_stopped());
+        let args = LoadtestArgs {
+            url: format!("http://127.0.0.1:{port}"),
+            games: 2,
+            players: 2,
+            duration: Duration::from_secs(2),
+            mongo_baseline: Some(uri),
+            baseline_time: Duration::from_millis(300),
+            quiet: true,
+            ..LoadtestArgs::default()
+        };
+        let report = run(Config::new(args).expect("valid arguments")).await;
+        stop.stop();
+        let _ = server.await;
+        let summary = report.summary();
+        let baseline = report.mongo_baseline.as_ref().expect("baseline figures");
+        assert_eq!(baseline.error, None, "{summary}");
+        for rate in [&baseline.before, &baseline.after] {
+            let rate = rate.as_ref().expect("measured before and after");
+            assert_eq!(rate.concurrency, 2, "one task per game: {summary}");
+            assert!(rate.inserts > 0, "{summary}");
+        }
+        assert!(summary.contains("driver alone"), "{summary}");
+        assert!(report.passed, "{summary}");
+    })
+    .await;
 }

@@ -50,6 +50,15 @@ pub struct LoadtestArgs {
     /// Longest wait for the storm's games to move on by `--storm-behind` events.
     #[arg(long, default_value = "15s", value_parser = parse_duration)]
     pub storm_wait: Duration,
+    /// Also measure the raw insert rate of this MongoDB (the server's own, to read its throughput
+    /// against): the event store's batch documents, one `insert_one` at a time from as many tasks
+    /// as games, for `--baseline-time` before the games start and again after they end, in a
+    /// database of its own that is dropped afterwards.
+    #[arg(long, value_name = "MONGO_URI")]
+    pub mongo_baseline: Option<String>,
+    /// How long each `--mongo-baseline` measurement inserts.
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    pub baseline_time: Duration,
     /// Bearer token sent with game creation (for servers that restrict it to admins).
     #[arg(long, env = "ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
@@ -85,6 +94,8 @@ impl Default for LoadtestArgs {
             duration: Duration::from_secs(30),
             think: Duration::ZERO,
             ramp_up: Duration::ZERO,
+            mongo_baseline: None,
+            baseline_time: Duration::from_secs(5),
             idle: 0,
             idle_per_game: 100,
             reconnect_storm: 0,

@@ -6,12 +6,15 @@
 //! the public events it receives, and on its turn sends a command from the domain's legal list
 //! ([`bot`]). Every stream is checked for order and gaps ([`stream`]); any violation fails the run.
 //! A finished game is replaced by a new one until the time is up. Optionally, idle spectators are
-//! held open and a reconnect storm is staged ([`watch`]). The figures go to a [`Report`].
+//! held open and a reconnect storm is staged ([`watch`]), and the raw insert rate of the server's
+//! MongoDB measured before and after the load ([`baseline`]). The figures go to a [`Report`].
 //!
 //! Layout: [`config`] (command line), [`bot`] (a seat's state machine), [`stream`] (frames and the
 //! order checker), [`stats`] (counters, histograms), [`report`] (JSON, summary, `/proc` readings),
-//! [`watch`] (idle spectators and the storm); this file runs the games.
+//! [`watch`] (idle spectators and the storm), [`baseline`] (MongoDB driver alone); this file runs
+//! the games.
 
+pub mod baseline;
 pub mod bot;
 pub mod config;
 pub mod report;
@@ -164,6 +167,10 @@ pub async fn run(config: Config) -> Report {
         config,
     });
     let rss_start = server_pid.and_then(report::rss_mib);
+    let mut baseline = match &args.mongo_baseline {
+        Some(uri) => Some(report::MongoBaseline::before(uri, args.games, args.baseline_time).await),
+        None => None,
+    };
 
     // Idle spectators first, so their memory is read before the games add theirs.
     let (stop_idle, idle_stop) = signal::channel(false);
@@ -219,6 +226,9 @@ pub async fn run(config: Config) -> Report {
         }
         None => None,
     };
+    if let Some(baseline) = baseline.as_mut() {
+        baseline.after(args.baseline_time).await;
+    }
 
     build_report(BuildInput {
         ctx: &ctx,
@@ -235,6 +245,7 @@ pub async fn run(config: Config) -> Report {
         storm,
         fd_limit,
         loadavg: (load_start, load_end),
+        baseline,
     })
 }
 
@@ -251,6 +262,7 @@ struct BuildInput<'a> {
     storm: Option<report::StormReport>,
     fd_limit: Option<u64>,
     loadavg: (String, String),
+    baseline: Option<report::MongoBaseline>,
 }
 
 fn build_report(input: BuildInput<'_>) -> Report {
@@ -267,6 +279,7 @@ fn build_report(input: BuildInput<'_>) -> Report {
         storm,
         fd_limit,
         loadavg,
+        baseline,
     } = input;
     let args = &ctx.config.args;
     let s = &ctx.stats;
@@ -291,6 +304,11 @@ fn build_report(input: BuildInput<'_>) -> Report {
         if idle.connected == 0 && idle.requested > 0 {
             failures.push("no idle spectator could connect".into());
         }
+    }
+    if let Some(error) = baseline.as_ref().and_then(|b| b.error.as_ref()) {
+        failures.push(format!(
+            "the MongoDB baseline could not be measured: {error}"
+        ));
     }
     let delivered = get(&s.events_delivered);
     let per_command = |cores: f64| {
@@ -378,6 +396,7 @@ fn build_report(input: BuildInput<'_>) -> Report {
         loadavg,
         idle,
         storm,
+        mongo_baseline: baseline,
         timeline,
         passed: failures.is_empty(),
         failures,

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use super::baseline::{raw_insert_rate, InsertRate};
 use super::stats::LatencySummary;
 
 /// Everything a run measured.
@@ -44,6 +45,8 @@ pub struct Report {
     pub idle: Option<IdleReport>,
     /// The reconnect storm, when asked for.
     pub storm: Option<StormReport>,
+    /// The raw insert rate of the server's MongoDB, when `--mongo-baseline` was given.
+    pub mongo_baseline: Option<MongoBaseline>,
     /// Commands answered ok in each second of the run.
     pub timeline: Vec<u64>,
     /// No violation, and something was played when games were asked for.
@@ -342,6 +345,47 @@ pub fn find_server_pid() -> Option<u32> {
     (found.len() == 1).then(|| found[0])
 }
 
+/// The raw insert rate of the server's MongoDB, before and after the load.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MongoBaseline {
+    /// The MongoDB measured.
+    pub uri: String,
+    /// Before the games started.
+    pub before: Option<InsertRate>,
+    /// After they ended.
+    pub after: Option<InsertRate>,
+    /// Why a measurement failed.
+    pub error: Option<String>,
+}
+
+impl MongoBaseline {
+    /// Measures before the load, with one inserting task per game.
+    pub async fn before(uri: &str, games: usize, time: std::time::Duration) -> MongoBaseline {
+        let (before, error) = match raw_insert_rate(uri, games.max(1), time).await {
+            Ok(rate) => (Some(rate), None),
+            Err(e) => (None, Some(e)),
+        };
+        MongoBaseline {
+            uri: uri.to_string(),
+            before,
+            after: None,
+            error,
+        }
+    }
+
+    /// Measures again after the load, at the same concurrency.
+    pub async fn after(&mut self, time: std::time::Duration) {
+        let Some(before) = &self.before else {
+            return;
+        };
+        match raw_insert_rate(&self.uri, before.concurrency, time).await {
+            Ok(rate) => self.after = Some(rate),
+            Err(e) => self.error = Some(e),
+        }
+    }
+}
+
 impl Report {
     /// The short human summary.
     pub fn summary(&self) -> String {
@@ -444,6 +488,28 @@ impl Report {
                 let _ = write!(s, "; server RSS {rss:.1} MiB ({per:.1} KiB per connection)");
             }
             let _ = writeln!(s);
+        }
+        if let Some(baseline) = &self.mongo_baseline {
+            let rate = |r: &Option<InsertRate>| {
+                r.as_ref()
+                    .map_or("-".to_string(), |r| format!("{:.0}/s", r.per_sec))
+            };
+            let _ = writeln!(
+                s,
+                "  mongodb    driver alone, insert_one of event batches from {} tasks: {} before, {} after (server: {:.0} commands/s){}",
+                baseline
+                    .before
+                    .as_ref()
+                    .map_or(0, |r| r.concurrency),
+                rate(&baseline.before),
+                rate(&baseline.after),
+                self.commands.per_sec,
+                baseline
+                    .error
+                    .as_ref()
+                    .map(|e| format!("; failed: {e}"))
+                    .unwrap_or_default()
+            );
         }
         if let Some(storm) = &self.storm {
             let _ = writeln!(

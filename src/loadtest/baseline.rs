@@ -1,0 +1,213 @@
+//! The raw MongoDB insert rate, measured in the same run as the load (`--mongo-baseline`), so that
+//! a server on MongoDB can be read against what that MongoDB takes from the driver alone.
+//!
+//! The documents are the event store's batch documents — the same fields, the same four indexes,
+//! events encoded by the adapter's codec, two events a batch (a bot game averages 1.9) — inserted
+//! one at a time with `insert_one` by `concurrency` tasks for `duration`, into a database of the
+//! measurement's own that is dropped afterwards. `benches/mongo.rs` builds its raw side with the
+//! same [`batch_document`] and [`raw_collection`].
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use mongodb::bson::{doc, Bson, Document};
+use mongodb::options::IndexOptions;
+use mongodb::{Collection, Database, IndexModel};
+use serde::Serialize;
+
+use crate::adapters::outbound::mongodb::{connect, encode_event};
+use crate::domain::{bot, Event};
+
+/// Events in each inserted batch.
+const EVENTS_PER_BATCH: usize = 2;
+
+/// One measurement of the driver's insert rate.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InsertRate {
+    /// The database inserted into (dropped afterwards).
+    pub database: String,
+    /// Tasks inserting at the same time.
+    pub concurrency: usize,
+    /// Documents inserted.
+    pub inserts: u64,
+    /// How long it took, s.
+    pub secs: f64,
+    /// Inserts per second.
+    pub per_sec: f64,
+    /// BSON bytes of an average document.
+    pub document_bytes: f64,
+}
+
+/// The document the event store keeps for one batch (`g` game, `f`/`l` first and last event id,
+/// `c` command id, `t` time, `e` the encoded events).
+pub fn batch_document(
+    game_id: &str,
+    first: u64,
+    events: &[Event],
+    command_id: Option<&str>,
+) -> Result<Document, String> {
+    let last = first + events.len().max(1) as u64 - 1;
+    let encoded = events
+        .iter()
+        .map(|e| encode_event(e).map(Bson::Document))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| e.to_string())?;
+    let mut doc = doc! { "g": game_id, "f": first as i64, "l": last as i64 };
+    if let Some(id) = command_id {
+        doc.insert("c", id);
+    }
+    doc.insert("t", Utc::now().timestamp_millis());
+    doc.insert("e", encoded);
+    Ok(doc)
+}
+
+/// A collection with the event store's four indexes.
+pub async fn raw_collection(
+    database: &Database,
+    name: &str,
+) -> Result<Collection<Document>, mongodb::error::Error> {
+    let collection = database.collection::<Document>(name);
+    let options = |name: &str, unique: bool| {
+        IndexOptions::builder()
+            .name(name.to_string())
+            .unique(unique)
+            .build()
+    };
+    collection
+        .create_indexes(vec![
+            IndexModel::builder()
+                .keys(doc! { "g": 1, "f": 1 })
+                .options(options("game_first", true))
+                .build(),
+            IndexModel::builder()
+                .keys(doc! { "g": 1, "c": 1 })
+                .options(
+                    IndexOptions::builder()
+                        .name("game_command".to_string())
+                        .unique(true)
+                        .partial_filter_expression(doc! { "c": { "$exists": true } })
+                        .build(),
+                )
+                .build(),
+            IndexModel::builder()
+                .keys(doc! { "g": 1, "l": 1 })
+                .options(options("game_last", false))
+                .build(),
+            IndexModel::builder()
+                .keys(doc! { "g": 1, "t": 1 })
+                .options(options("game_time", false))
+                .build(),
+        ])
+        .await?;
+    Ok(collection)
+}
+
+/// Inserts batch documents with `concurrency` tasks for `duration` (each task its own game, one
+/// `insert_one` after the other) into a fresh database on `uri`, drops the database, and reports
+/// the rate.
+pub async fn raw_insert_rate(
+    uri: &str,
+    concurrency: usize,
+    duration: Duration,
+) -> Result<InsertRate, String> {
+    let concurrency = concurrency.max(1);
+    let name = format!(
+        "caravan_baseline_{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..12]
+    );
+    let database = connect(uri, &name).await.map_err(|e| e.to_string())?;
+    let result = measure(&database, &name, concurrency, duration).await;
+    let dropped = database.drop().await;
+    let rate = result?;
+    dropped.map_err(|e| format!("dropping {name}: {e}"))?;
+    Ok(rate)
+}
+
+async fn measure(
+    database: &Database,
+    name: &str,
+    concurrency: usize,
+    duration: Duration,
+) -> Result<InsertRate, String> {
+    let collection = raw_collection(database, "events")
+        .await
+        .map_err(|e| e.to_string())?;
+    // A whole bot game's events, cut into batches; every task inserts them under its own game id.
+    let events = bot::play_game(4, 1, 5_000);
+    let batches: Arc<Vec<Vec<Event>>> = Arc::new(
+        events
+            .chunks(EVENTS_PER_BATCH)
+            .map(<[Event]>::to_vec)
+            .collect(),
+    );
+    let sample = batch_document("sample", 1, &batches[batches.len() / 2], Some("c"))?;
+    let document_bytes = mongodb::bson::to_vec(&sample).map_or(0, |b| b.len()) as f64;
+    let inserts = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let deadline = started + duration;
+    let tasks: Vec<_> = (0..concurrency)
+        .map(|task| {
+            let (collection, batches, inserts) =
+                (collection.clone(), batches.clone(), inserts.clone());
+            tokio::spawn(async move {
+                let mut round = 0usize;
+                while Instant::now() < deadline {
+                    let game = format!("baseline-{task}-{round}");
+                    let mut first = 1u64;
+                    for (n, batch) in batches.iter().enumerate() {
+                        if Instant::now() >= deadline {
+                            break;
+                        }
+                        let command = format!("{game}-{n}");
+                        let document = batch_document(&game, first, batch, Some(&command))?;
+                        collection
+                            .insert_one(document)
+                            .await
+                            .map_err(|e| e.to_string())?;
+                        inserts.fetch_add(1, Ordering::Relaxed);
+                        first += batch.len() as u64;
+                    }
+                    round += 1;
+                }
+                Ok::<(), String>(())
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.map_err(|e| e.to_string())??;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let inserts = inserts.load(Ordering::Relaxed);
+    Ok(InsertRate {
+        database: name.to_string(),
+        concurrency,
+        inserts,
+        secs,
+        per_sec: inserts as f64 / secs,
+        document_bytes,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batch_documents_have_the_event_stores_fields_and_size() {
+        let events = bot::play_game(4, 1, 5_000);
+        let doc = batch_document("g1", 7, &events[6..8], Some("cmd")).unwrap();
+        assert_eq!(doc.get_str("g").unwrap(), "g1");
+        assert_eq!(doc.get_i64("f").unwrap(), 7);
+        assert_eq!(doc.get_i64("l").unwrap(), 8);
+        assert_eq!(doc.get_str("c").unwrap(), "cmd");
+        assert_eq!(doc.get_array("e").unwrap().len(), 2);
+        let bytes = mongodb::bson::to_vec(&doc).unwrap().len();
+        assert!((150..1000).contains(&bytes), "{bytes} bytes");
+        let without = batch_document("g1", 7, &events[6..7], None).unwrap();
+        assert!(!without.contains_key("c"));
+        assert_eq!(without.get_i64("l").unwrap(), 7);
+    }
+}
