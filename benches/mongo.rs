@@ -21,12 +21,14 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use caravan::adapters::outbound::mongodb::{connect, decode_event, encode_event, MongoEventStore};
+use caravan::adapters::outbound::mongodb::{
+    batch_document, connect, decode_event, encode_event, MongoEventStore,
+};
 use caravan::application::games::LoadedGame;
 use caravan::application::ports::EventStore;
 use caravan::domain::bot::bot_player_id;
 use caravan::domain::{Actor, Bot, Command, Event, Game, GameStatus};
-use caravan::loadtest::baseline::{batch_document, raw_collection};
+use caravan::loadtest::baseline::raw_collection;
 use chrono::Utc;
 use futures::TryStreamExt;
 use mongodb::bson::{doc, Document, RawDocumentBuf};
@@ -268,6 +270,7 @@ async fn run(full: bool) -> Result<(), String> {
                                     first,
                                     &batch.events,
                                     batch.command_id.as_deref(),
+                                    Utc::now().timestamp_millis(),
                                 )
                                 .expect("events encode");
                                 first += batch.events.len() as u64;

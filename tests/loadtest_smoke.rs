@@ -9,23 +9,32 @@ use std::time::Duration;
 
 use caravan::config::Settings;
 use caravan::loadtest::baseline::raw_insert_rate;
+use caravan::loadtest::report::Report;
 use caravan::loadtest::{run, Config, LoadtestArgs};
 use caravan::startup::Application;
 
-#[actix_web::test]
-async fn a_short_load_test_completes_games_without_stream_violations() {
+/// Runs the load test that `args` describes (given the server's URL) against a fresh in-process
+/// server, and stops the server.
+async fn against_a_server(args: impl FnOnce(String) -> LoadtestArgs) -> Report {
     let mut settings = Settings::for_tests();
     // Bots of a small game take turns fast; the per-connection limit is not what is tested here.
     settings.websocket.max_messages_per_sec = 10_000;
     let app = Application::build(settings)
         .await
         .expect("the server starts");
-    let port = app.port();
+    let url = format!("http://127.0.0.1:{}", app.port());
     let stop = app.stop_handle();
     let server = actix_web::rt::spawn(app.run_until_stopped());
+    let report = run(Config::new(args(url)).expect("valid arguments")).await;
+    stop.stop();
+    let _ = server.await;
+    report
+}
 
-    let args = LoadtestArgs {
-        url: format!("http://127.0.0.1:{port}"),
+#[actix_web::test]
+async fn a_short_load_test_completes_games_without_stream_violations() {
+    let report = against_a_server(|url| LoadtestArgs {
+        url,
         games: 4,
         players: 2,
         duration: Duration::from_secs(5),
@@ -38,11 +47,8 @@ async fn a_short_load_test_completes_games_without_stream_violations() {
         storm_wait: Duration::from_secs(2),
         quiet: true,
         ..LoadtestArgs::default()
-    };
-    let report = run(Config::new(args).expect("valid arguments")).await;
-    stop.stop();
-    let _ = server.await;
-
+    })
+    .await;
     let summary = report.summary();
     assert_eq!(report.violations.total, 0, "{summary}");
     assert!(report.games.completed > 0, "{summary}");
@@ -98,16 +104,8 @@ async fn the_mongodb_baseline_inserts_event_batches_and_drops_its_database() {
         );
 
         // The same from the command's run: before and after the games, in the report.
-        let mut settings = Settings::for_tests();
-        settings.websocket.max_messages_per_sec = 10_000;
-        let app = Application::build(settings)
-            .await
-            .expect("the server starts");
-        let port = app.port();
-        let stop = app.stop_handle();
-        let server = actix_web::rt::spawn(app.run_until_stopped());
-        let args = LoadtestArgs {
-            url: format!("http://127.0.0.1:{port}"),
+        let report = against_a_server(|url| LoadtestArgs {
+            url,
             games: 2,
             players: 2,
             duration: Duration::from_secs(2),
@@ -115,10 +113,8 @@ async fn the_mongodb_baseline_inserts_event_batches_and_drops_its_database() {
             baseline_time: Duration::from_millis(300),
             quiet: true,
             ..LoadtestArgs::default()
-        };
-        let report = run(Config::new(args).expect("valid arguments")).await;
-        stop.stop();
-        let _ = server.await;
+        })
+        .await;
         let summary = report.summary();
         let baseline = report.mongo_baseline.as_ref().expect("baseline figures");
         assert_eq!(baseline.error, None, "{summary}");

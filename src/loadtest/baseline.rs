@@ -4,20 +4,19 @@
 //! The documents are the event store's batch documents — the same fields, the same four indexes,
 //! events encoded by the adapter's codec, two events a batch (a bot game averages 1.9) — inserted
 //! one at a time with `insert_one` by `concurrency` tasks for `duration`, into a database of the
-//! measurement's own that is dropped afterwards. `benches/mongo.rs` builds its raw side with the
-//! same [`batch_document`] and [`raw_collection`].
+//! measurement's own that is dropped afterwards. `benches/mongo.rs` builds its raw side the same
+//! way ([`batch_document`] is the event store's own, [`raw_collection`] has its indexes).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use mongodb::bson::{doc, Bson, Document};
-use mongodb::options::IndexOptions;
-use mongodb::{Collection, Database, IndexModel};
+use mongodb::bson::Document;
+use mongodb::{Collection, Database};
 use serde::Serialize;
 
-use crate::adapters::outbound::mongodb::{connect, encode_event};
+use crate::adapters::outbound::mongodb::{batch_document, connect, index_models};
 use crate::domain::{bot, Event};
 
 /// Events in each inserted batch.
@@ -41,67 +40,13 @@ pub struct InsertRate {
     pub document_bytes: f64,
 }
 
-/// The document the event store keeps for one batch (`g` game, `f`/`l` first and last event id,
-/// `c` command id, `t` time, `e` the encoded events).
-pub fn batch_document(
-    game_id: &str,
-    first: u64,
-    events: &[Event],
-    command_id: Option<&str>,
-) -> Result<Document, String> {
-    let last = first + events.len().max(1) as u64 - 1;
-    let encoded = events
-        .iter()
-        .map(|e| encode_event(e).map(Bson::Document))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| e.to_string())?;
-    let mut doc = doc! { "g": game_id, "f": first as i64, "l": last as i64 };
-    if let Some(id) = command_id {
-        doc.insert("c", id);
-    }
-    doc.insert("t", Utc::now().timestamp_millis());
-    doc.insert("e", encoded);
-    Ok(doc)
-}
-
-/// A collection with the event store's four indexes.
+/// A collection with the event store's indexes.
 pub async fn raw_collection(
     database: &Database,
     name: &str,
 ) -> Result<Collection<Document>, mongodb::error::Error> {
     let collection = database.collection::<Document>(name);
-    let options = |name: &str, unique: bool| {
-        IndexOptions::builder()
-            .name(name.to_string())
-            .unique(unique)
-            .build()
-    };
-    collection
-        .create_indexes(vec![
-            IndexModel::builder()
-                .keys(doc! { "g": 1, "f": 1 })
-                .options(options("game_first", true))
-                .build(),
-            IndexModel::builder()
-                .keys(doc! { "g": 1, "c": 1 })
-                .options(
-                    IndexOptions::builder()
-                        .name("game_command".to_string())
-                        .unique(true)
-                        .partial_filter_expression(doc! { "c": { "$exists": true } })
-                        .build(),
-                )
-                .build(),
-            IndexModel::builder()
-                .keys(doc! { "g": 1, "l": 1 })
-                .options(options("game_last", false))
-                .build(),
-            IndexModel::builder()
-                .keys(doc! { "g": 1, "t": 1 })
-                .options(options("game_time", false))
-                .build(),
-        ])
-        .await?;
+    collection.create_indexes(index_models()).await?;
     Ok(collection)
 }
 
@@ -143,7 +88,8 @@ async fn measure(
             .map(<[Event]>::to_vec)
             .collect(),
     );
-    let sample = batch_document("sample", 1, &batches[batches.len() / 2], Some("c"))?;
+    let now = Utc::now().timestamp_millis();
+    let sample = batch_document("sample", 1, &batches[batches.len() / 2], Some("c"), now)?;
     let document_bytes = mongodb::bson::to_vec(&sample).map_or(0, |b| b.len()) as f64;
     let inserts = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
@@ -162,7 +108,8 @@ async fn measure(
                             break;
                         }
                         let command = format!("{game}-{n}");
-                        let document = batch_document(&game, first, batch, Some(&command))?;
+                        let at = Utc::now().timestamp_millis();
+                        let document = batch_document(&game, first, batch, Some(&command), at)?;
                         collection
                             .insert_one(document)
                             .await
@@ -198,7 +145,7 @@ mod tests {
     #[test]
     fn batch_documents_have_the_event_stores_fields_and_size() {
         let events = bot::play_game(4, 1, 5_000);
-        let doc = batch_document("g1", 7, &events[6..8], Some("cmd")).unwrap();
+        let doc = batch_document("g1", 7, &events[6..8], Some("cmd"), 1).unwrap();
         assert_eq!(doc.get_str("g").unwrap(), "g1");
         assert_eq!(doc.get_i64("f").unwrap(), 7);
         assert_eq!(doc.get_i64("l").unwrap(), 8);
@@ -206,7 +153,7 @@ mod tests {
         assert_eq!(doc.get_array("e").unwrap().len(), 2);
         let bytes = mongodb::bson::to_vec(&doc).unwrap().len();
         assert!((150..1000).contains(&bytes), "{bytes} bytes");
-        let without = batch_document("g1", 7, &events[6..7], None).unwrap();
+        let without = batch_document("g1", 7, &events[6..7], None, 1).unwrap();
         assert!(!without.contains_key("c"));
         assert_eq!(without.get_i64("l").unwrap(), 7);
     }

@@ -131,38 +131,7 @@ impl MongoEventStore {
     pub async fn prepare(&self) -> Result<(), StoreError> {
         self.indexes
             .get_or_try_init(|| async {
-                let unique = |name: &str| {
-                    IndexOptions::builder()
-                        .name(name.to_string())
-                        .unique(true)
-                        .build()
-                };
-                let named = |name: &str| IndexOptions::builder().name(name.to_string()).build();
-                let models = vec![
-                    IndexModel::builder()
-                        .keys(doc! { "g": 1, "f": 1 })
-                        .options(unique("game_first"))
-                        .build(),
-                    IndexModel::builder()
-                        .keys(doc! { "g": 1, "c": 1 })
-                        .options(
-                            IndexOptions::builder()
-                                .name("game_command".to_string())
-                                .unique(true)
-                                .partial_filter_expression(doc! { "c": { "$exists": true } })
-                                .build(),
-                        )
-                        .build(),
-                    IndexModel::builder()
-                        .keys(doc! { "g": 1, "l": 1 })
-                        .options(named("game_last"))
-                        .build(),
-                    IndexModel::builder()
-                        .keys(doc! { "g": 1, "t": 1 })
-                        .options(named("game_time"))
-                        .build(),
-                ];
-                timed(self.events.create_indexes(models))
+                timed(self.events.create_indexes(index_models()))
                     .await
                     .map(|_| ())
                     .map_err(|e| StoreError::Unavailable(format!("cannot create indexes: {e}")))
@@ -199,21 +168,8 @@ impl MongoEventStore {
     ) -> Result<Vec<StoredEvent>, InsertError> {
         let first = expected_version + 1;
         let last = expected_version + events.len() as u64;
-        let encoded = events
-            .iter()
-            .map(|e| codec::encode(e).map(Bson::Document))
-            .collect::<Result<Vec<Bson>, _>>()
-            .map_err(|e| InsertError::Failed(e.to_string()))?;
-        let mut batch = doc! {
-            "g": game_id,
-            "f": to_i64(first)?,
-            "l": to_i64(last)?,
-        };
-        if let Some(id) = &command_id {
-            batch.insert("c", id.as_str());
-        }
-        batch.insert("t", at);
-        batch.insert("e", encoded);
+        let batch = batch_document(game_id, first, &events, command_id.as_deref(), at)
+            .map_err(InsertError::Failed)?;
         match timed(self.events.insert_one(batch)).await {
             Ok(_) => {}
             Err(e) if e.is_duplicate_key() => return Err(InsertError::Duplicate),
@@ -463,6 +419,70 @@ impl From<TooLarge> for InsertError {
 
 /// An event id beyond what BSON's Int64 holds.
 struct TooLarge(String);
+
+/// The indexes of the events collection: unique (game, first id) — which decides an append race —
+/// unique (game, command id) where a command id is set, (game, last id) and (game, time).
+pub fn index_models() -> Vec<IndexModel> {
+    let unique = |name: &str| {
+        IndexOptions::builder()
+            .name(name.to_string())
+            .unique(true)
+            .build()
+    };
+    let named = |name: &str| IndexOptions::builder().name(name.to_string()).build();
+    vec![
+        IndexModel::builder()
+            .keys(doc! { "g": 1, "f": 1 })
+            .options(unique("game_first"))
+            .build(),
+        IndexModel::builder()
+            .keys(doc! { "g": 1, "c": 1 })
+            .options(
+                IndexOptions::builder()
+                    .name("game_command".to_string())
+                    .unique(true)
+                    .partial_filter_expression(doc! { "c": { "$exists": true } })
+                    .build(),
+            )
+            .build(),
+        IndexModel::builder()
+            .keys(doc! { "g": 1, "l": 1 })
+            .options(named("game_last"))
+            .build(),
+        IndexModel::builder()
+            .keys(doc! { "g": 1, "t": 1 })
+            .options(named("game_time"))
+            .build(),
+    ]
+}
+
+/// The document stored for one batch of a game's events: `g` game, `f`/`l` first and last event
+/// id, `c` command id (when there is one), `t` time (ms), `e` the encoded events.
+pub fn batch_document(
+    game_id: &str,
+    first: u64,
+    events: &[Event],
+    command_id: Option<&str>,
+    at: i64,
+) -> Result<Document, String> {
+    let last = first + (events.len() as u64).max(1) - 1;
+    let encoded = events
+        .iter()
+        .map(|e| codec::encode(e).map(Bson::Document))
+        .collect::<Result<Vec<Bson>, _>>()
+        .map_err(|e| e.to_string())?;
+    let mut batch = doc! {
+        "g": game_id,
+        "f": to_i64(first).map_err(|e| e.0)?,
+        "l": to_i64(last).map_err(|e| e.0)?,
+    };
+    if let Some(id) = command_id {
+        batch.insert("c", id);
+    }
+    batch.insert("t", at);
+    batch.insert("e", encoded);
+    Ok(batch)
+}
 
 fn to_i64(id: u64) -> Result<i64, TooLarge> {
     i64::try_from(id).map_err(|_| TooLarge(format!("event id {id} is beyond Int64")))
