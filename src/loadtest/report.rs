@@ -264,6 +264,9 @@ pub struct StormReport {
     pub behind_mean: f64,
     /// Most events missed.
     pub behind_max: u64,
+    /// Clients that had missed at least `--storm-behind` events (the others followed games that
+    /// ended, or did not move on enough, before the wait was over).
+    pub behind_reached: u64,
     /// Seconds between the drop and the reconnect.
     pub offline_secs: f64,
     /// From the reconnect burst to each client's `caughtUp`.
@@ -514,13 +517,14 @@ impl Report {
         if let Some(storm) = &self.storm {
             let _ = writeln!(
                 s,
-                "  storm      {} dropped, {} caught up, {} failed; behind {}..{} events (mean {:.1}); all caught up in {:.3}s (p50 {:.1} ms, p99 {:.1} ms)",
+                "  storm      {} dropped, {} caught up, {} failed; behind {}..{} events (mean {:.1}; {} at least --storm-behind); all caught up in {:.3}s (p50 {:.1} ms, p99 {:.1} ms)",
                 storm.dropped,
                 storm.caught_up,
                 storm.failed,
                 storm.behind_min,
                 storm.behind_max,
                 storm.behind_mean,
+                storm.behind_reached,
                 storm.all_caught_up_secs,
                 storm.catch_up.p50_ms,
                 storm.catch_up.p99_ms

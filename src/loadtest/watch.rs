@@ -306,6 +306,7 @@ pub async fn storm(ctx: Arc<Ctx>, k: usize, at: Instant) -> StormReport {
     report.offline_secs = dropped_at.elapsed().as_secs_f64();
     report.behind_min = behind.iter().copied().min().unwrap_or(0);
     report.behind_max = behind.iter().copied().max().unwrap_or(0);
+    report.behind_reached = behind.iter().filter(|&&b| b >= behind_wanted).count() as u64;
     report.behind_mean = if behind.is_empty() {
         0.0
     } else {
