@@ -87,7 +87,8 @@ fn id_ascii(prefix: u8, number: u8) -> [u8; 3] {
 }
 
 impl MerchantCardId {
-    fn ascii(self) -> [u8; 3] {
+    /// The id's three ASCII bytes, as written on the wire (`S01`, `M07`).
+    pub fn ascii(self) -> [u8; 3] {
         if self.is_starting() {
             id_ascii(b'S', self.0 + 1)
         } else {
@@ -97,7 +98,8 @@ impl MerchantCardId {
 }
 
 impl PointCardId {
-    fn ascii(self) -> [u8; 3] {
+    /// The id's three ASCII bytes, as written on the wire (`P12`).
+    pub fn ascii(self) -> [u8; 3] {
         id_ascii(b'P', self.0 + 1)
     }
 }

@@ -6,9 +6,10 @@
 //! the profiles showed (serialising states was ~40 % of the server's instructions under load).
 //!
 //! [`GameFrames`] keeps the latest few event frames and the latest few state heads of one game,
-//! for as long as a session of that game holds it. A state head is only kept after it has been
-//! checked: the head plus the renderer's own viewer fields must give exactly the frame rendered in
-//! full, so a change of the view's shape disables the sharing rather than corrupting frames.
+//! for as long as a session of that game holds it. A state head is the common view's frame up to
+//! the viewer's fields, written directly by [`state_head`] (byte for byte what serde_json renders:
+//! the tests compare them at every version of bot games, and debug builds on every state), and
+//! each connection's frame is that head with its own `viewerSeat` and `legal`.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use bytestring::ByteString;
 use parking_lot::Mutex;
 
 use super::protocol::{event_frame, ServerMessage};
+use super::state_json::state_head;
 use crate::application::ports::StoredEvent;
 use crate::application::{PerGame, ViewerState};
 use crate::domain::{GameView, LegalHints, Seat};
@@ -80,27 +82,28 @@ impl GameFrames {
                 return frame;
             }
         }
-        let common = render(last_event_id, &state.common);
-        if let Some(at) = common.rfind(VIEWER_FIELDS) {
-            let head = &common[..at];
-            // Keep the head only if it gives back exactly the frame it was cut from.
-            if with_viewer(head, state.common.viewer_seat, state.common.legal.as_ref()).as_deref()
-                == Some(common.as_str())
-            {
-                let head: Arc<str> = head.into();
-                {
-                    let mut recent = self.recent.lock();
-                    if !recent.states.iter().any(|(v, _)| *v == last_event_id) {
-                        recent.states.push_back((last_event_id, head.clone()));
-                        while recent.states.len() > KEPT_STATES {
-                            recent.states.pop_front();
-                        }
-                    }
-                }
-                if let Some(frame) = with_viewer(&head, state.viewer_seat, state.legal.as_ref()) {
-                    return frame;
+        let head: Arc<str> = state_head(last_event_id, &state.common).into();
+        #[cfg(debug_assertions)]
+        {
+            let full = render(last_event_id, &state.common);
+            let serde_head = full.rfind(VIEWER_FIELDS).map(|at| &full[..at]);
+            assert_eq!(
+                Some(&*head),
+                serde_head,
+                "the state head written directly differs from serde_json's"
+            );
+        }
+        {
+            let mut recent = self.recent.lock();
+            if !recent.states.iter().any(|(v, _)| *v == last_event_id) {
+                recent.states.push_back((last_event_id, head.clone()));
+                while recent.states.len() > KEPT_STATES {
+                    recent.states.pop_front();
                 }
             }
+        }
+        if let Some(frame) = with_viewer(&head, state.viewer_seat, state.legal.as_ref()) {
+            return frame;
         }
         // The view's shape does not allow sharing: render this viewer's frame in full.
         render(last_event_id, &state.to_view())

@@ -20,6 +20,7 @@ pub mod outbox;
 pub mod protocol;
 pub mod registry;
 pub mod session;
+pub mod state_json;
 pub mod upgrade;
 
 use actix_web::web;
