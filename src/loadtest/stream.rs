@@ -3,7 +3,10 @@
 
 use std::borrow::Cow;
 
+use serde::de::value::{BorrowedStrDeserializer, MapAccessDeserializer};
+use serde::de::{DeserializeSeed, MapAccess};
 use serde::Deserialize;
+use serde_json::value::RawValue;
 
 use crate::domain::Event;
 
@@ -105,36 +108,79 @@ fn state_fast_path(text: &str) -> Option<u64> {
 /// How the server starts an `event` frame.
 const EVENT_HEAD: &str = r#"{"type":"event","#;
 
-/// The fields of an `event` frame other than its data (which is skipped unread here).
+/// An `event` frame's fields, its data kept as the raw JSON text (skipped, not parsed, here).
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct EventHead<'a> {
+struct EventFrame<'a> {
     #[serde(default, borrow)]
     game_id: Option<Cow<'a, str>>,
     event_id: u64,
     #[serde(borrow)]
     event_type: Cow<'a, str>,
+    #[serde(borrow)]
+    data: &'a RawValue,
 }
 
-/// An `event` frame whose `data` is its last field, read straight into the domain's event (no
-/// `serde_json::Value` in between: event frames are most of what the generator reads). `None` for
-/// any other text, which then goes through the full parser.
+/// An `event` frame read in one pass, its data straight into the domain's event (no
+/// `serde_json::Value`, no re-assembled text in between: event frames are most of what the
+/// generator reads). `None` for any other text, which then goes through the full parser.
 fn event_fast_path(text: &str) -> Option<Frame> {
     if !text.starts_with(EVENT_HEAD) {
         return None;
     }
-    let head: EventHead<'_> = serde_json::from_str(text).ok()?;
-    // String contents cannot hold an unescaped quote, so this is the top-level field when it is last;
-    // if it is not last, the slice is not one JSON value and parsing it fails.
-    let at = text.rfind(r#","data":"#)?;
-    let data = text[at + r#","data":"#.len()..].strip_suffix('}')?;
-    let tagged = format!(r#"{{"type":"{}","data":{data}}}"#, head.event_type);
-    let event: Event = serde_json::from_str(&tagged).ok()?;
+    let frame: EventFrame<'_> = serde_json::from_str(text).ok()?;
+    let event = Event::deserialize(MapAccessDeserializer::new(Tagged {
+        event_type: &frame.event_type,
+        data: frame.data.get(),
+        next: 0,
+    }))
+    .ok()?;
     Some(Frame::Event {
-        game_id: head.game_id.map(Cow::into_owned),
-        event_id: head.event_id,
+        game_id: frame.game_id.map(Cow::into_owned),
+        event_id: frame.event_id,
         event: Box::new(event),
     })
+}
+
+/// The domain's event in its tagged form, `{"type": <event_type>, "data": <data>}`, presented as a
+/// map without writing that text: the type from the frame's `eventType`, the data parsed from the
+/// frame's own bytes.
+struct Tagged<'a> {
+    event_type: &'a str,
+    data: &'a str,
+    /// 0: "type" next, 1: "data" next, 2: done.
+    next: u8,
+}
+
+impl<'de> MapAccess<'de> for Tagged<'de> {
+    type Error = serde_json::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Self::Error> {
+        let key = match self.next {
+            0 => "type",
+            1 => "data",
+            _ => return Ok(None),
+        };
+        seed.deserialize(BorrowedStrDeserializer::new(key))
+            .map(Some)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, Self::Error> {
+        self.next += 1;
+        if self.next == 1 {
+            return seed.deserialize(BorrowedStrDeserializer::new(self.event_type));
+        }
+        let mut data = serde_json::Deserializer::from_str(self.data);
+        let value = seed.deserialize(&mut data)?;
+        data.end()?;
+        Ok(value)
+    }
 }
 
 /// Reads one text frame. An error names what is wrong with it.
@@ -358,8 +404,7 @@ mod tests {
         );
         let broken = r#"{"type":"event","eventId":3,"eventType":"NoSuchEvent","data":{}}"#;
         assert!(parse_frame(broken).is_err());
-        // Data before other fields: the fields after it become unknown keys of the tagged form,
-        // which are ignored, so the direct path still reads the right event.
+        // Data before the other fields: the frame is read field by field, in any order.
         let reordered = r#"{"type":"event","data":{"seat":0,"spices":{"yellow":1}},"eventId":4,"eventType":"SpicesDiscarded"}"#;
         let expected = Frame::Event {
             game_id: None,
