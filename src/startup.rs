@@ -220,7 +220,7 @@ impl Application {
             websockets: Arc::new(websocket::Sessions::new()),
         };
         let address = settings.address();
-        let listener = TcpListener::bind(&address).map_err(|error| StartupError::Bind {
+        let listener = bind(&address).map_err(|error| StartupError::Bind {
             address: address.clone(),
             error,
         })?;
@@ -324,6 +324,40 @@ fn run(
     .map_err(|e| StartupError::Adapter(format!("cannot start the HTTP server: {e}")))?
     .run();
     Ok(server)
+}
+
+/// Connections the kernel completes and queues before the server accepts them (the kernel caps it
+/// at `net.core.somaxconn`). The standard library's `TcpListener::bind` asks for 128: a thousand
+/// clients reconnecting at once overflowed it, and each dropped handshake came back only after
+/// the client's one-second SYN retry.
+const LISTEN_BACKLOG: i32 = 4096;
+
+/// A listening socket on `address` (`host:port`) with [`LISTEN_BACKLOG`], address reuse as the
+/// standard library sets it; the first address the name resolves to that binds.
+fn bind(address: &str) -> std::io::Result<TcpListener> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    use std::net::ToSocketAddrs;
+
+    let mut last_error = None;
+    for addr in address.to_socket_addrs()? {
+        let attempt = (|| {
+            let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+            socket.set_reuse_address(true)?;
+            socket.bind(&addr.into())?;
+            socket.listen(LISTEN_BACKLOG)?;
+            Ok::<TcpListener, std::io::Error>(socket.into())
+        })();
+        match attempt {
+            Ok(listener) => return Ok(listener),
+            Err(e) => last_error = Some(e),
+        }
+    }
+    Err(last_error.unwrap_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "the address resolves to nothing",
+        )
+    }))
 }
 
 /// Resolves on SIGTERM or SIGINT.
