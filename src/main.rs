@@ -55,7 +55,7 @@ enum Cmd {
 fn main() -> ExitCode {
     // Return freed memory to the system from jemalloc's background thread, not from whichever
     // request happens to free past the threshold: without it, runs at 10,000 commands/s had single
-    // seconds with a command→result p99 of 40–47 ms; with it the worst seconds were 17–26 ms.
+    // seconds with a command→result p99 of 40–47 ms; with it the worst seconds were 20–31 ms.
     if let Err(e) = tikv_jemalloc_ctl::background_thread::write(true) {
         eprintln!(
             "caravan: jemalloc's background thread could not be started ({e}); going on without it"
