@@ -526,36 +526,41 @@ mod tests {
         assert!(stats.errors().is_empty(), "{:?}", stats.errors());
     }
 
-    #[test]
-    fn a_refused_command_is_chosen_again_and_repeated_refusals_give_up() {
-        let stats = Stats::default();
-        let mut track = GameTrack::new(2);
+    /// The first seat's bot of a 2-player bot game, caught up to the game's start and having chosen
+    /// its first command: the bot and the command frame it sent.
+    fn first_seat_at_its_turn(
+        stats: &Stats,
+        track: &mut GameTrack,
+        now: Instant,
+    ) -> (PlayerBot, String) {
         let events = bot::play_game(2, 4, 5_000);
-        // Up to the start of the game.
         let start = events
             .iter()
             .position(|e| matches!(e, Event::GameStarted { .. }))
             .unwrap() as u64
             + 1;
-        let first = match &events[(start - 1) as usize] {
-            Event::GameStarted { first_seat, .. } => *first_seat,
-            _ => unreachable!(),
+        let Event::GameStarted { first_seat, .. } = events[(start - 1) as usize] else {
+            unreachable!()
         };
-        let mut b = PlayerBot::new("g", first, 1);
-        let now = Instant::now();
+        let mut b = PlayerBot::new("g", first_seat, 1);
         for f in event_frames(&events, 1, start) {
-            b.on_frame(f, now, &stats, &mut track);
+            b.on_frame(f, now, stats, track);
         }
-        let Step::Send(_) = b.on_frame(
-            Frame::CaughtUp {
-                last_event_id: start,
-            },
-            now,
-            &stats,
-            &mut track,
-        ) else {
+        let caught_up = Frame::CaughtUp {
+            last_event_id: start,
+        };
+        let Step::Send(sent) = b.on_frame(caught_up, now, stats, track) else {
             panic!("first seat acts");
         };
+        (b, sent)
+    }
+
+    #[test]
+    fn a_refused_command_is_chosen_again_and_repeated_refusals_give_up() {
+        let stats = Stats::default();
+        let mut track = GameTrack::new(2);
+        let now = Instant::now();
+        let (mut b, _) = first_seat_at_its_turn(&stats, &mut track, now);
         for round in 1..=MAX_REFUSALS {
             let id = b.in_flight().unwrap().to_string();
             let step = b.on_frame(
@@ -584,30 +589,8 @@ mod tests {
     fn a_rate_limited_command_is_sent_again_unchanged() {
         let stats = Stats::default();
         let mut track = GameTrack::new(2);
-        let events = bot::play_game(2, 4, 5_000);
-        let start = events
-            .iter()
-            .position(|e| matches!(e, Event::GameStarted { .. }))
-            .unwrap() as u64
-            + 1;
-        let Event::GameStarted { first_seat, .. } = events[(start - 1) as usize] else {
-            unreachable!()
-        };
-        let mut b = PlayerBot::new("g", first_seat, 1);
         let now = Instant::now();
-        for f in event_frames(&events, 1, start) {
-            b.on_frame(f, now, &stats, &mut track);
-        }
-        let Step::Send(sent) = b.on_frame(
-            Frame::CaughtUp {
-                last_event_id: start,
-            },
-            now,
-            &stats,
-            &mut track,
-        ) else {
-            panic!("first seat acts");
-        };
+        let (mut b, sent) = first_seat_at_its_turn(&stats, &mut track, now);
         let id = b.in_flight().unwrap().to_string();
         let limited = Frame::CommandResult {
             request_id: id.clone(),
