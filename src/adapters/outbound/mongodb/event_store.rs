@@ -190,22 +190,32 @@ impl MongoEventStore {
             .collect())
     }
 
+    /// The original outcome of `command_id` when it is stored already (a duplicate), else `None`.
+    async fn stored_command(
+        &self,
+        game_id: &str,
+        command_id: Option<&str>,
+    ) -> Result<Option<AppendOutcome>, AppendError> {
+        let Some(id) = command_id else {
+            return Ok(None);
+        };
+        let events = EventStore::find_command(self, game_id, id)
+            .await
+            .map_err(unavailable)?;
+        Ok(events.map(|events| AppendOutcome {
+            events,
+            duplicate: true,
+        }))
+    }
+
     /// The answer when a command id may already be stored: its original events, or a conflict.
     async fn after_refusal(
         &self,
         game_id: &str,
         command_id: Option<&str>,
     ) -> Result<AppendOutcome, AppendError> {
-        if let Some(id) = command_id {
-            if let Some(events) = EventStore::find_command(self, game_id, id)
-                .await
-                .map_err(unavailable)?
-            {
-                return Ok(AppendOutcome {
-                    events,
-                    duplicate: true,
-                });
-            }
+        if let Some(outcome) = self.stored_command(game_id, command_id).await? {
+            return Ok(outcome);
         }
         let actual = EventStore::latest_id(self, game_id)
             .await
@@ -226,16 +236,8 @@ impl EventStore for MongoEventStore {
         self.prepare().await.map_err(unavailable)?;
         let at = to_millis(at);
         if events.is_empty() || !self.is_known_end(game_id, expected_version) {
-            if let Some(id) = &command_id {
-                if let Some(events) = EventStore::find_command(self, game_id, id)
-                    .await
-                    .map_err(unavailable)?
-                {
-                    return Ok(AppendOutcome {
-                        events,
-                        duplicate: true,
-                    });
-                }
+            if let Some(outcome) = self.stored_command(game_id, command_id.as_deref()).await? {
+                return Ok(outcome);
             }
             let actual = EventStore::latest_id(self, game_id)
                 .await
