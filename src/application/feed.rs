@@ -460,13 +460,7 @@ impl GameFeed {
         let common = self
             .views
             .at(self.delivered, || game.view(Viewer::Spectator));
-        let viewer_seat = match self.viewer {
-            Viewer::Seat(seat) => game.player(seat).map(|p| p.seat),
-            Viewer::Spectator => None,
-        };
-        let legal = viewer_seat
-            .filter(|&seat| game.current_seat() == Some(seat))
-            .and_then(|seat| game.legal_hints(seat));
+        let (viewer_seat, legal) = game.viewer_part(self.viewer);
         ViewerState {
             common,
             viewer_seat,

@@ -144,18 +144,25 @@ pub struct PlayableHint {
 }
 
 impl Game {
-    /// The game as `viewer` may see it: no deck order, no seed; legal-action hints for the seat
-    /// whose turn it is.
-    pub fn view(&self, viewer: Viewer) -> GameView {
+    /// What of a view is the viewer's own: their seat (when seated at this game) and, on their
+    /// turn, what they may do. The rest of a view is the same for every viewer.
+    pub fn viewer_part(&self, viewer: Viewer) -> (Option<Seat>, Option<LegalHints>) {
         let viewer_seat = match viewer {
             Viewer::Seat(seat) => self.player(seat).map(|p| p.seat),
             Viewer::Spectator => None,
         };
-        let current_seat = self.current_seat();
-        let legal = match (viewer_seat, current_seat) {
+        let legal = match (viewer_seat, self.current_seat()) {
             (Some(v), Some(c)) if v == c => self.legal_hints(v),
             _ => None,
         };
+        (viewer_seat, legal)
+    }
+
+    /// The game as `viewer` may see it: no deck order, no seed; legal-action hints for the seat
+    /// whose turn it is.
+    pub fn view(&self, viewer: Viewer) -> GameView {
+        let (viewer_seat, legal) = self.viewer_part(viewer);
+        let current_seat = self.current_seat();
         GameView {
             status: self.status(),
             num_players: self.num_players(),
