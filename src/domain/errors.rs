@@ -56,6 +56,9 @@ pub enum RuleViolation {
         /// What is wrong.
         reason: &'static str,
     },
+    /// Another seat at this table has the same name (ignoring case).
+    #[error("another player at this table already has that name")]
+    NameTaken,
     /// The player already sits at this table.
     #[error("the player has already joined")]
     AlreadyJoined,
@@ -144,6 +147,7 @@ impl RuleViolation {
             RuleViolation::InvalidRules { .. } => "invalid_rules",
             RuleViolation::InvalidScenario { .. } => "invalid_scenario",
             RuleViolation::InvalidName { .. } => "invalid_name",
+            RuleViolation::NameTaken => "name_taken",
             RuleViolation::AlreadyJoined => "already_joined",
             RuleViolation::NotAPlayer => "not_a_player",
             RuleViolation::CardNotInHand { .. } => "card_not_in_hand",

@@ -19,6 +19,7 @@ use super::cards::{
 use super::commands::{Actor, Command, Scenario};
 use super::errors::RuleViolation;
 use super::events::{EndReason, Event, FinalScore, HiddenSetup};
+use super::names::{normalize_name, same_name};
 use super::rng::Rng;
 use super::rules::{
     Coin, PlayerId, Rules, Seat, DEFAULT_CARAVAN_CAPACITY, MAX_CARAVAN_CAPACITY, MAX_PLAYERS,
@@ -259,9 +260,12 @@ impl Game {
                 reason: "the player id must not be empty",
             });
         }
-        let name = validate_name(name)?;
+        let name = normalize_name(name)?;
         if self.seat_of(player_id).is_some() {
             return Err(RuleViolation::AlreadyJoined);
+        }
+        if self.players.iter().any(|p| same_name(&p.name, &name)) {
+            return Err(RuleViolation::NameTaken);
         }
         let num_players = self.num_players();
         let Some(seat) = (0..num_players).find(|&s| self.player(s).is_none()) else {
@@ -973,29 +977,8 @@ pub(super) fn upgrade_caravan(
     Ok(caravan)
 }
 
-/// Validates a display name and returns it trimmed.
-fn validate_name(name: &str) -> Result<String, RuleViolation> {
-    let name = name.trim();
-    if name.is_empty() {
-        return Err(RuleViolation::InvalidName {
-            reason: "the name must not be empty",
-        });
-    }
-    if name.chars().count() > MAX_NAME_CHARS {
-        return Err(RuleViolation::InvalidName {
-            reason: "the name must be at most 32 characters",
-        });
-    }
-    if name.chars().any(char::is_control) {
-        return Err(RuleViolation::InvalidName {
-            reason: "the name must not contain control characters",
-        });
-    }
-    Ok(name.to_owned())
-}
-
 /// The longest display name, in characters.
-pub const MAX_NAME_CHARS: usize = 32;
+pub use super::names::MAX_NAME_CHARS;
 
 fn has_duplicates<T: Ord + Copy>(items: &[T]) -> bool {
     let mut sorted = items.to_vec();

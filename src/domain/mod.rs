@@ -71,6 +71,7 @@ pub mod errors;
 pub mod events;
 pub mod game;
 pub mod legal;
+pub mod names;
 pub mod rng;
 pub mod rules;
 pub mod spices;

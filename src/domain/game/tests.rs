@@ -228,6 +228,24 @@ fn joining_is_refused_twice_when_full_with_a_bad_name_or_for_someone_else() {
 }
 
 #[test]
+fn a_name_is_taken_once_per_table_whatever_its_case_or_composition() {
+    let mut t = Table::created(3, &Setup::default());
+    let named = |seat: u8, name: &str| Command::Join {
+        player_id: pid(seat),
+        name: name.into(),
+    };
+    t.ok(0, named(0, "Zoë"));
+    assert_eq!(t.refused(1, named(1, "zoë")), RuleViolation::NameTaken);
+    assert_eq!(t.refused(1, named(1, "ZOE\u{0308}")), RuleViolation::NameTaken);
+    assert_eq!(
+        t.refused(1, named(1, "Zoë\u{200B}")).code(),
+        "invalid_name"
+    );
+    let events = t.ok(1, named(1, "Zoe"));
+    assert!(matches!(&events[0], Event::PlayerJoined { name, .. } if name == "Zoe"));
+}
+
+#[test]
 fn only_seated_players_act_and_only_on_their_turn() {
     let t = Table::started(3);
     assert_eq!(
@@ -497,6 +515,7 @@ fn every_violation_has_a_distinct_snake_case_code() {
         RuleViolation::InvalidRules { reason: "" },
         RuleViolation::InvalidScenario { reason: "" },
         RuleViolation::InvalidName { reason: "" },
+        RuleViolation::NameTaken,
         RuleViolation::AlreadyJoined,
         RuleViolation::NotAPlayer,
         RuleViolation::CardNotInHand { card: m("S01") },

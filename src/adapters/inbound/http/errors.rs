@@ -71,7 +71,7 @@ impl ResponseError for ApiError {
         match self {
             ApiError::Application(e) => match e {
                 ApplicationError::Domain(v) => match v.code() {
-                    "game_full" | "game_already_created" => StatusCode::CONFLICT,
+                    "game_full" | "game_already_created" | "name_taken" => StatusCode::CONFLICT,
                     _ => StatusCode::UNPROCESSABLE_ENTITY,
                 },
                 ApplicationError::Conflict { .. } => StatusCode::CONFLICT,
