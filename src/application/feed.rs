@@ -184,14 +184,7 @@ impl FeedService {
         if current.version() == 0 {
             return Err(ApplicationError::game_not_found(game_id));
         }
-        let viewer = match player {
-            Some(claims)
-                if current.game.seat_of(&claims.player_id.as_str().into()) == Some(claims.seat) =>
-            {
-                Viewer::Seat(claims.seat)
-            }
-            _ => Viewer::Spectator,
-        };
+        let viewer = super::queries::viewer_for(&current.game, game_id, player);
         let mut loaded = (*current).clone();
         let start = match last_event_id {
             None => FeedStart::Welcome {

@@ -7,13 +7,14 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::domain::{GameStatus, GameView, Viewer};
+use crate::domain::{Game, GameStatus, GameView, PlayerId, Viewer};
 
 use super::errors::ApplicationError;
 use super::games::GameRepository;
 use super::ids::check_game_id;
 use super::ports::{
-    GameCursor, GameListQuery, GameSummary, LeaderboardEntry, PlayerResult, Ports, StoredEvent,
+    GameCursor, GameListQuery, GameSummary, LeaderboardEntry, PlayerClaims, PlayerResult, Ports,
+    StoredEvent,
 };
 use super::RuntimeCounters;
 
@@ -143,6 +144,27 @@ impl QueryService {
         })
     }
 
+    /// The current state as the holder of `player`'s token sees it: that seat's view while the
+    /// token's player still holds the seat in this game, a spectator's otherwise (a token for another
+    /// game, or of a player who left before the start and whose seat someone else may now hold).
+    pub async fn view_for(
+        &self,
+        game_id: &str,
+        player: Option<&PlayerClaims>,
+    ) -> Result<ViewAt, ApplicationError> {
+        check_game_id(game_id)?;
+        let loaded = self.games.current(game_id).await?;
+        if loaded.version() == 0 {
+            return Err(ApplicationError::game_not_found(game_id));
+        }
+        let viewer = viewer_for(&loaded.game, game_id, player);
+        Ok(ViewAt {
+            game_id: game_id.to_string(),
+            last_event_id: loaded.version(),
+            state: loaded.game.view(viewer),
+        })
+    }
+
     /// The public state as it was right after event `at` (1 = after `GameCreated`).
     pub async fn view_at(&self, game_id: &str, at: u64) -> Result<ViewAt, ApplicationError> {
         check_game_id(game_id)?;
@@ -259,6 +281,19 @@ impl QueryService {
             commands_total: self.counters.commands(),
             uptime_secs: self.counters.uptime_secs(),
         })
+    }
+}
+
+/// Who the holder of `player`'s token is in `game`: the token's seat while its player holds it.
+pub(crate) fn viewer_for(game: &Game, game_id: &str, player: Option<&PlayerClaims>) -> Viewer {
+    match player {
+        Some(claims)
+            if claims.game_id == game_id
+                && game.seat_of(&PlayerId::new(claims.player_id.clone())) == Some(claims.seat) =>
+        {
+            Viewer::Seat(claims.seat)
+        }
+        _ => Viewer::Spectator,
     }
 }
 

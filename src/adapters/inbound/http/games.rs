@@ -109,12 +109,13 @@ async fn get_game(
     player: MaybePlayer,
 ) -> Result<HttpResponse, ApiError> {
     let game_id = path.into_inner();
-    // A player of this game sees its own view (with the legal hints on its turn); anyone else a spectator's.
-    let viewer = match player.0 {
-        Some(claims) if claims.game_id == game_id => Viewer::Seat(claims.seat),
-        _ => Viewer::Spectator,
-    };
-    let view = state.services.queries.view(&game_id, viewer).await?;
+    // A player of this game sees its own view (with the legal hints on its turn); anyone else,
+    // including a token whose player no longer holds its seat, a spectator's.
+    let view = state
+        .services
+        .queries
+        .view_for(&game_id, player.0.as_ref())
+        .await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
