@@ -166,6 +166,10 @@ impl CommandService {
             .instrument(span.clone())
             .await;
         self.finish(&span, "createGame", started, &result);
+        if result.is_err() {
+            // A refused creation leaves no empty slot behind.
+            self.games.forget_if_empty(&game_id);
+        }
         let (loaded, _) = result?;
         summarize(&game_id, &loaded).ok_or_else(|| ApplicationError::game_not_found(&game_id))
     }
@@ -208,6 +212,10 @@ impl CommandService {
             .instrument(span.clone())
             .await;
         self.finish(&span, "join", started, &result);
+        if result.is_err() {
+            // A join refused (an unknown game above all) leaves no empty slot behind.
+            self.games.forget_if_empty(game_id);
+        }
         let (loaded, committed) = result?;
         let seat = loaded
             .game
@@ -266,6 +274,9 @@ impl CommandService {
             .instrument(span.clone())
             .await;
         self.finish(&span, kind, started, &result);
+        if result.is_err() {
+            self.games.forget_if_empty(game_id);
+        }
         result.map(|(_, committed)| committed)
     }
 
@@ -324,7 +335,9 @@ impl CommandService {
         let mut attempt = 0;
         loop {
             if current.version() == 0 {
+                // Nothing of an unknown game stays in the cache: not its lock, not its slot.
                 drop(write);
+                drop(slot);
                 self.games.forget_if_empty(game_id);
                 return Err(ApplicationError::game_not_found(game_id));
             }

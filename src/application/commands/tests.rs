@@ -483,6 +483,29 @@ async fn a_command_for_an_unknown_game_is_not_found() {
 }
 
 #[tokio::test]
+async fn joins_to_unknown_games_leave_nothing_in_the_game_cache() {
+    let mut mocks = Mocks::new();
+    mocks
+        .store
+        .expect_read()
+        .returning(|_, _, _| Box::pin(async { Ok(vec![]) }));
+    mocks.store.expect_append().never();
+    let ports = mocks.ports();
+    let games = Arc::new(GameRepository::new(ports.store.clone(), 100));
+    let service = CommandService::new(
+        ports,
+        games.clone(),
+        CommandSettings::default(),
+        Arc::new(RuntimeCounters::default()),
+    );
+    for i in 0..50 {
+        let err = service.join(&format!("nope-{i}"), "Ana").await.unwrap_err();
+        assert_eq!(err.code(), "game_not_found");
+    }
+    assert!(games.is_empty(), "{} entries kept", games.len());
+}
+
+#[tokio::test]
 async fn a_store_that_cannot_be_read_is_unavailable() {
     let mut mocks = Mocks::new();
     mocks
