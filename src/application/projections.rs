@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use crate::domain::{Event, GameStatus};
+use crate::domain::{EndReason, Event, GameStatus};
 
 use super::games::LoadedGame;
 use super::ports::{
@@ -47,12 +47,17 @@ pub fn summarize(game_id: &str, loaded: &LoadedGame) -> Option<GameSummary> {
     })
 }
 
-/// Every seat's result, once the game has ended; empty before.
+/// Every seat's result, once the game has ended by the rules; empty before, and for a game that
+/// ended any other way (every other player left, or the seats never filled): the leaderboard
+/// counts games that were played out, so a name cannot collect wins from opponents who walk away.
 pub fn results(game_id: &str, loaded: &LoadedGame) -> Vec<PlayerResult> {
     let game = &loaded.game;
     let (GameStatus::Finished, Some(finished_at)) = (game.status(), loaded.updated_at) else {
         return Vec::new();
     };
+    if game.end_reason() != Some(EndReason::PointCards) {
+        return Vec::new();
+    }
     let winner = game.winner();
     let num_players = game.players().len() as u8;
     game.scores()
@@ -278,6 +283,26 @@ mod tests {
         assert_eq!(results.iter().filter(|r| r.won).count(), 1);
         let winner = finished.game.winner().unwrap();
         assert!(results.iter().any(|r| r.won && r.seat == winner));
+    }
+
+    #[test]
+    fn a_game_won_because_the_others_left_records_no_results() {
+        let (mut game, log) = history(2, 2);
+        let mut events: Vec<Event> = log.into_iter().map(|e| e.event).collect();
+        let leaver = crate::domain::Actor::Player(crate::domain::PlayerId::new(
+            crate::application::testing::pid(1),
+        ));
+        crate::application::testing::play(
+            &mut game,
+            &mut events,
+            &leaver,
+            &crate::domain::Command::Leave,
+        );
+        assert_eq!(game.end_reason(), Some(EndReason::LastPlayerStanding));
+        let mut loaded = LoadedGame::empty();
+        assert!(loaded.fold(&stored("g", 0, events, None)));
+        assert_eq!(loaded.game.status(), GameStatus::Finished);
+        assert!(results("g", &loaded).is_empty());
     }
 
     #[tokio::test]
