@@ -65,6 +65,8 @@ pub struct CommandDone {
 /// A fragmented message being reassembled.
 struct Fragments {
     text: bool,
+    /// A fragment came over the message limit: the message is dropped once complete.
+    refused: bool,
     data: Vec<u8>,
 }
 
@@ -391,9 +393,16 @@ impl Session {
             Item::Continue(b) => (false, false, b, false),
             Item::Last(b) => (false, true, b, false),
         };
+        // Every fragment but the last counts as a message (the last is counted as the whole
+        // message); one over the limit spoils the message it belongs to.
+        let refused = !last && !self.frame_allowed(ctx);
+        if self.closing {
+            return;
+        }
         if first {
             self.fragments = Some(Fragments {
                 text,
+                refused: false,
                 data: Vec::new(),
             });
         }
@@ -406,6 +415,7 @@ impl Session {
             );
             return;
         };
+        fragments.refused |= refused;
         fragments.data.extend_from_slice(&bytes);
         if fragments.data.len() > self.settings.max_frame_bytes {
             self.fragments = None;
@@ -414,6 +424,14 @@ impl Session {
         }
         if last {
             if let Some(done) = self.fragments.take() {
+                if done.refused {
+                    let message = format!(
+                        "more than {} messages per second; this fragmented message was dropped",
+                        self.settings.max_messages_per_sec
+                    );
+                    self.send(ctx, &ServerMessage::error_code(codes::RATE_LIMITED, message));
+                    return;
+                }
                 if !done.text {
                     self.on_binary(ctx);
                     return;
@@ -448,6 +466,25 @@ impl Session {
                 "binary frames are not supported: send JSON in text frames",
             ),
         );
+    }
+
+    /// Takes a token for a frame that is not a whole message (a ping, a pong, a fragment). A ping
+    /// or pong over the limit is dropped without an answer (answering would let the sender double
+    /// its traffic); sustained, the connection is closed with `rate_limited`.
+    fn frame_allowed(&mut self, ctx: &mut ws::WebsocketContext<Self>) -> bool {
+        match self.limiter.check(Instant::now()) {
+            Verdict::Allow => true,
+            Verdict::Refuse => false,
+            Verdict::Abuse => {
+                self.close_with_error(
+                    ctx,
+                    codes::RATE_LIMITED,
+                    "too many messages for too long; closing the connection",
+                    close::POLICY,
+                );
+                false
+            }
+        }
     }
 
     fn frame_too_large(&mut self, ctx: &mut ws::WebsocketContext<Self>) {
@@ -575,6 +612,14 @@ impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for Session {
             }
         };
         self.last_heard = Instant::now();
+        // Control frames and the fragments of a message count toward the message limit like
+        // messages do (a fragmented message's last frame is counted as the message itself).
+        // (Fragments are counted in `on_fragment`.)
+        if matches!(message, ws::Message::Ping(_) | ws::Message::Pong(_))
+            && !self.frame_allowed(ctx)
+        {
+            return;
+        }
         match message {
             ws::Message::Text(text) => self.on_text(&text, ctx),
             ws::Message::Binary(_) => self.on_binary(ctx),
