@@ -54,6 +54,8 @@ const SETTINGS: &[(&str, bool)] = &[
     ("WS_OUTBOUND_QUEUE", false),
     ("WS_HEARTBEAT_SECS", false),
     ("WS_CLIENT_TIMEOUT_SECS", false),
+    ("WS_OUTBOUND_QUEUE_BYTES", false),
+    ("WS_MAX_SPECTATORS_PER_GAME", false),
 ];
 
 /// Why the settings could not be loaded. The message always names the setting at fault.
@@ -289,6 +291,10 @@ pub struct WebSocketSettings {
     pub heartbeat_secs: u64,
     /// `WS_CLIENT_TIMEOUT_SECS`: a connection silent for this long is dropped.
     pub client_timeout_secs: u64,
+    /// `WS_OUTBOUND_QUEUE_BYTES`: bytes waiting for a slow reader before the connection is dropped.
+    pub outbound_queue_bytes: usize,
+    /// `WS_MAX_SPECTATORS_PER_GAME`: spectator connections one game may have on one server.
+    pub max_spectators_per_game: usize,
 }
 
 /// The flat form that figment fills: one field per setting, named like the variable in lower case.
@@ -321,6 +327,8 @@ struct RawSettings {
     ws_outbound_queue: usize,
     ws_heartbeat_secs: u64,
     ws_client_timeout_secs: u64,
+    ws_outbound_queue_bytes: usize,
+    ws_max_spectators_per_game: usize,
 }
 
 impl Default for RawSettings {
@@ -352,6 +360,8 @@ impl Default for RawSettings {
             ws_outbound_queue: 1024,
             ws_heartbeat_secs: 10,
             ws_client_timeout_secs: 30,
+            ws_outbound_queue_bytes: 256 * 1024,
+            ws_max_spectators_per_game: 200,
         }
     }
 }
@@ -593,6 +603,24 @@ impl Settings {
                 ),
             ));
         }
+        if !(4096..=64 * 1024 * 1024).contains(&raw.ws_outbound_queue_bytes) {
+            return Err(invalid(
+                "WS_OUTBOUND_QUEUE_BYTES",
+                format!(
+                    "must be between 4096 and 67108864 (got {})",
+                    raw.ws_outbound_queue_bytes
+                ),
+            ));
+        }
+        if raw.ws_max_spectators_per_game > 100_000 {
+            return Err(invalid(
+                "WS_MAX_SPECTATORS_PER_GAME",
+                format!(
+                    "must be between 0 and 100000 (got {})",
+                    raw.ws_max_spectators_per_game
+                ),
+            ));
+        }
 
         Ok(Settings {
             app_env: raw.app_env,
@@ -632,6 +660,8 @@ impl Settings {
                 outbound_queue: raw.ws_outbound_queue,
                 heartbeat_secs: raw.ws_heartbeat_secs,
                 client_timeout_secs: raw.ws_client_timeout_secs,
+                outbound_queue_bytes: raw.ws_outbound_queue_bytes,
+                max_spectators_per_game: raw.ws_max_spectators_per_game,
             },
         })
     }
@@ -713,6 +743,14 @@ impl Settings {
             (
                 "WS_CLIENT_TIMEOUT_SECS",
                 self.websocket.client_timeout_secs.to_string(),
+            ),
+            (
+                "WS_OUTBOUND_QUEUE_BYTES",
+                self.websocket.outbound_queue_bytes.to_string(),
+            ),
+            (
+                "WS_MAX_SPECTATORS_PER_GAME",
+                self.websocket.max_spectators_per_game.to_string(),
             ),
         ]
     }

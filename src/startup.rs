@@ -304,6 +304,7 @@ fn run(
     settings: &Settings,
 ) -> Result<Server, StartupError> {
     let max_body = settings.server.max_body_bytes;
+    let stall = stalled_connection_timeout(settings);
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
@@ -314,6 +315,7 @@ fn run(
             .default_service(web::to(http::not_found))
     })
     .disable_signals()
+    .on_connect(move |connection, _| reset_when_stalled(connection, stall))
     // Without TCP_NODELAY, Nagle's algorithm holds each small WebSocket frame written while an
     // earlier one is unacknowledged until the client's delayed ACK (~40 ms): every event pushed to
     // a player who did not send the command waited for it.
@@ -324,6 +326,34 @@ fn run(
     .map_err(|e| StartupError::Adapter(format!("cannot start the HTTP server: {e}")))?
     .run();
     Ok(server)
+}
+
+/// How long a connection may leave the data sent to it unacknowledged, or its receive window
+/// closed, before the kernel resets it: `WS_HEARTBEAT_SECS`, and at most half of
+/// `SHUTDOWN_TIMEOUT_SECS` (at least one second).
+///
+/// A client that stops reading fills its buffers, then the server's; from then on nothing the
+/// server does reaches it (not even a close frame) and actix waits for the socket for ever,
+/// holding the connection's buffers and its session. The kernel's TCP user timeout ends that
+/// wait: such a connection is reset within this time of its window closing, which stops its
+/// session and frees everything it held; and a stopping server is not held up by it.
+pub fn stalled_connection_timeout(settings: &Settings) -> Duration {
+    let heartbeat = settings.websocket.heartbeat_secs;
+    let half_shutdown = settings.server.shutdown_timeout_secs / 2;
+    Duration::from_secs(heartbeat.min(half_shutdown).max(1))
+}
+
+/// Sets the TCP user timeout of an accepted connection (Linux; elsewhere stalled connections wait
+/// for the shutdown timeout).
+fn reset_when_stalled(connection: &dyn std::any::Any, timeout: Duration) {
+    #[cfg(target_os = "linux")]
+    if let Some(stream) = connection.downcast_ref::<actix_web::rt::net::TcpStream>() {
+        if let Err(e) = socket2::SockRef::from(stream).set_tcp_user_timeout(Some(timeout)) {
+            tracing::warn!(error = %e, "cannot set the TCP user timeout of a connection");
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (connection, timeout);
 }
 
 /// Connections the kernel completes and queues before the server accepts them (the kernel caps it

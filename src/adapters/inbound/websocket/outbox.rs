@@ -5,18 +5,24 @@
 //! while the connection's write buffer has room, so a client that stops reading freezes its actor,
 //! and anything running inside it.
 //!
-//! [`Outbox`] counts the frames handed to the session and not yet written by it. When a client
-//! stops reading, that count grows; once it has reached `WS_OUTBOUND_QUEUE` and stays there for
+//! The pump renders each update's frames (the game's shared event frames and this viewer's state
+//! frame) and [`Outbox`] counts the frames and bytes handed to the session and not yet written by
+//! it. When a client stops reading, those counts grow; once either has reached its limit
+//! (`WS_OUTBOUND_QUEUE` frames, `WS_OUTBOUND_QUEUE_BYTES` bytes) and stays there for
 //! [`SLOW_CONSUMER_GRACE`], the pump stops (dropping its subscription, so memory stays bounded) and
 //! the session closes the connection with `slow_consumer` as soon as it can write again. The client
-//! reconnects with the `lastEventId` it has and is replayed what it missed.
+//! reconnects with the `lastEventId` it has and is replayed what it missed. A client that never
+//! reads again cannot be sent that close: the kernel resets its connection (see
+//! `crate::startup`'s TCP user timeout), which stops the session and frees what it held.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use actix::{Message, Recipient};
+use bytestring::ByteString;
 use tokio::sync::Notify;
 
+use super::frames::GameFrames;
 use crate::application::{ApplicationError, FeedUpdate, GameFeed};
 
 /// How long a full queue may stay full before the reader counts as too slow.
@@ -26,8 +32,8 @@ pub const SLOW_CONSUMER_GRACE: Duration = Duration::from_secs(1);
 #[derive(Debug, Message)]
 #[rtype(result = "()")]
 pub enum FeedMessage {
-    /// The next events and the state after them.
-    Update(FeedUpdate),
+    /// The next events and the state after them, rendered.
+    Update(Rendered),
     /// The reader is too slow: close with `slow_consumer`.
     Slow,
     /// The feed ended (the event bus closed: the server is stopping).
@@ -36,37 +42,69 @@ pub enum FeedMessage {
     Failed(ApplicationError),
 }
 
+/// One update's frames: its events, then the state after them.
+#[derive(Debug)]
+pub struct Rendered {
+    /// The `event` frames, then the `state` frame.
+    pub frames: Vec<ByteString>,
+    /// The id of the last event among them.
+    pub last_event_id: u64,
+    /// Their bytes, as reserved in the [`Outbox`].
+    pub bytes: usize,
+}
+
+impl Rendered {
+    /// Renders `update` with the game's shared frames.
+    pub fn new(update: &FeedUpdate, frames: &GameFrames) -> Rendered {
+        let mut rendered: Vec<ByteString> = update.events.iter().map(|e| frames.event(e)).collect();
+        rendered.push(frames.state(update.last_event_id, &update.state).into());
+        let bytes = rendered.iter().map(|f| f.len()).sum();
+        Rendered {
+            frames: rendered,
+            last_event_id: update.last_event_id,
+            bytes,
+        }
+    }
+}
+
 /// Frames on their way from the feed to one socket.
 #[derive(Debug)]
 pub struct Outbox {
     limit: usize,
+    limit_bytes: usize,
     queued: AtomicUsize,
+    queued_bytes: AtomicUsize,
     slow: AtomicBool,
     drained: Notify,
 }
 
 impl Outbox {
-    /// An empty queue holding at most `limit` frames (at least one).
-    pub fn new(limit: usize) -> Self {
+    /// An empty queue holding at most `limit` frames (at least one) and `limit_bytes` bytes.
+    pub fn new(limit: usize, limit_bytes: usize) -> Self {
         Outbox {
             limit: limit.max(1),
+            limit_bytes: limit_bytes.max(1),
             queued: AtomicUsize::new(0),
+            queued_bytes: AtomicUsize::new(0),
             slow: AtomicBool::new(false),
             drained: Notify::new(),
         }
     }
 
-    /// Pump side: makes room for `frames` more. Waits up to `grace` while the queue is full; when
-    /// it stays full, marks the outbox slow and answers false.
+    /// Pump side: makes room for `frames` more frames of `bytes` bytes. Waits up to `grace` while
+    /// the queue is full; when it stays full, marks the outbox slow and answers false.
     ///
-    /// One update is never split, so the queue may exceed the limit by one update's frames.
-    pub async fn reserve(&self, frames: usize, grace: Duration) -> bool {
+    /// One update is never split, so the queue may exceed a limit by one update.
+    pub async fn reserve(&self, frames: usize, bytes: usize, grace: Duration) -> bool {
         let deadline = tokio::time::Instant::now() + grace;
         loop {
             // Created before the check, so a drain between the check and the wait is not missed.
             let drained = self.drained.notified();
-            if self.queued.load(Ordering::Acquire) < self.limit {
+            if self.queued.load(Ordering::Acquire) < self.limit
+                && self.queued_bytes.load(Ordering::Acquire) < self.limit_bytes
+            {
                 self.queued.fetch_add(frames, Ordering::AcqRel);
+                self.queued_bytes.fetch_add(bytes, Ordering::AcqRel);
                 return true;
             }
             if tokio::time::timeout_at(deadline, drained).await.is_err() {
@@ -76,12 +114,17 @@ impl Outbox {
         }
     }
 
-    /// Session side: `frames` reserved earlier have been written (or dropped).
-    pub fn written(&self, frames: usize) {
+    /// Session side: `frames` of `bytes` reserved earlier have been written (or dropped).
+    pub fn written(&self, frames: usize, bytes: usize) {
         let _ = self
             .queued
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |queued| {
                 Some(queued.saturating_sub(frames))
+            });
+        let _ = self
+            .queued_bytes
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |queued| {
+                Some(queued.saturating_sub(bytes))
             });
         self.drained.notify_waiters();
     }
@@ -95,17 +138,18 @@ impl Outbox {
     pub fn queued(&self) -> usize {
         self.queued.load(Ordering::Acquire)
     }
-}
 
-/// Frames one update becomes: one per event and the state.
-pub fn frames_of(update: &FeedUpdate) -> usize {
-    update.events.len() + 1
+    /// Bytes reserved and not yet written.
+    pub fn queued_bytes(&self) -> usize {
+        self.queued_bytes.load(Ordering::Acquire)
+    }
 }
 
 /// Moves updates from `feed` to `session` until the feed ends, the session goes away, or the
 /// reader is too slow.
 pub async fn pump(
     mut feed: GameFeed,
+    frames: std::sync::Arc<GameFrames>,
     outbox: std::sync::Arc<Outbox>,
     session: Recipient<FeedMessage>,
     grace: Duration,
@@ -125,17 +169,23 @@ pub async fn pump(
                 return;
             }
             Some(Ok(update)) => {
-                if !outbox.reserve(frames_of(&update), grace).await {
+                let rendered = Rendered::new(&update, &frames);
+                drop(update);
+                if !outbox
+                    .reserve(rendered.frames.len(), rendered.bytes, grace)
+                    .await
+                {
                     tracing::info!(
                         game_id = feed.game_id(),
                         delivered = feed.last_event_id(),
                         queued = outbox.queued(),
+                        queued_bytes = outbox.queued_bytes(),
                         "WebSocket reader too slow; closing its connection"
                     );
                     session.do_send(FeedMessage::Slow);
                     return;
                 }
-                session.do_send(FeedMessage::Update(update));
+                session.do_send(FeedMessage::Update(rendered));
             }
         }
     }
@@ -147,10 +197,10 @@ mod tests {
 
     #[tokio::test]
     async fn a_queue_below_its_limit_takes_frames_at_once() {
-        let outbox = Outbox::new(4);
-        assert!(outbox.reserve(3, Duration::ZERO).await);
+        let outbox = Outbox::new(4, 1 << 20);
+        assert!(outbox.reserve(3, 100, Duration::ZERO).await);
         assert!(
-            outbox.reserve(3, Duration::ZERO).await,
+            outbox.reserve(3, 100, Duration::ZERO).await,
             "one update may overshoot"
         );
         assert_eq!(outbox.queued(), 6);
@@ -159,23 +209,33 @@ mod tests {
 
     #[tokio::test]
     async fn a_queue_that_stays_full_marks_the_reader_slow() {
-        let outbox = Outbox::new(2);
-        assert!(outbox.reserve(2, Duration::ZERO).await);
-        assert!(!outbox.reserve(1, Duration::from_millis(20)).await);
+        let outbox = Outbox::new(2, 1 << 20);
+        assert!(outbox.reserve(2, 100, Duration::ZERO).await);
+        assert!(!outbox.reserve(1, 100, Duration::from_millis(20)).await);
         assert!(outbox.is_slow());
     }
 
     #[tokio::test]
+    async fn a_queue_full_of_bytes_marks_the_reader_slow_below_its_frame_limit() {
+        let outbox = Outbox::new(1000, 4096);
+        assert!(outbox.reserve(1, 5000, Duration::ZERO).await);
+        assert!(!outbox.reserve(1, 10, Duration::from_millis(20)).await);
+        assert!(outbox.is_slow());
+        assert_eq!(outbox.queued_bytes(), 5000);
+    }
+
+    #[tokio::test]
     async fn a_queue_drained_within_the_grace_takes_more() {
-        let outbox = std::sync::Arc::new(Outbox::new(2));
-        assert!(outbox.reserve(2, Duration::ZERO).await);
+        let outbox = std::sync::Arc::new(Outbox::new(2, 1 << 20));
+        assert!(outbox.reserve(2, 200, Duration::ZERO).await);
         let writer = outbox.clone();
         tokio::spawn(async move {
             tokio::time::sleep(Duration::from_millis(20)).await;
-            writer.written(2);
+            writer.written(2, 200);
         });
-        assert!(outbox.reserve(1, Duration::from_secs(5)).await);
+        assert!(outbox.reserve(1, 100, Duration::from_secs(5)).await);
         assert_eq!(outbox.queued(), 1);
+        assert_eq!(outbox.queued_bytes(), 100);
         assert!(!outbox.is_slow());
     }
 }

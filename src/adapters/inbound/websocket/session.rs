@@ -25,7 +25,7 @@ use tokio::task::JoinHandle;
 
 use super::frames::GameFrames;
 use super::limits::{RateLimiter, Verdict};
-use super::outbox::{frames_of, pump, FeedMessage, Outbox, SLOW_CONSUMER_GRACE};
+use super::outbox::{pump, FeedMessage, Outbox, SLOW_CONSUMER_GRACE};
 use super::protocol::{
     close, close_reason, codes, parse, ClientMessage, CommandResult, ServerMessage,
 };
@@ -116,7 +116,10 @@ impl Session {
         Session {
             frames,
             seat: opened.feed.seat(),
-            outbox: Arc::new(Outbox::new(settings.outbound_queue)),
+            outbox: Arc::new(Outbox::new(
+                settings.outbound_queue,
+                settings.outbound_queue_bytes,
+            )),
             limiter: RateLimiter::new(settings.max_messages_per_sec, now),
             services,
             settings,
@@ -511,6 +514,7 @@ impl Actor for Session {
             let recipient = ctx.address().recipient();
             self.pump = Some(actix_web::rt::spawn(pump(
                 feed,
+                self.frames.clone(),
                 self.outbox.clone(),
                 recipient,
                 SLOW_CONSUMER_GRACE,
@@ -541,16 +545,13 @@ impl Handler<FeedMessage> for Session {
     fn handle(&mut self, message: FeedMessage, ctx: &mut Self::Context) {
         match message {
             FeedMessage::Update(update) => {
-                self.outbox.written(frames_of(&update));
+                self.outbox.written(update.frames.len(), update.bytes);
                 if self.closing || self.outbox.is_slow() {
                     // The connection is about to close; the client resumes from what it has.
                     return;
                 }
-                for event in &update.events {
-                    self.send_event(ctx, event);
-                }
-                if !self.closing {
-                    ctx.text(self.frames.state(update.last_event_id, &update.state));
+                for frame in update.frames {
+                    ctx.text(frame);
                 }
                 self.delivered = update.last_event_id;
                 self.release_held(ctx);
@@ -558,8 +559,8 @@ impl Handler<FeedMessage> for Session {
             }
             FeedMessage::Slow => {
                 let message = format!(
-                    "this connection fell more than {} messages behind; reconnect with lastEventId={}",
-                    self.settings.outbound_queue, self.delivered
+                    "this connection fell more than {} messages or {} bytes behind; reconnect with lastEventId={}",
+                    self.settings.outbound_queue, self.settings.outbound_queue_bytes, self.delivered
                 );
                 self.close_with_error(ctx, codes::SLOW_CONSUMER, message, close::TRY_AGAIN);
             }
