@@ -40,6 +40,8 @@ pub mod codes {
     pub const SERVER_STOPPING: &str = "server_stopping";
     /// A WebSocket protocol violation (bad opcode, unmasked frame, …); the connection closes (1002).
     pub const PROTOCOL_ERROR: &str = "protocol_error";
+    /// The game already has `WS_MAX_SPECTATORS_PER_GAME` spectators on this server (close 1013).
+    pub const TOO_MANY_SPECTATORS: &str = "too_many_spectators";
 }
 
 /// Close codes the server uses. 1000–1013 are RFC 6455's; 4008 is this protocol's.

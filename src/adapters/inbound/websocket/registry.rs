@@ -13,6 +13,7 @@ use std::sync::Arc;
 use tokio::sync::watch;
 
 use super::frames::SharedFrames;
+use crate::application::PerGame;
 
 /// Open sessions and commands in flight, for one server.
 #[derive(Debug)]
@@ -20,6 +21,8 @@ pub struct Sessions {
     open: AtomicUsize,
     in_flight: watch::Sender<usize>,
     frames: SharedFrames,
+    /// Spectator connections open per game.
+    spectators: PerGame<AtomicUsize>,
 }
 
 impl Default for Sessions {
@@ -28,6 +31,7 @@ impl Default for Sessions {
             open: AtomicUsize::new(0),
             in_flight: watch::Sender::new(0),
             frames: SharedFrames::default(),
+            spectators: PerGame::default(),
         }
     }
 }
@@ -60,6 +64,16 @@ impl Sessions {
         let _ = in_flight.wait_for(|n| *n == 0).await;
     }
 
+    /// A place for one more spectator of `game_id`, held until the returned guard is dropped;
+    /// `None` when the game already has `limit` spectators on this server.
+    pub fn spectator_place(&self, game_id: &str, limit: usize) -> Option<SpectatorPlace> {
+        let count = self.spectators.game(game_id);
+        let taken = count.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+            (n < limit).then_some(n + 1)
+        });
+        taken.is_ok().then_some(SpectatorPlace(count))
+    }
+
     pub(super) fn session_opened(&self) {
         self.open.fetch_add(1, Ordering::Relaxed);
     }
@@ -72,6 +86,16 @@ impl Sessions {
     pub(super) fn command_started(self: &Arc<Self>) -> InFlight {
         self.in_flight.send_modify(|n| *n += 1);
         InFlight(self.clone())
+    }
+}
+
+/// One spectator connection of a game; dropping it frees the place.
+#[derive(Debug)]
+pub struct SpectatorPlace(Arc<AtomicUsize>);
+
+impl Drop for SpectatorPlace {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -89,6 +113,22 @@ impl Drop for InFlight {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    #[test]
+    fn a_game_takes_spectators_up_to_its_limit_and_a_place_is_freed_on_drop() {
+        let sessions = Sessions::new();
+        let first = sessions.spectator_place("g", 2);
+        let second = sessions.spectator_place("g", 2);
+        assert!(first.is_some() && second.is_some());
+        assert!(sessions.spectator_place("g", 2).is_none());
+        assert!(
+            sessions.spectator_place("other", 2).is_some(),
+            "per game"
+        );
+        drop(first);
+        assert!(sessions.spectator_place("g", 2).is_some());
+        assert!(sessions.spectator_place("g", 0).is_none());
+    }
 
     #[tokio::test]
     async fn idle_waits_for_the_last_command_in_flight() {

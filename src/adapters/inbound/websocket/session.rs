@@ -29,7 +29,7 @@ use super::outbox::{pump, FeedMessage, Outbox, SLOW_CONSUMER_GRACE};
 use super::protocol::{
     close, close_reason, codes, parse, ClientMessage, CommandResult, ServerMessage,
 };
-use super::registry::Sessions;
+use super::registry::{Sessions, SpectatorPlace};
 use crate::adapters::inbound::wire::ErrorDto;
 use crate::adapters::inbound::ShutdownSignal;
 use crate::application::ports::StoredEvent;
@@ -52,6 +52,8 @@ pub struct Opened {
     pub start: FeedStart,
     /// The live feed, already subscribed.
     pub feed: GameFeed,
+    /// A spectator's place in the game, held while the connection is open (`None` for a player).
+    pub spectator: Option<SpectatorPlace>,
 }
 
 /// A command's outcome, sent back to the session by the task that ran it.
@@ -100,6 +102,8 @@ pub struct Session {
     drain_to: Option<u64>,
     /// A close frame has been queued: write nothing more.
     closing: bool,
+    /// Released when the session ends.
+    _spectator: Option<SpectatorPlace>,
 }
 
 impl Session {
@@ -138,6 +142,7 @@ impl Session {
             stopping: false,
             drain_to: None,
             closing: false,
+            _spectator: opened.spectator,
         }
     }
 
@@ -640,6 +645,18 @@ impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for Session {
 pub struct Refused {
     error: ErrorDto,
     close: CloseCode,
+}
+
+impl Refused {
+    /// Refuses with `error`, closing with `close`.
+    pub fn with(error: ErrorDto, close: CloseCode) -> Self {
+        Refused { error, close }
+    }
+
+    /// The refusal's code.
+    pub fn code(&self) -> &str {
+        &self.error.code
+    }
 }
 
 impl Refused {

@@ -15,7 +15,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use actix_web_actors::ws;
 use serde::Deserialize;
 
-use super::protocol::codes;
+use super::protocol::{close, codes};
 use super::session::{Opened, Refused, Session};
 use crate::adapters::inbound::wire::ErrorDto;
 use crate::adapters::inbound::AppState;
@@ -45,7 +45,11 @@ pub async fn connect(
         })));
     }
     let frame_size = state.websocket.max_frame_bytes;
-    match open(&req, &state).await {
+    let opened = match open(&req, &state).await {
+        Ok(opened) => opened,
+        Err(e) => Err(Refused::new(&e)),
+    };
+    match opened {
         Ok(opened) => {
             tracing::debug!(
                 game_id = %opened.game_id,
@@ -63,17 +67,21 @@ pub async fn connect(
                 .frame_size(frame_size)
                 .start()
         }
-        Err(e) => {
-            tracing::debug!(code = e.code(), "WebSocket refused");
-            ws::WsResponseBuilder::new(Refused::new(&e), &req, payload)
+        Err(refusal) => {
+            tracing::debug!(code = %refusal.code(), "WebSocket refused");
+            ws::WsResponseBuilder::new(refusal, &req, payload)
                 .frame_size(frame_size)
                 .start()
         }
     }
 }
 
-/// Checks the query and the token, and opens the feed.
-async fn open(req: &HttpRequest, state: &AppState) -> Result<Opened, ApplicationError> {
+/// Checks the query and the token, opens the feed, and takes a spectator's place for a spectator
+/// (the inner `Err` when the game has no place left).
+async fn open(
+    req: &HttpRequest,
+    state: &AppState,
+) -> Result<Result<Opened, Refused>, ApplicationError> {
     let query = web::Query::<WsQuery>::from_query(req.query_string())
         .map_err(|e| ApplicationError::invalid("invalid_query", format!("invalid query: {e}")))?
         .into_inner();
@@ -106,10 +114,34 @@ async fn open(req: &HttpRequest, state: &AppState) -> Result<Opened, Application
         .feeds
         .open(&game_id, player.as_ref(), last_event_id)
         .await?;
-    Ok(Opened {
+    // Whoever does not hold a seat (no token, or a token whose player left) watches as a spectator.
+    let spectator = if feed.seat().is_none() {
+        let limit = state.websocket.max_spectators_per_game;
+        match state.websockets.spectator_place(&game_id, limit) {
+            Some(place) => Some(place),
+            None => return Ok(Err(too_many_spectators(limit))),
+        }
+    } else {
+        None
+    };
+    Ok(Ok(Opened {
         game_id,
         player,
         start,
         feed,
-    })
+        spectator,
+    }))
+}
+
+/// The refusal of one spectator too many (close 1013: try again later).
+fn too_many_spectators(limit: usize) -> Refused {
+    Refused::with(
+        ErrorDto {
+            code: codes::TOO_MANY_SPECTATORS.into(),
+            message: format!(
+                "this game already has {limit} spectators on this server; try again later"
+            ),
+        },
+        close::TRY_AGAIN,
+    )
 }
