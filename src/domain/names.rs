@@ -72,10 +72,7 @@ mod tests {
     use super::*;
 
     fn refused(name: &str) -> bool {
-        matches!(
-            normalize_name(name),
-            Err(RuleViolation::InvalidName { .. })
-        )
+        matches!(normalize_name(name), Err(RuleViolation::InvalidName { .. }))
     }
 
     #[test]

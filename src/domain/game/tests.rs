@@ -236,11 +236,11 @@ fn a_name_is_taken_once_per_table_whatever_its_case_or_composition() {
     };
     t.ok(0, named(0, "Zoë"));
     assert_eq!(t.refused(1, named(1, "zoë")), RuleViolation::NameTaken);
-    assert_eq!(t.refused(1, named(1, "ZOE\u{0308}")), RuleViolation::NameTaken);
     assert_eq!(
-        t.refused(1, named(1, "Zoë\u{200B}")).code(),
-        "invalid_name"
+        t.refused(1, named(1, "ZOE\u{0308}")),
+        RuleViolation::NameTaken
     );
+    assert_eq!(t.refused(1, named(1, "Zoë\u{200B}")).code(), "invalid_name");
     let events = t.ok(1, named(1, "Zoe"));
     assert!(matches!(&events[0], Event::PlayerJoined { name, .. } if name == "Zoe"));
 }

@@ -121,10 +121,7 @@ mod tests {
         let second = sessions.spectator_place("g", 2);
         assert!(first.is_some() && second.is_some());
         assert!(sessions.spectator_place("g", 2).is_none());
-        assert!(
-            sessions.spectator_place("other", 2).is_some(),
-            "per game"
-        );
+        assert!(sessions.spectator_place("other", 2).is_some(), "per game");
         drop(first);
         assert!(sessions.spectator_place("g", 2).is_some());
         assert!(sessions.spectator_place("g", 0).is_none());

@@ -437,7 +437,10 @@ impl Session {
                         "more than {} messages per second; this fragmented message was dropped",
                         self.settings.max_messages_per_sec
                     );
-                    self.send(ctx, &ServerMessage::error_code(codes::RATE_LIMITED, message));
+                    self.send(
+                        ctx,
+                        &ServerMessage::error_code(codes::RATE_LIMITED, message),
+                    );
                     return;
                 }
                 if !done.text {
