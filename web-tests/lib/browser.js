@@ -19,8 +19,8 @@ export function launch() {
  * A fresh browser context (its own sessionStorage, cookies and sockets) with one page.
  * Page errors and console errors are collected in `page.problems` so a test can assert there were none.
  */
-export async function openPage(browser, base, { width = 1280, height = 900, name = 'page' } = {}) {
-  const context = await browser.newContext({ viewport: { width, height }, baseURL: base });
+export async function openPage(browser, base, { width = 1280, height = 900, name = 'page', reducedMotion = 'no-preference' } = {}) {
+  const context = await browser.newContext({ viewport: { width, height }, baseURL: base, reducedMotion });
   const page = await context.newPage();
   page.problems = [];
   page.label = name;
@@ -36,5 +36,7 @@ export async function openPage(browser, base, { width = 1280, height = 900, name
 }
 
 export async function screenshot(page, file, opts = {}) {
+  // From the top, so sticky bars are drawn where a reader first sees them.
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: path.join(ARTIFACTS, file), fullPage: true, ...opts });
 }

@@ -44,7 +44,7 @@ describe('lobby', () => {
     await cleo.getByRole('button', { name: 'Create game' }).click();
     await cleo.waitForURL(/#\/game\//);
     await cleo.getByText('Playing as Cleo').waitFor();
-    await cleo.getByText('Waiting for players: 1 of 2').waitFor();
+    await cleo.getByTestId('turn').filter({ hasText: 'Waiting for 1 more player' }).waitFor();
     const gameId = decodeURIComponent(new URL(cleo.url()).hash.replace('#/game/', ''));
     await screenshot(cleo, '20-created-waiting.png');
 
@@ -68,7 +68,7 @@ describe('lobby', () => {
     assert.equal(label, `Join game ${gameId}`, 'the Join button is reachable by Tab');
     await dev.keyboard.press('Enter');
     await dev.getByText('Playing as Dev').waitFor();
-    await dev.getByTestId('turn').filter({ hasText: "Cleo's turn" }).waitFor();
+    await dev.getByTestId('turn').filter({ hasText: 'Cleo is thinking' }).waitFor();
     await waitMyTurn(cleo);
     await screenshot(dev, '21-joined-phone.png');
 
@@ -86,7 +86,7 @@ describe('lobby', () => {
     });
     await dev.waitForFunction((n) => window.__caravan.socket.connects >= n + 2 && window.__caravan.connection === 'open', connects);
     assert.equal(await dev.getByTestId('connection-banner').isVisible(), false);
-    await dev.getByTestId('turn').filter({ hasText: "Cleo's turn" }).waitFor();
+    await dev.getByTestId('turn').filter({ hasText: 'Cleo is thinking' }).waitFor();
     assert.equal(await dev.getByTestId('error').textContent(), '', 'the recovery is silent');
 
     assert.deepEqual([...cleo.problems, ...dev.problems], []);

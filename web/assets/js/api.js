@@ -43,7 +43,8 @@ export function listOf(json, ...keys) {
 }
 
 export const api = {
-  createGame: (numPlayers) => call('POST', '/api/games', { body: { numPlayers } }),
+  /** `extra`: {gameId} and any other field of POST /api/games. */
+  createGame: (numPlayers, extra = {}) => call('POST', '/api/games', { body: { numPlayers, ...extra } }),
   join: (gameId, name) => call('POST', `/api/games/${encodeURIComponent(gameId)}/join`, { body: { name } }),
   leave: (gameId, token) => call('POST', `/api/games/${encodeURIComponent(gameId)}/leave`, { token }),
   listGames: async (status, limit = 50) =>

@@ -1,10 +1,12 @@
-// index.html: the lobby and the game table, switched by the URL hash
-// (#/ lobby, #/game/ID play or watch, #/watch/ID watch only).
+// index.html: the lobby, the game table and the replay, switched by the URL hash
+// (#/ lobby, #/game/ID play or watch, #/watch/ID watch only, #/replay/ID replay from the start).
 import { h, replace } from './dom.js';
-import { api, gameIdOf } from './api.js';
+import { api, ApiError, gameIdOf } from './api.js';
 import { loadCatalogue } from './cards.js';
-import { openGame } from './game.js';
-import { seatFor, rememberSeat, playerName, setPlayerName } from './seats.js';
+import { openGame, turnMessage } from './game.js';
+import { nameOf } from './table.js';
+import { mountReplay } from './replay.js';
+import { seatFor, rememberSeat, forgetSeat, myGames, playerName, setPlayerName } from './seats.js';
 
 const root = document.getElementById('app');
 let teardown = null;
@@ -12,9 +14,42 @@ let teardown = null;
 function route() {
   if (teardown) teardown();
   teardown = null;
-  const m = /^#\/(game|watch)\/(.+)$/.exec(location.hash);
-  if (m) teardown = openGame(root, decodeURIComponent(m[2]), { spectate: m[1] === 'watch' });
+  const m = /^#\/(game|watch|replay)\/(.+)$/.exec(location.hash);
+  document.title = 'Caravan';
+  if (m && m[1] === 'replay') teardown = openReplay(root, decodeURIComponent(m[2]));
+  else if (m) teardown = openGame(root, decodeURIComponent(m[2]), { spectate: m[1] === 'watch' });
   else teardown = openLobby(root);
+}
+
+function openReplay(el, gameId) {
+  const errorBox = h('div', { class: 'error', role: 'alert', 'data-testid': 'error' });
+  const view = h('div', { class: 'area' });
+  replace(
+    el,
+    h(
+      'div',
+      { class: 'replay-page' },
+      h('header', { class: 'game-head' }, h('a', { href: '#/', class: 'back' }, '← Lobby'), h('h1', { title: `Game ${gameId}` }, 'Replay'), h('a', { href: `#/watch/${encodeURIComponent(gameId)}` }, 'The table now')),
+      errorBox,
+      view,
+    ),
+  );
+  document.title = 'Caravan — replay';
+  let r = null;
+  mountReplay(view, gameId, { onError: (err) => (errorBox.textContent = err.message) }).then((x) => (r = x));
+  return () => r && r.stop();
+}
+
+/** "Ana won with 42 (Ben 30)". */
+function resultText(summary) {
+  const players = summary.players || [];
+  const scores = (summary.scores || []).map((s) => (typeof s === 'number' ? s : s && (s.total ?? s.score)));
+  const named = players.map((p, i) => ({ name: typeof p === 'string' ? p : p && p.name, score: scores[i] ?? (p && p.score) }));
+  const w = summary.winner;
+  const winner = w !== null && w !== undefined ? named[Number(w)] : null;
+  const rest = named.filter((x) => x !== winner && x.name).map((x) => `${x.name}${x.score !== undefined && x.score !== null ? ` ${x.score}` : ''}`);
+  if (!winner) return rest.join(', ') || 'no winner';
+  return `${winner.name} won${winner.score !== undefined && winner.score !== null ? ` with ${winner.score}` : ''}${rest.length ? ` (${rest.join(', ')})` : ''}`;
 }
 
 function playersText(summary) {
@@ -32,6 +67,9 @@ function openLobby(el) {
   const seatBox = h('input', { type: 'checkbox', id: 'take-seat', checked: true });
   const waitingList = h('ul', { class: 'games', 'aria-label': 'Waiting games', 'data-testid': 'waiting-games' });
   const activeList = h('ul', { class: 'games', 'aria-label': 'Running games', 'data-testid': 'active-games' });
+  const finishedList = h('ul', { class: 'games', 'aria-label': 'Finished games', 'data-testid': 'finished-games' });
+  const mineList = h('ul', { class: 'games', 'aria-label': 'My games', 'data-testid': 'my-games' });
+  const mineSection = h('section', { class: 'area mine-games', 'aria-labelledby': 'h-mine', hidden: true }, h('h2', { id: 'h-mine' }, 'My games'), mineList);
 
   function needName() {
     const name = nameInput.value.trim();
@@ -81,8 +119,7 @@ function openLobby(el) {
     return h(
       'li',
       { class: 'game-item', dataset: { gameId: id } },
-      h('span', { class: 'game-id' }, h('code', {}, id)),
-      h('span', { class: 'game-players' }, playersText(s)),
+      h('span', { class: 'game-players' }, playersText(s), h('small', { class: 'game-id muted', title: `Game ${id}` }, ` · ${id}`)),
       h(
         'span',
         { class: 'game-actions' },
@@ -96,11 +133,74 @@ function openLobby(el) {
     );
   }
 
-  async function refresh() {
+  function finishedItem(s) {
+    const id = gameIdOf(s);
+    return h(
+      'li',
+      { class: 'game-item', dataset: { gameId: id } },
+      h('span', { class: 'game-players' }, resultText(s), h('small', { class: 'game-id muted', title: `Game ${id}` }, ` · ${id}`)),
+      h(
+        'span',
+        { class: 'game-actions' },
+        h('a', { class: 'btn', href: `#/replay/${encodeURIComponent(id)}`, 'aria-label': `Replay game ${id}` }, 'Replay'),
+        h('a', { class: 'btn', href: `#/watch/${encodeURIComponent(id)}`, 'aria-label': `Final table of game ${id}` }, 'Final table'),
+      ),
+    );
+  }
+
+  /** A game this browser holds a seat in, with where it stands for that seat. */
+  async function myItem(g) {
+    const id = g.gameId;
+    let line;
+    let yourTurn = false;
+    let gone = false;
     try {
-      const [waiting, active] = await Promise.all([api.listGames('waiting'), api.listGames('active')]);
+      const json = await api.game(id, g.token);
+      const v = json && json.state;
+      const names = ((v && v.players) || []).map((p) => p.name).join(', ');
+      const msg = turnMessage(v, v ? (v.viewerSeat ?? null) : null);
+      yourTurn = msg.tone === 'mine' || msg.tone === 'discard';
+      const where = !v
+        ? ''
+        : v.status === 'waiting'
+          ? 'waiting for players'
+          : v.status === 'finished'
+            ? msg.text.replace('Game over — ', '')
+            : yourTurn
+              ? 'your turn'
+              : `${nameOf(v, v.currentSeat)} to move`;
+      line = `${names || g.name} — ${where}`;
+    } catch (err) {
+      gone = err instanceof ApiError && (err.status === 404 || err.status === 401 || err.status === 403);
+      line = gone ? `${g.name}: this game is no longer on the server, or your seat has expired` : `${g.name}: ${err.message}`;
+    }
+    return h(
+      'li',
+      { class: `game-item ${yourTurn ? 'your-turn' : ''}`, dataset: { gameId: id } },
+      h('span', { class: 'game-players' }, line, h('small', { class: 'game-id muted', title: `Game ${id}` }, ` · ${id}`)),
+      h(
+        'span',
+        { class: 'game-actions' },
+        gone ? null : h('a', { class: `btn ${yourTurn ? 'primary' : ''}`, href: `#/game/${encodeURIComponent(id)}`, 'aria-label': `Return to your seat in game ${id}` }, 'Your seat'),
+        h('button', { class: 'link-btn', 'aria-label': `Forget game ${id}`, onclick: () => (forgetSeat(id), refresh()) }, 'Forget'),
+      ),
+    );
+  }
+
+  async function refreshMine() {
+    const mine = myGames().slice(0, 10);
+    mineSection.hidden = mine.length === 0;
+    if (!mine.length) return;
+    replace(mineList, await Promise.all(mine.map(myItem)));
+  }
+
+  async function refresh() {
+    refreshMine();
+    try {
+      const [waiting, active, finished] = await Promise.all([api.listGames('waiting'), api.listGames('active'), api.listGames('finished', 10)]);
       replace(waitingList, waiting.length ? waiting.map((s) => gameItem(s, true)) : h('li', { class: 'muted' }, 'No game is waiting for players.'));
       replace(activeList, active.length ? active.map((s) => gameItem(s, false)) : h('li', { class: 'muted' }, 'No game is running.'));
+      replace(finishedList, finished.length ? finished.map(finishedItem) : h('li', { class: 'muted' }, 'No game has finished yet.'));
     } catch (err) {
       errorBox.textContent = err.message;
     }
@@ -113,6 +213,7 @@ function openLobby(el) {
       { class: 'lobby' },
       h('header', { class: 'lobby-head' }, h('h1', {}, 'Caravan'), h('p', { class: 'muted' }, 'Century: Spice Road, played in the browser.'), h('a', { href: '/dashboard' }, 'Dashboard')),
       errorBox,
+      mineSection,
       h(
         'section',
         { class: 'area', 'aria-labelledby': 'h-you' },
@@ -134,6 +235,7 @@ function openLobby(el) {
       ),
       h('section', { class: 'area', 'aria-labelledby': 'h-waiting' }, h('h2', { id: 'h-waiting' }, 'Waiting for players'), waitingList),
       h('section', { class: 'area', 'aria-labelledby': 'h-active' }, h('h2', { id: 'h-active' }, 'Running'), activeList),
+      h('section', { class: 'area', 'aria-labelledby': 'h-finished' }, h('h2', { id: 'h-finished' }, 'Finished'), finishedList),
     ),
   );
   refresh();

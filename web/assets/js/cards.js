@@ -1,6 +1,6 @@
 // The card catalogue (GET /api/cards) and how a card's effect is drawn.
 // The catalogue only describes cards; what may be played always comes from the server's `legal` hints.
-import { h } from './dom.js';
+import { h, s } from './dom.js';
 import { cubes, letters, parseLetters, spices, total } from './spices.js';
 
 const merchant = new Map();
@@ -106,6 +106,23 @@ export function effectWords(id) {
   return `card ${id}`;
 }
 
+/** The band colour of each kind of card. */
+const KIND_COLOUR = { spice: '#2e7d32', upgrade: '#5b3fb0', trade: '#8a5a00', point: '#7a2e1c', unknown: '#6a645c' };
+const KIND_NAME = { spice: 'spice', upgrade: 'upgrade', trade: 'trade', unknown: 'card' };
+
+/** A card's printed frame: paper, a coloured band at the top, an inner rule. Decoration only. */
+function frame(kind) {
+  const colour = KIND_COLOUR[kind] || KIND_COLOUR.unknown;
+  const line = { 'vector-effect': 'non-scaling-stroke' };
+  return s(
+    'svg',
+    { class: 'frame', viewBox: '0 0 100 140', preserveAspectRatio: 'none', 'aria-hidden': 'true', focusable: 'false' },
+    s('rect', { x: 1, y: 1, width: 98, height: 138, rx: 7, ry: 5, fill: '#fffaf0', stroke: colour, 'stroke-width': 2, ...line }),
+    s('path', { d: 'M1,7 Q1,1 8,1 H92 Q99,1 99,7 V24 H1 Z', fill: colour }),
+    s('rect', { x: 6, y: 29, width: 88, height: 105, rx: 4, fill: 'none', stroke: colour, 'stroke-opacity': 0.35, 'stroke-width': 1, 'stroke-dasharray': '3 2', ...line }),
+  );
+}
+
 /** The drawn face of a merchant card (effect only; the caller wraps it in a button or a div). */
 export function merchantFace(id) {
   const c = merchantCard(id);
@@ -116,7 +133,7 @@ export function merchantFace(id) {
   else if (c.kind === 'trade')
     body = h('span', { class: 'effect effect-trade' }, cubes(c.input), h('span', { class: 'op arrow', 'aria-hidden': 'true' }, '→'), cubes(c.output));
   else body = h('span', { class: 'effect' }, c.label);
-  return h('span', { class: `card-face merchant-${c.kind}` }, h('span', { class: 'card-kind' }, c.kind, ' ', h('small', {}, id)), body);
+  return h('span', { class: `card-face merchant-${c.kind}` }, frame(c.kind), h('span', { class: 'card-kind' }, KIND_NAME[c.kind] || c.kind), body);
 }
 
 /** The drawn face of a point card (cost + points); cost/points may come from the view or the catalogue. */
@@ -127,10 +144,44 @@ export function pointFace(id, cost, points) {
   return h(
     'span',
     { class: 'card-face point-face' },
-    h('span', { class: 'points', 'aria-label': `${p} points` }, String(p)),
-    c ? cubes(c) : h('span', {}, id),
-    h('small', { class: 'card-id' }, id),
+    frame('point'),
+    h('span', { class: 'points' }, String(p)),
+    c ? cubes(c) : null,
   );
+}
+
+/** A coin: a round token with its value (gold 3, silver 1) and, when given, how many. */
+export function coin(kind, count, label) {
+  const fill = kind === 'gold' ? '#e0b100' : '#b9c2cc';
+  const rim = kind === 'gold' ? '#8a6a00' : '#5d6772';
+  return h(
+    'span',
+    { class: `coin coin-${kind}`, role: 'img', title: label || `${kind} coin`, 'aria-label': label || `${kind} coin` },
+    s(
+      'svg',
+      { class: 'coin-disc', viewBox: '0 0 20 20', 'aria-hidden': 'true', focusable: 'false' },
+      s('circle', { cx: 10, cy: 10, r: 9, fill, stroke: rim, 'stroke-width': 1.5 }),
+      s('circle', { cx: 10, cy: 10, r: 6.2, fill: 'none', stroke: rim, 'stroke-width': 0.8, 'stroke-opacity': 0.7 }),
+      s('text', { x: 10, y: 13.6, 'text-anchor': 'middle', 'font-size': 10, 'font-weight': 800, fill: '#1d1b18', 'font-family': 'system-ui, sans-serif' }, kind === 'gold' ? '3' : '1'),
+    ),
+    count === undefined ? null : h('small', {}, `×${count}`),
+  );
+}
+
+/** Merchant cards in a stable, readable order: spice, upgrade, trade; cheaper effects first. */
+export function sortMerchant(ids) {
+  const order = { spice: 0, upgrade: 1, trade: 2 };
+  const worth = (c) => {
+    const v = (x) => (x ? x.yellow + 2 * x.red + 3 * x.green + 4 * x.brown : 0);
+    if (c.kind === 'spice') return v(c.gain);
+    if (c.kind === 'upgrade') return c.steps;
+    if (c.kind === 'trade') return v(c.input) * 100 + v(c.output);
+    return 0;
+  };
+  return [...ids]
+    .map((id, i) => ({ id, i, c: merchantCard(id) }))
+    .sort((a, b) => (order[a.c.kind] ?? 3) - (order[b.c.kind] ?? 3) || worth(a.c) - worth(b.c) || a.id.localeCompare(b.id) || a.i - b.i)
+    .map((x) => x.id);
 }
 
 export function pointWords(id, cost, points) {

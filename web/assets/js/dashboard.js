@@ -1,70 +1,84 @@
-// dashboard.html: live counts (polling /api/stats), running games, leaderboard, and the replay viewer.
+// dashboard.html: what the server is doing now (tiles), over the last minutes (charts: polling
+// /api/stats and /metrics), running games, the leaderboard, and the replay viewer.
 import { h, replace } from './dom.js';
-import { api, gameIdOf, lastEventIdOf, viewOf } from './api.js';
+import { api, gameIdOf } from './api.js';
 import { loadCatalogue } from './cards.js';
-import { renderTable } from './table.js';
-import { Names, describe, eventList } from './describe.js';
+import { mountReplay } from './replay.js';
+import { LineChart, bucketDelta, latencyBuckets, quantileMs } from './charts.js';
 
 const $ = (id) => document.getElementById(id);
 const errorBox = $('dash-error');
 
-// ---- live counts ------------------------------------------------------------------------------
+// ---- now and the last minutes ------------------------------------------------------------------
 
-/** Flatten {games:{waiting:1}} into [['games waiting', 1]] keeping only numbers. */
-function flatten(obj, prefix = '') {
-  const out = [];
-  for (const [k, v] of Object.entries(obj || {})) {
-    const name = prefix ? `${prefix} ${k}` : k;
-    if (typeof v === 'number') out.push([name, v]);
-    else if (v && typeof v === 'object' && !Array.isArray(v)) out.push(...flatten(v, name));
-  }
-  return out;
+/** "3 h 05 min", "4 min 09 s", "12 s". */
+export function duration(secs) {
+  const s = Math.floor(Number(secs) || 0);
+  if (s >= 3600) return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')} min`;
+  if (s >= 60) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
+  return `${s} s`;
 }
 
+const charts = {
+  commands: new LineChart($('chart-commands'), { series: ['commands/s'], what: 'Commands per second' }),
+  latency: new LineChart($('chart-latency'), { series: ['p50', 'p95', 'p99'], unit: ' ms', what: 'Command latency' }),
+  connections: new LineChart($('chart-connections'), { series: ['open connections'], what: 'Open WebSocket connections' }),
+  games: new LineChart($('chart-games'), { series: ['waiting', 'running', 'finished'], what: 'Games by status' }),
+};
+
+let previous = null; // {t, commands, buckets}
+
+function tile(key, value, label) {
+  return h('div', { class: 'tile', dataset: { key } }, h('span', { class: 'tile-value' }, String(value)), h('span', { class: 'tile-label' }, label));
+}
+
+async function poll() {
+  const t = performance.now();
+  let stats;
+  let buckets = [];
+  try {
+    const [s, metrics] = await Promise.all([api.stats(), fetch('/metrics').then((r) => (r.ok ? r.text() : ''))]);
+    stats = s;
+    buckets = latencyBuckets(metrics);
+    errorBox.textContent = '';
+  } catch (err) {
+    errorBox.textContent = `Stats: ${err.message}`;
+    return;
+  }
+  const games = stats.games || {};
+  const commands = Number(stats.commandsTotal || 0);
+  const secs = previous ? (t - previous.t) / 1000 : 0;
+  const rate = previous && secs > 0 ? Math.max(0, (commands - previous.commands) / secs) : null;
+  const recent = previous ? bucketDelta(buckets, previous.buckets) : [];
+  const pct = (q) => quantileMs(recent, q);
+  previous = { t, commands, buckets };
+
+  replace(
+    $('tiles'),
+    tile('games waiting', games.waiting ?? 0, 'games waiting'),
+    tile('games active', games.active ?? 0, 'games running'),
+    tile('games finished', games.finished ?? 0, 'games finished'),
+    tile('open connections', stats.openConnections ?? 0, 'open connections'),
+    tile('commands per second', rate === null ? '…' : Math.round(rate * 10) / 10, 'commands per second'),
+    tile('events', stats.events ?? 0, 'events stored'),
+    tile('players', stats.players ?? 0, 'players'),
+    tile('uptime', duration(stats.uptimeSecs), 'up for'),
+  );
+
+  if (rate === null) return; // the first reading only sets the baseline
+  const now = Date.now() / 1000;
+  charts.commands.push(now, [rate]);
+  charts.latency.push(now, [pct(0.5), pct(0.95), pct(0.99)]);
+  charts.connections.push(now, [Number(stats.openConnections ?? 0)]);
+  charts.games.push(now, [Number(games.waiting ?? 0), Number(games.active ?? 0), Number(games.finished ?? 0)]);
+}
+
+/** A column name in words: "totalScore" → "total score". */
 function words(key) {
   return key
     .replace(/([a-z])([A-Z])/g, '$1 $2')
     .replace(/[_.]/g, ' ')
-    .toLowerCase()
-    .replace(/ per sec(ond)?\b/, '/s')
-    .replace(/ ps\b/, '/s');
-}
-
-const ORDER = [/waiting/i, /active|running/i, /finished/i, /connection|socket/i, /command.*(per|rate|\/s)/i, /command/i, /event/i];
-function rank(key) {
-  const i = ORDER.findIndex((re) => re.test(key));
-  return i === -1 ? ORDER.length : i;
-}
-
-let lastCommands = null;
-async function pollStats() {
-  try {
-    const stats = await api.stats();
-    const pairs = flatten(stats);
-    const hasRate = pairs.some(([k]) => /command/i.test(k) && /(per|rate|\/s|ps$)/i.test(k));
-    if (!hasRate) {
-      // Derive commands/s from a running total between two polls.
-      const totalPair = pairs.find(([k]) => /command/i.test(k) && /total|count|^commands$/i.test(k));
-      if (totalPair) {
-        const now = performance.now();
-        if (lastCommands) {
-          const rate = (totalPair[1] - lastCommands.n) / ((now - lastCommands.t) / 1000);
-          pairs.push(['commands per second', Math.max(0, Math.round(rate * 10) / 10)]);
-        }
-        lastCommands = { n: totalPair[1], t: now };
-      }
-    }
-    pairs.sort((a, b) => rank(a[0]) - rank(b[0]));
-    replace(
-      $('tiles'),
-      pairs.map(([k, v]) =>
-        h('div', { class: 'tile', dataset: { key: k } }, h('span', { class: 'tile-value' }, String(Math.round(v * 10) / 10)), h('span', { class: 'tile-label' }, words(k))),
-      ),
-    );
-    errorBox.textContent = '';
-  } catch (err) {
-    errorBox.textContent = `Stats: ${err.message}`;
-  }
+    .toLowerCase();
 }
 
 // ---- running games & leaderboard -------------------------------------------------------------
@@ -160,67 +174,15 @@ async function pollLeaderboard() {
 
 // ---- replay viewer -----------------------------------------------------------------------------
 
-const rp = { gameId: null, max: 0, at: 0, texts: new Map(), timer: null, seq: 0 };
+let replaying = null;
 
 async function loadReplay(gameId) {
-  stopPlaying();
+  if (replaying) replaying.stop();
   $('replay-game').value = gameId;
-  try {
-    const game = await api.game(gameId);
-    const events = eventList(await api.events(gameId, 0, 1000));
-    const names = new Names();
-    rp.texts = new Map(events.map((e) => [e.eventId, describe(e, names)]));
-    rp.gameId = gameId;
-    rp.max = Math.max(lastEventIdOf(game), events.length ? events[events.length - 1].eventId : 0);
-    const slider = $('rp-slider');
-    slider.max = String(rp.max);
-    $('replay-controls').hidden = false;
-    errorBox.textContent = '';
-    history.replaceState(null, '', `#replay=${encodeURIComponent(gameId)}`);
-    await showAt(rp.max);
-    $('replay').scrollIntoView({ block: 'start' });
-  } catch (err) {
-    errorBox.textContent = `Replay: ${err.message}`;
-  }
-}
-
-async function showAt(n) {
-  if (!rp.gameId) return;
-  // Event 1 (the game's creation) is the first state there is.
-  n = Math.max(1, Math.min(rp.max, n));
-  rp.at = n;
-  const seq = ++rp.seq;
-  $('rp-slider').value = String(n);
-  $('rp-pos').textContent = `Event ${n} of ${rp.max}`;
-  $('rp-event').textContent = `${n}. ${rp.texts.get(n) || ''}`;
-  try {
-    const json = await api.stateAt(rp.gameId, n);
-    if (seq !== rp.seq) return; // a later step already asked
-    replace($('rp-table'), renderTable(viewOf(json)));
-    $('rp-table').dataset.at = String(n);
-  } catch (err) {
-    if (seq !== rp.seq) return;
-    replace($('rp-table'), h('p', { class: 'muted' }, err.message));
-    $('rp-table').dataset.at = String(n);
-  }
-}
-
-function stopPlaying() {
-  clearInterval(rp.timer);
-  rp.timer = null;
-  $('rp-play').setAttribute('aria-pressed', 'false');
-  $('rp-play').textContent = 'Play';
-}
-
-function togglePlay() {
-  if (rp.timer) return stopPlaying();
-  if (rp.at >= rp.max) showAt(1);
-  $('rp-play').setAttribute('aria-pressed', 'true');
-  $('rp-play').textContent = 'Pause';
-  rp.timer = setInterval(() => {
-    if (rp.at >= rp.max) stopPlaying();
-    else showAt(rp.at + 1);
-  }, 700);
+  history.replaceState(null, '', `#replay=${encodeURIComponent(gameId)}`);
+  errorBox.textContent = '';
+  replaying = await mountReplay($('replay-view'), gameId, { onError: (err) => (errorBox.textContent = `Replay: ${err.message}`) });
+  $('replay').scrollIntoView({ block: 'start' });
 }
 
 $('replay-form').addEventListener('submit', (e) => {
@@ -228,20 +190,14 @@ $('replay-form').addEventListener('submit', (e) => {
   const id = $('replay-game').value.trim();
   if (id) loadReplay(id);
 });
-$('rp-first').addEventListener('click', () => (stopPlaying(), showAt(1)));
-$('rp-prev').addEventListener('click', () => (stopPlaying(), showAt(rp.at - 1)));
-$('rp-next').addEventListener('click', () => (stopPlaying(), showAt(rp.at + 1)));
-$('rp-last').addEventListener('click', () => (stopPlaying(), showAt(rp.max)));
-$('rp-play').addEventListener('click', togglePlay);
-$('rp-slider').addEventListener('input', (e) => (stopPlaying(), showAt(Number(e.target.value))));
 
 // ---- start -------------------------------------------------------------------------------------
 
 await loadCatalogue();
-pollStats();
+poll();
 pollGames();
 pollLeaderboard();
-setInterval(pollStats, 2000);
+setInterval(poll, 2000);
 setInterval(pollGames, 3000);
 setInterval(pollLeaderboard, 10000);
 const m = /^#replay=(.+)$/.exec(location.hash);

@@ -91,9 +91,7 @@ export function describe(ev, names) {
     case 'SpicesDiscarded':
       return `${who} discarded ${cubeText(d.spices)}`;
     case 'TurnEnded':
-      return d.endTriggered && Number(d.nextSeat) !== 0
-        ? `${names.of(d.nextSeat)}'s turn (round ${d.round}, the last round)`
-        : `${names.of(d.nextSeat)}'s turn (round ${d.round})`;
+      return `${names.of(d.nextSeat)} to move (round ${d.round}${d.endTriggered ? ', the last round' : ''})`;
     case 'GameEnded': {
       const scores = (d.scores || [])
         .map((s) => `${s.name || names.of(s.seat)} ${s.total}${s.forfeited ? ' (forfeited)' : ''}`)

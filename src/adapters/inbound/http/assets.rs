@@ -36,15 +36,24 @@ static ASSETS: &[Asset] = &[
     asset!("assets/js/api.js"),
     asset!("assets/js/app.js"),
     asset!("assets/js/cards.js"),
+    asset!("assets/js/charts.js"),
     asset!("assets/js/dashboard.js"),
     asset!("assets/js/describe.js"),
     asset!("assets/js/dom.js"),
     asset!("assets/js/game.js"),
     asset!("assets/js/pickers.js"),
+    asset!("assets/js/rematch.js"),
+    asset!("assets/js/replay.js"),
+    asset!("assets/js/score.js"),
     asset!("assets/js/seats.js"),
     asset!("assets/js/socket.js"),
+    asset!("assets/js/sound.js"),
     asset!("assets/js/spices.js"),
     asset!("assets/js/table.js"),
+    // uPlot (MIT, see its LICENSE), drawing the dashboard's charts.
+    asset!("assets/vendor/uplot/LICENSE"),
+    asset!("assets/vendor/uplot/uPlot.esm.js"),
+    asset!("assets/vendor/uplot/uPlot.min.css"),
 ];
 
 /// Pages may load scripts, styles and sockets from this server only.
