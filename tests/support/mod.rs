@@ -1,11 +1,16 @@
-//! Shared test support: the real services (MongoDB, Redis), a TCP proxy to cut them, running
-//! instances, and bus helpers. (The port contract suites are in `tests/contract/`.)
+//! The one test harness: the server under test and its REST helpers (`app`), the WebSocket client
+//! (`ws`), the real services and a namespace of one's own on them (`services`), a TCP proxy to cut
+//! them (`proxy`), games played by a bot (`play`), bus helpers (`bus`), stores that misbehave on
+//! purpose (`stores`), and the port contract suites every adapter runs (`contract`).
 //!
-//! Every test binary compiles this module and uses a part of it.
+//! Every test binary mounts this module and uses a part of it.
 #![allow(dead_code)]
 
 pub mod app;
 pub mod bus;
+pub mod contract;
+pub mod play;
 pub mod proxy;
 pub mod services;
+pub mod stores;
 pub mod ws;

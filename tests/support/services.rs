@@ -13,6 +13,10 @@ use futures::FutureExt;
 use mongodb::bson::doc;
 use mongodb::Database;
 
+use caravan::config::{EventBusKind, EventStoreKind, Secret, Settings};
+
+use super::app::test_settings;
+
 /// The default MongoDB URI (what `scripts/services.sh` serves).
 pub const DEFAULT_MONGO_URI: &str = "mongodb://127.0.0.1:27017/?directConnection=true";
 /// The default Redis URL.
@@ -271,11 +275,39 @@ where
     }
 }
 
-/// Runs `test(mongo_uri, database, redis_url, key_prefix)` with a fresh MongoDB database and Redis
-/// prefix, both removed afterwards, or skips (outside CI) when either service is missing.
+/// Where a test's instances keep their events and meet: a MongoDB database and a Redis key prefix
+/// of the test's own.
+#[derive(Debug, Clone)]
+pub struct Backing {
+    /// The MongoDB URI.
+    pub mongo_uri: String,
+    /// The test's database.
+    pub mongo_db: String,
+    /// The Redis URL.
+    pub redis_url: String,
+    /// The test's key prefix.
+    pub redis_prefix: String,
+}
+
+impl Backing {
+    /// Test settings for an instance on the MongoDB event store and the Redis bus.
+    pub fn settings(&self) -> Settings {
+        let mut settings = test_settings();
+        settings.storage.event_store = EventStoreKind::Mongodb;
+        settings.storage.mongo_uri = Secret::new(&self.mongo_uri);
+        settings.storage.mongo_db = self.mongo_db.clone();
+        settings.storage.event_bus = EventBusKind::Redis;
+        settings.storage.redis_url = Secret::new(&self.redis_url);
+        settings.storage.redis_key_prefix = self.redis_prefix.clone();
+        settings
+    }
+}
+
+/// Runs `test` with a fresh MongoDB database and Redis prefix, both removed afterwards, or skips
+/// (outside CI) when either service is missing.
 pub async fn with_services<F, Fut>(test: F)
 where
-    F: FnOnce(String, String, String, String) -> Fut,
+    F: FnOnce(Backing) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
     let Some(db) = TestDb::new().await else {
@@ -284,10 +316,17 @@ where
     let Some(redis) = TestRedis::new().await else {
         return;
     };
-    let name = db.name.clone();
+    let mongo_db = db.name.clone();
     db.run(|_| async move {
         redis
-            .run(|url, prefix| test(mongo_uri(), name, url, prefix))
+            .run(|redis_url, redis_prefix| {
+                test(Backing {
+                    mongo_uri: mongo_uri(),
+                    mongo_db,
+                    redis_url,
+                    redis_prefix,
+                })
+            })
             .await;
     })
     .await;

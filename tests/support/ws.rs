@@ -1,148 +1,275 @@
-//! A WebSocket client for tests that span instances: it reads every frame as it arrives (in a task
-//! of its own, so a busy game never backs up on the server), records the `event` frames, and sends
-//! commands on request.
+//! The WebSocket test client: [`WsClient`] reads frames only when asked (a test decides when a
+//! client is slow), keeps every message it received, and answers the server's pings. Frame checks
+//! shared by the WebSocket tests follow it.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
 use serde_json::{json, Value};
-use tokio::sync::{mpsc, oneshot};
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-enum Control {
-    /// Send this command and answer with its `commandResult`.
-    Command(String, Value, oneshot::Sender<Value>),
-    /// Return once an event with this id (or a later one) has been received.
-    FinishAt(u64),
+/// How long a test waits for one frame before it fails.
+pub const FRAME_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// What a client read.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Incoming {
+    /// One JSON message.
+    Json(Value),
+    /// The server closed: its close code and reason (None when the connection just ended).
+    Closed(Option<(u16, String)>),
 }
 
-/// What a connection received by the time it ended.
-#[derive(Debug, Default)]
-pub struct Received {
-    /// The `event` frames, in order.
-    pub events: Vec<Value>,
-    /// The close code, when the server closed the connection.
-    pub closed_with: Option<u16>,
-}
-
-/// A live connection to `/ws`.
-pub struct WsConnection {
-    control: mpsc::UnboundedSender<Control>,
-    task: tokio::task::JoinHandle<Received>,
-}
-
-impl WsConnection {
-    /// Connects to `http_address` (`http://host:port`) for `game_id`, with an optional token, from
-    /// `last_event_id`.
-    pub async fn open(
-        http_address: &str,
-        game_id: &str,
-        token: Option<&str>,
-        last_event_id: u64,
-    ) -> WsConnection {
-        let mut url = format!(
-            "{}/ws?gameId={game_id}&lastEventId={last_event_id}",
-            http_address.replacen("http://", "ws://", 1)
-        );
-        if let Some(token) = token {
-            url.push_str(&format!("&token={token}"));
+impl Incoming {
+    /// The message, or a panic naming what came instead.
+    pub fn json(self) -> Value {
+        match self {
+            Incoming::Json(value) => value,
+            Incoming::Closed(close) => {
+                panic!("expected a message, the connection closed: {close:?}")
+            }
         }
-        let (mut stream, _) = tokio_tungstenite::connect_async(&url)
+    }
+}
+
+/// A WebSocket client that keeps every frame it receives.
+pub struct WsClient {
+    stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    /// Every JSON message received, in order.
+    pub received: Vec<Value>,
+    /// Every text frame received, as sent.
+    pub raw: Vec<String>,
+    /// How the connection ended, once a read has seen it end (later reads answer the same).
+    ended: Option<Option<(u16, String)>>,
+}
+
+impl WsClient {
+    /// Connects (the handshake must succeed).
+    pub async fn connect(url: &str) -> WsClient {
+        let (stream, _) = tokio_tungstenite::connect_async(url)
             .await
             .expect("the WebSocket handshake succeeds");
-        let (control, mut requests) = mpsc::unbounded_channel();
-        let task = tokio::spawn(async move {
-            let mut received = Received::default();
-            let mut pending: HashMap<String, oneshot::Sender<Value>> = HashMap::new();
-            let mut finish_at: Option<u64> = None;
-            let reached = |received: &Received, target: Option<u64>| {
-                target.is_some_and(|target| {
-                    received
-                        .events
-                        .last()
-                        .is_some_and(|e| e["eventId"].as_u64() >= Some(target))
-                })
+        WsClient::from_stream(stream)
+    }
+
+    /// Wraps a connected stream.
+    pub fn from_stream(stream: WebSocketStream<MaybeTlsStream<TcpStream>>) -> WsClient {
+        WsClient {
+            stream,
+            received: Vec::new(),
+            raw: Vec::new(),
+            ended: None,
+        }
+    }
+
+    /// The next message (pings are answered and skipped), or the close.
+    pub async fn recv(&mut self) -> Incoming {
+        self.recv_within(FRAME_TIMEOUT)
+            .await
+            .unwrap_or_else(|| panic!("no frame within {FRAME_TIMEOUT:?}"))
+    }
+
+    /// Like [`WsClient::recv`], but `None` when nothing came within `wait`.
+    pub async fn recv_within(&mut self, wait: Duration) -> Option<Incoming> {
+        if let Some(close) = &self.ended {
+            return Some(Incoming::Closed(close.clone()));
+        }
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let next = tokio::time::timeout_at(deadline, self.stream.next())
+                .await
+                .ok()?;
+            let close = match next {
+                Some(Ok(Message::Text(text))) => {
+                    let text = text.to_string();
+                    let value: Value = serde_json::from_str(&text)
+                        .unwrap_or_else(|e| panic!("the server sent JSON ({e}): {text}"));
+                    self.raw.push(text);
+                    self.received.push(value.clone());
+                    return Some(Incoming::Json(value));
+                }
+                Some(Ok(Message::Close(frame))) => {
+                    frame.map(|CloseFrame { code, reason }| (u16::from(code), reason.to_string()))
+                }
+                Some(Ok(Message::Binary(_))) => panic!("the server sent a binary frame"),
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => None,
             };
-            loop {
-                if reached(&received, finish_at) {
-                    let _ = stream.close(None).await;
-                    return received;
-                }
-                tokio::select! {
-                    frame = stream.next() => match frame {
-                        Some(Ok(Message::Text(text))) => {
-                            let message: Value = serde_json::from_str(&text).expect("JSON frames");
-                            match message["type"].as_str() {
-                                Some("event") => received.events.push(message),
-                                Some("commandResult") => {
-                                    let id = message["requestId"].as_str().unwrap_or_default();
-                                    if let Some(reply) = pending.remove(id) {
-                                        let _ = reply.send(message);
-                                    }
-                                }
-                                _ => {}
-                            }
-                        }
-                        Some(Ok(Message::Close(frame))) => {
-                            received.closed_with = frame.map(|f| u16::from(f.code));
-                            return received;
-                        }
-                        Some(Ok(_)) => {}
-                        Some(Err(_)) | None => return received,
-                    },
-                    request = requests.recv() => match request {
-                        Some(Control::Command(id, command, reply)) => {
-                            pending.insert(id.clone(), reply);
-                            let message = json!({ "type": "command", "requestId": id, "command": command });
-                            if stream.send(Message::text(message.to_string())).await.is_err() {
-                                return received;
-                            }
-                        }
-                        Some(Control::FinishAt(target)) => finish_at = Some(target),
-                        None => return received,
-                    },
-                }
+            self.ended = Some(close.clone());
+            return Some(Incoming::Closed(close));
+        }
+    }
+
+    /// Reads every frame that has already arrived, without waiting for more: a client that keeps
+    /// up while the test talks to other clients.
+    pub async fn drain(&mut self) {
+        while let Some(Incoming::Json(_)) = self.recv_within(Duration::ZERO).await {}
+    }
+
+    /// Returns once the event `event_id` (or a later one) has been received (now or before).
+    pub async fn wait_for_event(&mut self, event_id: u64) {
+        let reached = |m: &Value| m["type"] == "event" && m["eventId"].as_u64() >= Some(event_id);
+        if self.received.iter().any(reached) {
+            return;
+        }
+        loop {
+            if reached(&self.recv().await.json()) {
+                return;
             }
-        });
-        WsConnection { control, task }
+        }
     }
 
-    /// Sends a command; its `commandResult`.
-    pub async fn command(&self, request_id: &str, command: &impl serde::Serialize) -> Value {
-        let (reply, result) = oneshot::channel();
-        let command = serde_json::to_value(command).unwrap();
-        self.control
-            .send(Control::Command(request_id.to_string(), command, reply))
-            .expect("the connection is open");
-        tokio::time::timeout(Duration::from_secs(20), result)
-            .await
-            .expect("a commandResult within 20 s")
-            .expect("the connection stays open")
+    /// The next message of the given type; every other message on the way is skipped.
+    pub async fn recv_type(&mut self, kind: &str) -> Value {
+        loop {
+            let message = self.recv().await.json();
+            if message["type"] == kind {
+                return message;
+            }
+        }
     }
 
-    /// Waits until the event `last_event_id` has arrived, closes, and returns what was received.
-    pub async fn finish_at(self, last_event_id: u64) -> Received {
-        let _ = self.control.send(Control::FinishAt(last_event_id));
-        tokio::time::timeout(Duration::from_secs(30), self.task)
-            .await
-            .unwrap_or_else(|_| panic!("event {last_event_id} did not arrive within 30 s"))
-            .unwrap()
+    /// Returns once a `state` at `version` has been received (now or before).
+    pub async fn wait_for_state(&mut self, version: u64) {
+        let is_it = |m: &Value| m["type"] == "state" && m["lastEventId"] == version;
+        if self.received.iter().any(is_it) {
+            return;
+        }
+        loop {
+            if is_it(&self.recv().await.json()) {
+                return;
+            }
+        }
     }
 
-    /// Waits for the server to close the connection; what was received.
-    pub async fn closed(self) -> Received {
-        tokio::time::timeout(Duration::from_secs(30), self.task)
-            .await
-            .expect("the server closes within 30 s")
-            .unwrap()
+    /// The event frames received so far.
+    pub fn events(&self) -> Vec<Value> {
+        self.received
+            .iter()
+            .filter(|f| f["type"] == "event")
+            .cloned()
+            .collect()
+    }
+
+    /// Reads until the server closes; the close code and reason.
+    pub async fn recv_close(&mut self) -> Option<(u16, String)> {
+        loop {
+            if let Incoming::Closed(close) = self.recv().await {
+                return close;
+            }
+        }
+    }
+
+    /// Sends one JSON message.
+    pub async fn send_json(&mut self, message: &Value) {
+        self.send(Message::text(message.to_string())).await;
+    }
+
+    /// Sends one frame of any kind.
+    pub async fn send(&mut self, message: Message) {
+        self.stream.send(message).await.expect("the frame is sent");
+    }
+
+    /// Sends a command message.
+    pub async fn send_command(&mut self, request_id: &str, command: &impl serde::Serialize) {
+        self.send_json(&json!({"type": "command", "requestId": request_id, "command": command}))
+            .await;
+    }
+
+    /// Sends a command and reads until its `commandResult`.
+    pub async fn command(&mut self, request_id: &str, command: &impl serde::Serialize) -> Value {
+        self.send_command(request_id, command).await;
+        loop {
+            let message = self.recv_type("commandResult").await;
+            if message["requestId"] == request_id {
+                return message;
+            }
+        }
+    }
+
+    /// Ends the connection as a network failure would: the TCP stream is shut down, no close frame.
+    pub async fn drop_connection(&mut self) {
+        if let MaybeTlsStream::Plain(tcp) = self.stream.get_mut() {
+            let _ = tcp.shutdown().await;
+        }
+    }
+
+    /// Sends `{"type":"ping"}` and waits for the `pong`.
+    pub async fn ping(&mut self) {
+        self.send_json(&json!({"type": "ping"})).await;
+        self.recv_type("pong").await;
     }
 }
 
-/// The event ids of frames.
+/// Every key in a JSON value, at any depth.
+pub fn keys(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, inner) in map {
+                out.push(key.clone());
+                keys(inner, out);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| keys(item, out)),
+        _ => {}
+    }
+}
+
+/// Fails if any frame a client received names hidden information.
+pub fn assert_no_hidden_information(client: &WsClient) {
+    for frame in &client.received {
+        let mut names = Vec::new();
+        keys(frame, &mut names);
+        for hidden in ["hidden", "seed", "merchantDeck", "pointDeck"] {
+            assert!(
+                !names.iter().any(|k| k == hidden),
+                "a frame carries {hidden:?}: {frame}"
+            );
+        }
+    }
+}
+
+/// The ids of a list of event frames.
 pub fn event_ids(events: &[Value]) -> Vec<u64> {
     events
         .iter()
         .map(|e| e["eventId"].as_u64().expect("eventId"))
         .collect()
+}
+
+/// Fails unless the events have ids `from, from+1, …` with no gap or repeat.
+pub fn assert_contiguous(events: &[Value], from: u64) {
+    let ids = event_ids(events);
+    let expected: Vec<u64> = (from..from + ids.len() as u64).collect();
+    assert_eq!(ids, expected, "event ids in order, without gap or repeat");
+}
+
+/// An `event` frame as REST lists the same event (without the message's `type`).
+pub fn as_stored(frame: &Value) -> Value {
+    let mut event = frame.clone();
+    if let Value::Object(map) = &mut event {
+        map.remove("type");
+    }
+    event
+}
+
+/// Fails, showing the first difference only, unless both lists hold the same events.
+pub fn assert_same_events(actual: &[Value], expected: &[Value], what: &str) {
+    let actual: Vec<Value> = actual.iter().map(as_stored).collect();
+    let expected: Vec<Value> = expected.iter().map(as_stored).collect();
+    if let Some(i) = (0..actual.len().min(expected.len())).find(|&i| actual[i] != expected[i]) {
+        panic!(
+            "{what}: event #{i} differs:\n  got      {}\n  expected {}",
+            actual[i], expected[i]
+        );
+    }
+    assert_eq!(
+        actual.len(),
+        expected.len(),
+        "{what}: as many events as expected"
+    );
 }

@@ -1,22 +1,21 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{error_code, spawn_app};
+use crate::support::app::{error_code, spawn_app};
 
-#[actix_web::test]
+#[tokio::test]
 async fn a_legal_command_answers_its_event_ids_and_the_last_event_id() {
     let app = spawn_app().await;
     let (game_id, players) = app.started_game(2, 21).await;
-    let response = app
+    let (status, body) = app
         .command(
             &game_id,
             &players[0].token,
             "c1",
-            json!({ "type": "playCard", "cardId": "S01" }),
+            &json!({ "type": "playCard", "cardId": "S01" }),
         )
         .await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let body: Value = response.json().await.unwrap();
+    assert_eq!(status, StatusCode::OK);
     assert_eq!(body["eventIds"], json!([5, 6]), "CardPlayed then TurnEnded");
     assert_eq!(body["lastEventId"], 6);
     assert_eq!(body["duplicate"], false);
@@ -25,49 +24,42 @@ async fn a_legal_command_answers_its_event_ids_and_the_last_event_id() {
     assert_eq!(events[1]["eventType"], "TurnEnded");
 }
 
-#[actix_web::test]
+#[tokio::test]
 async fn the_same_command_id_twice_produces_events_once() {
     let app = spawn_app().await;
     let (game_id, players) = app.started_game(2, 21).await;
     let play = json!({ "type": "playCard", "cardId": "S01" });
     let first: Value = app
-        .command(&game_id, &players[0].token, "once", play.clone())
+        .command(&game_id, &players[0].token, "once", &play.clone())
         .await
-        .json()
-        .await
-        .unwrap();
-    let again = app.command(&game_id, &players[0].token, "once", play).await;
-    assert_eq!(again.status(), StatusCode::OK);
-    let again: Value = again.json().await.unwrap();
+        .1;
+    let (status, again) = app
+        .command(&game_id, &players[0].token, "once", &play)
+        .await;
+    assert_eq!(status, StatusCode::OK);
     assert_eq!(again["eventIds"], first["eventIds"]);
     assert_eq!(again["duplicate"], true);
     assert_eq!(app.events(&game_id, 0).await.len(), 6);
 }
 
-#[actix_web::test]
+#[tokio::test]
 async fn the_same_command_sent_concurrently_is_committed_once() {
     let app = spawn_app().await;
     let (game_id, players) = app.started_game(2, 21).await;
+    let play = json!({ "type": "playCard", "cardId": "S01" });
     let sends: Vec<_> = (0..8)
-        .map(|_| {
-            app.command(
-                &game_id,
-                &players[0].token,
-                "race",
-                json!({ "type": "playCard", "cardId": "S01" }),
-            )
-        })
+        .map(|_| app.command(&game_id, &players[0].token, "race", &play))
         .collect();
     let mut ids = Vec::new();
-    for response in futures::future::join_all(sends).await {
-        assert_eq!(response.status(), StatusCode::OK);
-        ids.push(response.json::<Value>().await.unwrap()["eventIds"].clone());
+    for (status, body) in futures::future::join_all(sends).await {
+        assert_eq!(status, StatusCode::OK);
+        ids.push(body["eventIds"].clone());
     }
     assert!(ids.iter().all(|i| *i == json!([5, 6])), "{ids:?}");
     assert_eq!(app.events(&game_id, 0).await.len(), 6);
 }
 
-#[actix_web::test]
+#[tokio::test]
 async fn a_command_id_reused_for_another_command_is_409() {
     let app = spawn_app().await;
     let (game_id, players) = app.started_game(2, 21).await;
@@ -75,7 +67,7 @@ async fn a_command_id_reused_for_another_command_is_409() {
         &game_id,
         &players[0].token,
         "mine",
-        json!({ "type": "playCard", "cardId": "S01" }),
+        &json!({ "type": "playCard", "cardId": "S01" }),
     )
     .await;
     let response = app
@@ -83,16 +75,16 @@ async fn a_command_id_reused_for_another_command_is_409() {
             &game_id,
             &players[1].token,
             "mine",
-            json!({ "type": "playCard", "cardId": "S01" }),
+            &json!({ "type": "playCard", "cardId": "S01" }),
         )
         .await;
     assert_eq!(
-        error_code(response, StatusCode::CONFLICT).await,
+        error_code(response, StatusCode::CONFLICT),
         "command_id_reused"
     );
 }
 
-#[actix_web::test]
+#[tokio::test]
 async fn a_broken_rule_is_422_with_its_code_and_changes_nothing() {
     let app = spawn_app().await;
     let (game_id, players) = app.started_game(2, 21).await;
@@ -126,23 +118,23 @@ async fn a_broken_rule_is_422_with_its_code_and_changes_nothing() {
                 &game_id,
                 &players[seat].token,
                 &format!("bad-{i}"),
-                command.clone(),
+                &command.clone(),
             )
             .await;
         assert_eq!(
-            error_code(response, StatusCode::UNPROCESSABLE_ENTITY).await,
+            error_code(response, StatusCode::UNPROCESSABLE_ENTITY),
             code,
             "{command}"
         );
     }
     assert_eq!(
-        app.game(&game_id).await["lastEventId"],
+        app.view(&game_id, None).await["lastEventId"],
         4,
         "no rejected command changed the game"
     );
 }
 
-#[actix_web::test]
+#[tokio::test]
 async fn malformed_commands_are_400() {
     let app = spawn_app().await;
     let (game_id, players) = app.started_game(2, 21).await;
@@ -155,9 +147,9 @@ async fn malformed_commands_are_400() {
         json!({ "type": "playCard", "cardId": "S02", "upgrades": ["purple"] }),
         json!("rest"),
     ] {
-        let response = app.command(&game_id, token, "m", command.clone()).await;
+        let response = app.command(&game_id, token, "m", &command.clone()).await;
         assert_eq!(
-            error_code(response, StatusCode::BAD_REQUEST).await,
+            error_code(response, StatusCode::BAD_REQUEST),
             "invalid_command",
             "{command}"
         );
@@ -170,49 +162,49 @@ async fn malformed_commands_are_400() {
         let response = app
             .post(
                 &format!("/api/games/{game_id}/commands"),
-                &body,
                 Some(token),
+                &body,
             )
             .await;
         assert_eq!(
-            error_code(response, StatusCode::BAD_REQUEST).await,
+            error_code(response, StatusCode::BAD_REQUEST),
             "invalid_json",
             "{body}"
         );
     }
     let response = app
-        .command(&game_id, token, "", json!({ "type": "rest" }))
+        .command(&game_id, token, "", &json!({ "type": "rest" }))
         .await;
     assert_eq!(
-        error_code(response, StatusCode::BAD_REQUEST).await,
+        error_code(response, StatusCode::BAD_REQUEST),
         "invalid_request"
     );
     let join = json!({ "type": "join", "playerId": "x", "name": "x" });
-    let response = app.command(&game_id, token, "j", join).await;
+    let response = app.command(&game_id, token, "j", &join).await;
     assert_eq!(
-        error_code(response, StatusCode::BAD_REQUEST).await,
+        error_code(response, StatusCode::BAD_REQUEST),
         "command_not_allowed"
     );
     assert_eq!(
-        app.get("/health").await.status(),
+        app.get("/health", None).await.0,
         StatusCode::OK,
         "still healthy"
     );
 }
 
-#[actix_web::test]
+#[tokio::test]
 async fn a_spectator_cannot_act() {
     let app = spawn_app().await;
     let (game_id, _) = app.started_game(2, 21).await;
     let response = app
         .post(
             &format!("/api/games/{game_id}/commands"),
-            &json!({ "commandId": "s", "command": { "type": "rest" } }),
             None,
+            &json!({ "commandId": "s", "command": { "type": "rest" } }),
         )
         .await;
     assert_eq!(
-        error_code(response, StatusCode::UNAUTHORIZED).await,
+        error_code(response, StatusCode::UNAUTHORIZED),
         "unauthorized"
     );
 }

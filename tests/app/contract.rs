@@ -2,12 +2,12 @@
 
 mod memory_store {
     use caravan::adapters::outbound::memory::MemoryEventStore;
-    event_store_contract!(|| async { MemoryEventStore::new() });
+    crate::contract!(event_store, || async { Some(MemoryEventStore::new()) });
 }
 
 mod local_bus {
     use caravan::adapters::outbound::memory::LocalEventBus;
-    event_bus_contract!(|| async { LocalEventBus::default() });
+    crate::contract!(event_bus, || async { Some(LocalEventBus::default()) });
 
     use std::sync::Arc;
 
@@ -23,8 +23,8 @@ mod local_bus {
                 game_id: "g".into(),
                 event_id: id,
                 command_id: None,
-                timestamp: crate::suite::t(0),
-                event: crate::suite::joined(0),
+                timestamp: crate::support::contract::t(0),
+                event: crate::support::contract::joined(0),
             }]
             .into();
             bus.publish("g", batch).await.unwrap();
@@ -46,5 +46,5 @@ mod local_bus {
 
 mod memory_read_models {
     use caravan::adapters::outbound::memory::MemoryReadModels;
-    read_models_contract!(|| async { MemoryReadModels::new() });
+    crate::contract!(read_models, || async { Some(MemoryReadModels::new()) });
 }

@@ -2,8 +2,6 @@
 //! projected and then acknowledged, a failed projection is tried again, entries a dead consumer
 //! left pending are claimed by another, and idle consumers are removed from the group.
 
-mod support;
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,13 +9,13 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use parking_lot::Mutex;
 
+use crate::support::bus::batch;
+use crate::support::services::TestRedis;
 use caravan::adapters::outbound::redis::{
     pool, ProjectionConsumer, ProjectionConsumerOptions, ProjectionHandler, RedisBusOptions,
     RedisEventBus, RedisKeys, PROJECTION_GROUP,
 };
 use caravan::application::ports::EventBus;
-use support::bus::batch;
-use support::services::TestRedis;
 
 /// Records every projection asked for; fails the first `failures` of them.
 #[derive(Default)]

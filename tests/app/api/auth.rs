@@ -4,7 +4,7 @@ use caravan::config::DEFAULT_JWT_SECRET;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{error_code, spawn_app, spawn_app_with, ADMIN_TOKEN};
+use crate::support::app::{error_code, spawn_app, spawn_app_with, ADMIN_TOKEN};
 
 fn token(secret: &str, game_id: &str, player_id: &str, seat: u8, exp: i64) -> String {
     JwtTokens::new(secret.as_bytes())
@@ -17,7 +17,7 @@ fn token(secret: &str, game_id: &str, player_id: &str, seat: u8, exp: i64) -> St
         .unwrap()
 }
 
-#[actix_web::test]
+#[tokio::test]
 async fn bad_tokens_are_401_with_a_reason() {
     let app = spawn_app().await;
     let (game_id, players) = app.started_game(2, 3).await;
@@ -36,13 +36,13 @@ async fn bad_tokens_are_401_with_a_reason() {
     ];
     for (token, code) in cases {
         let response = app
-            .command(&game_id, &token, "c", json!({ "type": "rest" }))
+            .command(&game_id, &token, "c", &json!({ "type": "rest" }))
             .await;
-        assert_eq!(error_code(response, StatusCode::UNAUTHORIZED).await, code);
+        assert_eq!(error_code(response, StatusCode::UNAUTHORIZED), code);
     }
 }
 
-#[actix_web::test]
+#[tokio::test]
 async fn a_token_for_another_game_is_403() {
     let app = spawn_app().await;
     let (game_a, players_a) = app.started_game(2, 3).await;
@@ -52,28 +52,22 @@ async fn a_token_for_another_game_is_403() {
             &game_b,
             &players_a[0].token,
             "c",
-            json!({ "type": "playCard", "cardId": "S01" }),
+            &json!({ "type": "playCard", "cardId": "S01" }),
         )
         .await;
-    assert_eq!(
-        error_code(response, StatusCode::FORBIDDEN).await,
-        "wrong_game"
-    );
+    assert_eq!(error_code(response, StatusCode::FORBIDDEN), "wrong_game");
     let response = app
         .post(
             &format!("/api/games/{game_b}/leave"),
-            &json!({}),
             Some(&players_a[0].token),
+            &json!({}),
         )
         .await;
-    assert_eq!(
-        error_code(response, StatusCode::FORBIDDEN).await,
-        "wrong_game"
-    );
-    assert_eq!(app.game(&game_a).await["lastEventId"], 4);
+    assert_eq!(error_code(response, StatusCode::FORBIDDEN), "wrong_game");
+    assert_eq!(app.view(&game_a, None).await["lastEventId"], 4);
 }
 
-#[actix_web::test]
+#[tokio::test]
 async fn one_seat_cannot_act_for_another() {
     let app = spawn_app().await;
     let (game_id, players) = app.started_game(2, 3).await;
@@ -90,11 +84,11 @@ async fn one_seat_cannot_act_for_another() {
             &game_id,
             &forged_seat,
             "c",
-            json!({ "type": "playCard", "cardId": "S01" }),
+            &json!({ "type": "playCard", "cardId": "S01" }),
         )
         .await;
     assert_eq!(
-        error_code(response, StatusCode::UNPROCESSABLE_ENTITY).await,
+        error_code(response, StatusCode::UNPROCESSABLE_ENTITY),
         "not_your_turn"
     );
     let stranger = token(
@@ -109,39 +103,35 @@ async fn one_seat_cannot_act_for_another() {
             &game_id,
             &stranger,
             "c2",
-            json!({ "type": "playCard", "cardId": "S01" }),
+            &json!({ "type": "playCard", "cardId": "S01" }),
         )
         .await;
     assert_eq!(
-        error_code(response, StatusCode::UNPROCESSABLE_ENTITY).await,
+        error_code(response, StatusCode::UNPROCESSABLE_ENTITY),
         "not_a_player"
     );
 }
 
-#[actix_web::test]
+#[tokio::test]
 async fn the_admin_rebuild_needs_the_admin_token() {
     let app = spawn_app().await;
     app.started_game(2, 3).await;
-    app.new_game(3, 4).await;
+    app.create_game(3, 4).await;
     let response = app
-        .post("/api/admin/rebuild-projections", &json!({}), None)
+        .post("/api/admin/rebuild-projections", None, &json!({}))
         .await;
-    assert_eq!(
-        error_code(response, StatusCode::FORBIDDEN).await,
-        "admin_only"
-    );
-    let response = app
+    assert_eq!(error_code(response, StatusCode::FORBIDDEN), "admin_only");
+    let (status, report) = app
         .post(
             "/api/admin/rebuild-projections",
-            &json!({}),
             Some(ADMIN_TOKEN),
+            &json!({}),
         )
         .await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let report: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(status, StatusCode::OK);
     assert_eq!(report["games"], 2);
     assert_eq!(report["events"], 5);
-    let listed: serde_json::Value = app.get("/api/games").await.json().await.unwrap();
+    let (_, listed) = app.get("/api/games", None).await;
     assert_eq!(
         listed["games"].as_array().unwrap().len(),
         2,
@@ -149,18 +139,15 @@ async fn the_admin_rebuild_needs_the_admin_token() {
     );
 }
 
-#[actix_web::test]
+#[tokio::test]
 async fn without_an_admin_token_configured_admin_requests_are_refused() {
     let app = spawn_app_with(|s| s.auth.admin_token = None).await;
     let response = app
         .post(
             "/api/admin/rebuild-projections",
-            &json!({}),
             Some(ADMIN_TOKEN),
+            &json!({}),
         )
         .await;
-    assert_eq!(
-        error_code(response, StatusCode::FORBIDDEN).await,
-        "admin_only"
-    );
+    assert_eq!(error_code(response, StatusCode::FORBIDDEN), "admin_only");
 }

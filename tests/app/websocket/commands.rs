@@ -5,21 +5,22 @@ use futures::future::join_all;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::bot;
-use crate::helpers::{assert_contiguous, assert_same_events, spawn_app, TestApp, WsClient};
+use crate::support::app::{spawn_app, Joined, TestApp};
+use crate::support::ws::{assert_contiguous, assert_same_events, WsClient};
+use crate::websocket::bot;
 
 /// A legal command for the seat to move, from its own view; (seat, command).
 async fn next_move(
     app: &TestApp,
     game_id: &str,
-    tokens: &[String],
+    players: &[Joined],
     rng: &mut Rng,
 ) -> (usize, Value) {
     let spectator = app.view(game_id, None).await;
     let seat = spectator["state"]["currentSeat"]
         .as_u64()
         .expect("a seat to move") as usize;
-    let view = app.view(game_id, Some(&tokens[seat])).await;
+    let view = app.view(game_id, Some(&players[seat].token)).await;
     let command = bot::choose(&view["state"], rng).expect("the seat to move has hints");
     (seat, command)
 }
@@ -27,25 +28,25 @@ async fn next_move(
 #[tokio::test]
 async fn the_same_command_id_over_websocket_and_rest_produces_its_events_once() {
     let app = spawn_app().await;
-    let (game_id, tokens) = app.started_game(2, 21).await;
+    let (game_id, players) = app.started_game(2, 21).await;
     let mut rng = Rng::new(1);
     let mut sockets = Vec::new();
-    for token in &tokens {
-        let mut client = app.connect(&game_id, Some(token), None).await;
+    for player in &players {
+        let mut client = app.connect(&game_id, Some(&player.token), None).await;
         client.recv_type("welcome").await;
         sockets.push(client);
     }
 
     // WebSocket first, then REST, then WebSocket again.
     let before = app.version(&game_id).await;
-    let (seat, command) = next_move(&app, &game_id, &tokens, &mut rng).await;
+    let (seat, command) = next_move(&app, &game_id, &players, &mut rng).await;
     let first = sockets[seat].command("same-1", &command).await;
     assert_eq!(first["ok"], true, "{first}");
     assert_eq!(first["duplicate"], false);
     let event_ids = first["eventIds"].clone();
     assert!(!event_ids.as_array().expect("ids").is_empty());
     let (status, rest) = app
-        .command(&game_id, &tokens[seat], "same-1", &command)
+        .command(&game_id, &players[seat].token, "same-1", &command)
         .await;
     assert_eq!(status, 200, "{rest}");
     assert_eq!(
@@ -65,9 +66,9 @@ async fn the_same_command_id_over_websocket_and_rest_produces_its_events_once() 
     );
 
     // REST first, then WebSocket.
-    let (seat, command) = next_move(&app, &game_id, &tokens, &mut rng).await;
+    let (seat, command) = next_move(&app, &game_id, &players, &mut rng).await;
     let (status, rest) = app
-        .command(&game_id, &tokens[seat], "same-2", &command)
+        .command(&game_id, &players[seat].token, "same-2", &command)
         .await;
     assert_eq!(status, 200, "{rest}");
     let over_ws = sockets[seat].command("same-2", &command).await;
@@ -98,12 +99,15 @@ async fn the_same_command_id_over_websocket_and_rest_produces_its_events_once() 
 #[tokio::test]
 async fn commands_fired_at_once_from_many_connections_never_fork_or_skip_event_ids() {
     let app = spawn_app().await;
-    let (game_id, tokens) = app.started_game(3, 33).await;
+    let (game_id, players) = app.started_game(3, 33).await;
     // Two connections per seat and a spectator, all following from event 1.
     let mut sockets: Vec<(usize, WsClient)> = Vec::new();
-    for (seat, token) in tokens.iter().enumerate() {
+    for (seat, player) in players.iter().enumerate() {
         for _ in 0..2 {
-            sockets.push((seat, app.connect(&game_id, Some(token), Some(0)).await));
+            sockets.push((
+                seat,
+                app.connect(&game_id, Some(&player.token), Some(0)).await,
+            ));
         }
     }
     let mut spectator = app.connect(&game_id, None, Some(0)).await;
@@ -114,7 +118,7 @@ async fn commands_fired_at_once_from_many_connections_never_fork_or_skip_event_i
             break;
         }
         let before = app.version(&game_id).await;
-        let (mover, command) = next_move(&app, &game_id, &tokens, &mut rng).await;
+        let (mover, command) = next_move(&app, &game_id, &players, &mut rng).await;
         // Every socket of every seat, and the mover over REST: all send the mover's command at
         // once, each under its own id.
         let ws_results = join_all(sockets.iter_mut().map(|(_, client)| {
@@ -128,7 +132,7 @@ async fn commands_fired_at_once_from_many_connections_never_fork_or_skip_event_i
             let (status, body) = app
                 .command(
                     &game_id,
-                    &tokens[mover],
+                    &players[mover].token,
                     &Uuid::new_v4().to_string(),
                     &command,
                 )
@@ -179,7 +183,7 @@ async fn commands_fired_at_once_from_many_connections_never_fork_or_skip_event_i
 
     // Every connection saw one log, 1..V, the same one the store has.
     let version = app.version(&game_id).await;
-    let stored = app.events(&game_id).await;
+    let stored = app.events(&game_id, 0).await;
     assert_contiguous(&stored, 1);
     assert_eq!(stored.len() as u64, version);
     spectator.wait_for_state(version).await;
@@ -197,11 +201,13 @@ async fn commands_fired_at_once_from_many_connections_never_fork_or_skip_event_i
 #[tokio::test]
 async fn one_seat_cannot_act_for_another() {
     let app = spawn_app().await;
-    let (game_id, tokens) = app.started_game(2, 44).await;
+    let (game_id, players) = app.started_game(2, 44).await;
     let mut rng = Rng::new(4);
-    let (mover, command) = next_move(&app, &game_id, &tokens, &mut rng).await;
+    let (mover, command) = next_move(&app, &game_id, &players, &mut rng).await;
     let other = 1 - mover;
-    let mut intruder = app.connect(&game_id, Some(&tokens[other]), None).await;
+    let mut intruder = app
+        .connect(&game_id, Some(&players[other].token), None)
+        .await;
     intruder.recv_type("welcome").await;
     let before = app.version(&game_id).await;
 
@@ -218,7 +224,9 @@ async fn one_seat_cannot_act_for_another() {
     assert_eq!(app.version(&game_id).await, before, "nothing was written");
 
     // The mover's own socket may.
-    let mut own = app.connect(&game_id, Some(&tokens[mover]), None).await;
+    let mut own = app
+        .connect(&game_id, Some(&players[mover].token), None)
+        .await;
     own.recv_type("welcome").await;
     let result = own.command("mine", &command).await;
     assert_eq!(result["ok"], true, "{result}");
@@ -227,9 +235,9 @@ async fn one_seat_cannot_act_for_another() {
 #[tokio::test]
 async fn a_spectator_cannot_act() {
     let app = spawn_app().await;
-    let (game_id, tokens) = app.started_game(2, 55).await;
+    let (game_id, players) = app.started_game(2, 55).await;
     let mut rng = Rng::new(5);
-    let (_, command) = next_move(&app, &game_id, &tokens, &mut rng).await;
+    let (_, command) = next_move(&app, &game_id, &players, &mut rng).await;
     let mut spectator = app.connect(&game_id, None, None).await;
     spectator.recv_type("welcome").await;
     let before = app.version(&game_id).await;

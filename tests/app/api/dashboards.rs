@@ -2,32 +2,32 @@ use caravan::domain::Bot;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, Mirror, TestApp};
+use crate::support::app::{spawn_app, TestApp};
+use crate::support::play::Mirror;
 
-#[actix_web::test]
+#[tokio::test]
 async fn the_card_catalogue_lists_every_card() {
     let app = spawn_app().await;
-    let response = app.get("/api/cards").await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let cards: Value = response.json().await.unwrap();
+    let (status, cards) = app.get("/api/cards", None).await;
+    assert_eq!(status, StatusCode::OK);
     assert_eq!(cards["startingCards"].as_array().unwrap().len(), 2);
     assert_eq!(cards["merchantCards"].as_array().unwrap().len(), 43);
     assert_eq!(cards["pointCards"].as_array().unwrap().len(), 36);
 }
 
-#[actix_web::test]
+#[tokio::test]
 async fn stats_count_games_by_status_and_commands() {
     let app = spawn_app().await;
-    app.new_game(2, 1).await;
+    app.create_game(2, 1).await;
     let (game_id, players) = app.started_game(2, 2).await;
     app.command(
         &game_id,
         &players[0].token,
         "c",
-        json!({ "type": "playCard", "cardId": "S01" }),
+        &json!({ "type": "playCard", "cardId": "S01" }),
     )
     .await;
-    let stats: Value = app.get("/api/stats").await.json().await.unwrap();
+    let stats: Value = app.get("/api/stats", None).await.1;
     assert_eq!(
         stats["games"],
         json!({ "waiting": 1, "active": 1, "finished": 0 })
@@ -48,7 +48,7 @@ async fn play_to_the_end(
     app: &TestApp,
     num_players: u8,
     seed: u64,
-) -> (String, Vec<crate::helpers::Joined>) {
+) -> (String, Vec<crate::support::app::Joined>) {
     let (game_id, players) = app.started_game(num_players, seed).await;
     let mut mirror = Mirror::new(num_players, seed);
     let mut bots: Vec<Bot> = (0..num_players)
@@ -62,30 +62,25 @@ async fn play_to_the_end(
         let command = bots[usize::from(seat)]
             .choose(&mirror.game, seat)
             .expect("the seat to move has a legal command");
-        let response = app
+        let (status, body) = app
             .command(
                 &game_id,
                 &players[usize::from(seat)].token,
                 &format!("t{turn}"),
-                serde_json::to_value(&command).unwrap(),
+                &command,
             )
             .await;
-        assert_eq!(
-            response.status(),
-            StatusCode::OK,
-            "{command:?}: {:?}",
-            response.text().await
-        );
+        assert_eq!(status, StatusCode::OK, "{command:?}: {body}");
         mirror.apply(&app.events(&game_id, mirror.game.version()).await);
     }
     (game_id, players)
 }
 
-#[actix_web::test]
+#[tokio::test]
 async fn a_game_played_to_the_end_over_rest_fills_results_and_the_leaderboard() {
     let app = spawn_app().await;
     let (game_id, _) = play_to_the_end(&app, 3, 77).await;
-    let view = app.game(&game_id).await;
+    let view = app.view(&game_id, None).await;
     assert_eq!(view["state"]["status"], "finished");
     let events = app.events(&game_id, 0).await;
     assert_eq!(events.last().unwrap()["eventType"], "GameEnded");
@@ -93,18 +88,13 @@ async fn a_game_played_to_the_end_over_rest_fills_results_and_the_leaderboard() 
     let winner = ended["winner"].as_u64().unwrap();
     assert_eq!(view["state"]["winner"], winner);
 
-    let summary: Value = app
-        .get("/api/games?status=finished")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let summary: Value = app.get("/api/games?status=finished", None).await.1;
     let summary = &summary["games"][0];
     assert_eq!(summary["gameId"], game_id.as_str());
     assert_eq!(summary["winner"], winner);
     assert_eq!(summary["version"], view["lastEventId"]);
 
-    let board: Value = app.get("/api/leaderboard").await.json().await.unwrap();
+    let board: Value = app.get("/api/leaderboard", None).await.1;
     let board = board["leaderboard"].as_array().unwrap();
     assert_eq!(board.len(), 3);
     let winner_name = format!("Player{winner}");
@@ -116,11 +106,9 @@ async fn a_game_played_to_the_end_over_rest_fills_results_and_the_leaderboard() 
     assert_eq!(board[0]["wins"], 1, "the winner ranks first");
 
     let results: Value = app
-        .get(&format!("/api/players/{winner_name}/results"))
+        .get(&format!("/api/players/{winner_name}/results"), None)
         .await
-        .json()
-        .await
-        .unwrap();
+        .1;
     assert_eq!(results["results"][0]["gameId"], game_id.as_str());
     assert_eq!(results["results"][0]["won"], true);
     let final_scores = ended["scores"].as_array().unwrap();

@@ -1,7 +1,7 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{error_code, spawn_app};
+use crate::support::app::{error_code, spawn_app};
 
 fn ids(body: &Value) -> Vec<u64> {
     body["events"]
@@ -12,7 +12,7 @@ fn ids(body: &Value) -> Vec<u64> {
         .collect()
 }
 
-#[actix_web::test]
+#[tokio::test]
 async fn events_are_read_after_an_id_with_a_limit() {
     let app = spawn_app().await;
     let (game_id, players) = app.started_game(2, 8).await;
@@ -20,15 +20,13 @@ async fn events_are_read_after_an_id_with_a_limit() {
         &game_id,
         &players[0].token,
         "c1",
-        json!({ "type": "playCard", "cardId": "S01" }),
+        &json!({ "type": "playCard", "cardId": "S01" }),
     )
     .await;
     let all: Value = app
-        .get(&format!("/api/games/{game_id}/events"))
+        .get(&format!("/api/games/{game_id}/events"), None)
         .await
-        .json()
-        .await
-        .unwrap();
+        .1;
     assert_eq!(ids(&all), vec![1, 2, 3, 4, 5, 6]);
     let first = &all["events"][0];
     assert_eq!(first["gameId"], game_id.as_str());
@@ -40,22 +38,21 @@ async fn events_are_read_after_an_id_with_a_limit() {
     );
     assert_eq!(first["data"]["numPlayers"], 2);
     let page: Value = app
-        .get(&format!("/api/games/{game_id}/events?after=2&limit=2"))
+        .get(
+            &format!("/api/games/{game_id}/events?after=2&limit=2"),
+            None,
+        )
         .await
-        .json()
-        .await
-        .unwrap();
+        .1;
     assert_eq!(ids(&page), vec![3, 4]);
     let none: Value = app
-        .get(&format!("/api/games/{game_id}/events?after=6"))
+        .get(&format!("/api/games/{game_id}/events?after=6"), None)
         .await
-        .json()
-        .await
-        .unwrap();
+        .1;
     assert!(ids(&none).is_empty());
 }
 
-#[actix_web::test]
+#[tokio::test]
 async fn events_are_read_by_a_half_open_time_range() {
     let app = spawn_app().await;
     let (game_id, _) = app.started_game(2, 8).await;
@@ -73,35 +70,21 @@ async fn events_are_read_by_a_half_open_time_range() {
         )
     };
     let everything: Value = app
-        .get(&q("2000-01-01T00:00:00Z", "2999-01-01T00:00:00Z"))
+        .get(&q("2000-01-01T00:00:00Z", "2999-01-01T00:00:00Z"), None)
         .await
-        .json()
-        .await
-        .unwrap();
+        .1;
     assert_eq!(ids(&everything), vec![1, 2, 3, 4]);
-    let before_first: Value = app
-        .get(&q("2000-01-01T00:00:00Z", &first))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let before_first: Value = app.get(&q("2000-01-01T00:00:00Z", &first), None).await.1;
     assert!(ids(&before_first).is_empty(), "until is exclusive");
-    let from_last: Value = app
-        .get(&q(&last, "2999-01-01T00:00:00Z"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let from_last: Value = app.get(&q(&last, "2999-01-01T00:00:00Z"), None).await.1;
     assert_eq!(*ids(&from_last).last().unwrap(), 4, "since is inclusive");
     let only_since: Value = app
-        .get(&format!(
-            "/api/games/{game_id}/events?since={}",
-            urlencode(&first)
-        ))
+        .get(
+            &format!("/api/games/{game_id}/events?since={}", urlencode(&first)),
+            None,
+        )
         .await
-        .json()
-        .await
-        .unwrap();
+        .1;
     assert_eq!(ids(&only_since), vec![1, 2, 3, 4]);
 }
 
@@ -109,7 +92,7 @@ fn urlencode(s: &str) -> String {
     s.replace(':', "%3A").replace('+', "%2B")
 }
 
-#[actix_web::test]
+#[tokio::test]
 async fn bad_event_queries_are_400_and_unknown_games_404() {
     let app = spawn_app().await;
     let (game_id, _) = app.started_game(2, 8).await;
@@ -126,22 +109,22 @@ async fn bad_event_queries_are_400_and_unknown_games_404() {
         ),
     ] {
         let response = app
-            .get(&format!("/api/games/{game_id}/events?{query}"))
+            .get(&format!("/api/games/{game_id}/events?{query}"), None)
             .await;
         assert_eq!(
-            error_code(response, StatusCode::BAD_REQUEST).await,
+            error_code(response, StatusCode::BAD_REQUEST),
             code,
             "{query}"
         );
     }
-    let response = app.get("/api/games/nope/events").await;
+    let response = app.get("/api/games/nope/events", None).await;
     assert_eq!(
-        error_code(response, StatusCode::NOT_FOUND).await,
+        error_code(response, StatusCode::NOT_FOUND),
         "game_not_found"
     );
 }
 
-#[actix_web::test]
+#[tokio::test]
 async fn the_state_at_a_version_is_the_state_after_that_event() {
     let app = spawn_app().await;
     let (game_id, players) = app.started_game(2, 8).await;
@@ -149,45 +132,43 @@ async fn the_state_at_a_version_is_the_state_after_that_event() {
         &game_id,
         &players[0].token,
         "c1",
-        json!({ "type": "playCard", "cardId": "S01" }),
+        &json!({ "type": "playCard", "cardId": "S01" }),
     )
     .await;
     let created: Value = app
-        .get(&format!("/api/games/{game_id}/state?at=1"))
+        .get(&format!("/api/games/{game_id}/state?at=1"), None)
         .await
-        .json()
-        .await
-        .unwrap();
+        .1;
     assert_eq!(created["lastEventId"], 1);
     assert_eq!(created["state"]["status"], "waiting");
     assert_eq!(created["state"]["players"], json!([]));
     let one_joined: Value = app
-        .get(&format!("/api/games/{game_id}/state?at=2"))
+        .get(&format!("/api/games/{game_id}/state?at=2"), None)
         .await
-        .json()
-        .await
-        .unwrap();
+        .1;
     assert_eq!(one_joined["state"]["players"].as_array().unwrap().len(), 1);
     let latest: Value = app
-        .get(&format!("/api/games/{game_id}/state?at=6"))
+        .get(&format!("/api/games/{game_id}/state?at=6"), None)
         .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(latest["state"], app.game(&game_id).await["state"]);
-    let response = app.get(&format!("/api/games/{game_id}/state?at=7")).await;
+        .1;
+    assert_eq!(latest["state"], app.view(&game_id, None).await["state"]);
+    let response = app
+        .get(&format!("/api/games/{game_id}/state?at=7"), None)
+        .await;
     assert_eq!(
-        error_code(response, StatusCode::NOT_FOUND).await,
+        error_code(response, StatusCode::NOT_FOUND),
         "event_not_found"
     );
-    let response = app.get(&format!("/api/games/{game_id}/state?at=0")).await;
+    let response = app
+        .get(&format!("/api/games/{game_id}/state?at=0"), None)
+        .await;
     assert_eq!(
-        error_code(response, StatusCode::BAD_REQUEST).await,
+        error_code(response, StatusCode::BAD_REQUEST),
         "invalid_version"
     );
-    let response = app.get("/api/games/nope/state?at=1").await;
+    let response = app.get("/api/games/nope/state?at=1", None).await;
     assert_eq!(
-        error_code(response, StatusCode::NOT_FOUND).await,
+        error_code(response, StatusCode::NOT_FOUND),
         "game_not_found"
     );
 }

@@ -8,7 +8,8 @@ use tokio_tungstenite::tungstenite::protocol::frame::Frame;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::MaybeTlsStream;
 
-use crate::helpers::{assert_contiguous, spawn_app_with, Incoming, WsClient};
+use crate::support::app::spawn_app_with;
+use crate::support::ws::{assert_contiguous, Incoming, WsClient};
 
 #[tokio::test]
 async fn a_frame_over_the_limit_is_refused_with_frame_too_large_and_close_1009() {
@@ -72,8 +73,8 @@ async fn a_frame_over_the_limit_is_refused_with_frame_too_large_and_close_1009()
 #[tokio::test]
 async fn messages_beyond_the_rate_are_refused_with_rate_limited_and_the_connection_stays() {
     let app = spawn_app_with(|s| s.websocket.max_messages_per_sec = 5).await;
-    let (game_id, tokens) = app.started_game(2, 72).await;
-    let mut client = app.connect(&game_id, Some(&tokens[1]), None).await;
+    let (game_id, players) = app.started_game(2, 72).await;
+    let mut client = app.connect(&game_id, Some(&players[1].token), None).await;
     client.recv_type("welcome").await;
 
     // A burst of five passes; the sixth (a command) and seventh (a ping) are dropped.
@@ -170,13 +171,13 @@ async fn a_reader_too_slow_for_the_outbound_queue_is_closed_with_slow_consumer_a
     // megabytes for the reader before the server has to wait for it.
     let mut gave_up = false;
     for round in 0..20_000 {
-        let (token, _) = app
+        let visitor = app
             .join(&game_id, &format!("visitor-with-a-long-name-{round:06}"))
             .await;
         let (status, body) = app
             .post(
                 &format!("/api/games/{game_id}/leave"),
-                Some(&token),
+                Some(&visitor.token),
                 &json!({}),
             )
             .await;

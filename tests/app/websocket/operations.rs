@@ -1,14 +1,17 @@
 //! The life of connections: heartbeats, the open-connections gauge, graceful shutdown.
 
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::Duration;
 
 use caravan::domain::rng::Rng;
 use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::bot;
-use crate::helpers::{spawn_app, spawn_app_with, spawn_app_with_slow_store, Incoming, TestApp};
+use crate::support::app::{spawn_app, spawn_app_with, test_settings, TestApp};
+use crate::support::stores::SlowStore;
+use crate::support::ws::Incoming;
+use crate::websocket::bot;
 
 #[tokio::test]
 async fn a_silent_client_is_dropped_after_the_timeout_while_a_live_one_stays() {
@@ -44,14 +47,9 @@ async fn a_silent_client_is_dropped_after_the_timeout_while_a_live_one_stays() {
 
 /// The value of `caravan_websockets_open` in `/metrics`.
 async fn open_websockets(app: &TestApp) -> Option<i64> {
-    let response = app
-        .http
-        .get(format!("{}/metrics", app.address))
-        .send()
+    app.metrics()
         .await
-        .expect("metrics");
-    let text = response.text().await.expect("a body");
-    text.lines()
+        .lines()
         .find_map(|line| line.strip_prefix("caravan_websockets_open "))
         .and_then(|v| v.trim().parse().ok())
 }
@@ -72,9 +70,9 @@ async fn wait_for_open_websockets(app: &TestApp, expected: i64) {
 #[tokio::test]
 async fn the_metrics_count_open_websockets() {
     let app = spawn_app().await;
-    let (game_id, tokens) = app.started_game(2, 82).await;
+    let (game_id, players) = app.started_game(2, 82).await;
     wait_for_open_websockets(&app, 0).await;
-    let mut a = app.connect(&game_id, Some(&tokens[0]), None).await;
+    let mut a = app.connect(&game_id, Some(&players[0].token), None).await;
     a.recv_type("welcome").await;
     let mut b = app.connect(&game_id, None, None).await;
     b.recv_type("welcome").await;
@@ -87,14 +85,20 @@ async fn the_metrics_count_open_websockets() {
 
 #[tokio::test]
 async fn a_stopping_server_finishes_in_flight_commands_then_closes_websockets_with_1001() {
-    let (mut app, store_delay) = spawn_app_with_slow_store().await;
-    let (game_id, tokens) = app.started_game(2, 83).await;
+    let (store, store_delay) = SlowStore::new();
+    let app =
+        TestApp::spawn_with_ports(test_settings(), |ports| ports.store = Arc::new(store)).await;
+    let (game_id, players) = app.started_game(2, 83).await;
     let mover = app.view(&game_id, None).await["state"]["currentSeat"]
         .as_u64()
         .expect("a seat to move") as usize;
-    let mut player = app.connect(&game_id, Some(&tokens[mover]), None).await;
+    let mut player = app
+        .connect(&game_id, Some(&players[mover].token), None)
+        .await;
     let welcome = player.recv_type("welcome").await;
-    let mut other = app.connect(&game_id, Some(&tokens[1 - mover]), None).await;
+    let mut other = app
+        .connect(&game_id, Some(&players[1 - mover].token), None)
+        .await;
     other.recv_type("welcome").await;
     let mut spectator = app.connect(&game_id, None, None).await;
     spectator.recv_type("welcome").await;

@@ -1,5 +1,5 @@
 //! A seat at the table: a WebSocket client that follows the game, checks the order of what it is
-//! sent, and plays with [`crate::bot`] whenever its `state` carries legal hints.
+//! sent, and plays with [`crate::websocket::bot`] whenever its `state` carries legal hints.
 
 use std::collections::HashSet;
 
@@ -7,8 +7,8 @@ use caravan::domain::rng::Rng;
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::bot;
-use crate::helpers::{Incoming, WsClient};
+use crate::support::ws::{Incoming, WsClient};
+use crate::websocket::bot;
 
 /// One connection's view of a game, and what it has checked so far.
 pub struct Seat {

@@ -6,19 +6,18 @@
 //! then the same over WebSocket, as browsers and bots play. Needs MongoDB and Redis (see
 //! `tests/support/services.rs`).
 
-mod support;
-
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::StatusCode;
 
+use crate::support::app::{Joined, TestApp};
+use crate::support::play::{assert_gap_free, collect_feed, next_move};
+use crate::support::services::with_services;
+use crate::support::ws::event_ids;
 use caravan::application::ports::StoredEvent;
 use caravan::domain::{Bot, Event, GameStatus};
-use support::app::{assert_gap_free, collect_feed, distributed, next_move, Player, TestApp};
-use support::services::with_services;
-use support::ws::{event_ids, WsConnection};
 
 /// The public form of stored events (what clients may see).
 fn public(events: &[StoredEvent]) -> Vec<StoredEvent> {
@@ -29,7 +28,7 @@ fn public(events: &[StoredEvent]) -> Vec<StoredEvent> {
 /// Returns the number of commands sent.
 async fn play_to_the_end(
     game_id: &str,
-    players: &[(Player, &TestApp)],
+    players: &[(Joined, &TestApp)],
     truth: &TestApp,
     bot: &mut Bot,
     max_commands: usize,
@@ -42,7 +41,7 @@ async fn play_to_the_end(
         );
         let (player, app) = players.iter().find(|(p, _)| p.seat == seat).unwrap();
         let (status, body) = app
-            .command(game_id, player, &format!("cmd-{sent}"), &command)
+            .command(game_id, &player.token, &format!("cmd-{sent}"), &command)
             .await;
         assert_eq!(status, StatusCode::OK, "{command:?}: {body}");
         sent += 1;
@@ -52,9 +51,9 @@ async fn play_to_the_end(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn players_on_two_instances_play_to_the_end_with_identical_gap_free_streams() {
-    with_services(|mongo, db, redis, prefix| async move {
-        let a = TestApp::spawn(distributed(&mongo, &db, &redis, &prefix)).await;
-        let b = TestApp::spawn(distributed(&mongo, &db, &redis, &prefix)).await;
+    with_services(|backing| async move {
+        let a = TestApp::spawn(backing.settings()).await;
+        let b = TestApp::spawn(backing.settings()).await;
         a.wait_ready(Duration::from_secs(10)).await;
         b.wait_ready(Duration::from_secs(10)).await;
 
@@ -127,9 +126,9 @@ async fn players_on_two_instances_play_to_the_end_with_identical_gap_free_stream
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_same_command_raced_on_both_instances_is_committed_once() {
-    with_services(|mongo, db, redis, prefix| async move {
-        let a = TestApp::spawn(distributed(&mongo, &db, &redis, &prefix)).await;
-        let b = TestApp::spawn(distributed(&mongo, &db, &redis, &prefix)).await;
+    with_services(|backing| async move {
+        let a = TestApp::spawn(backing.settings()).await;
+        let b = TestApp::spawn(backing.settings()).await;
         let game_id = a.create_game(2, 99).await;
         let players = [a.join(&game_id, "ada").await, b.join(&game_id, "bo").await];
         let mut bot = Bot::new(3);
@@ -139,8 +138,8 @@ async fn the_same_command_raced_on_both_instances_is_committed_once() {
             let player = &players[usize::from(seat)];
             let id = format!("raced-{round}");
             let (on_a, on_b) = tokio::join!(
-                a.command(&game_id, player, &id, &command),
-                b.command(&game_id, player, &id, &command),
+                a.command(&game_id, &player.token, &id, &command),
+                b.command(&game_id, &player.token, &id, &command),
             );
             assert_eq!(on_a.0, StatusCode::OK, "{}", on_a.1);
             assert_eq!(on_b.0, StatusCode::OK, "{}", on_b.1);
@@ -187,8 +186,8 @@ async fn the_same_command_raced_on_both_instances_is_committed_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_instance_restarted_mid_game_loses_nothing() {
-    with_services(|mongo, db, redis, prefix| async move {
-        let settings = || distributed(&mongo, &db, &redis, &prefix);
+    with_services(|backing| async move {
+        let settings = || backing.settings();
         let a = TestApp::spawn(settings()).await;
         let b = TestApp::spawn(settings()).await;
         let game_id = a.create_game(2, 5).await;
@@ -209,7 +208,7 @@ async fn an_instance_restarted_mid_game_loses_nothing() {
                 (&bo, &b)
             };
             let (status, body) = app
-                .command(&game_id, player, &format!("before-{i}"), &command)
+                .command(&game_id, &player.token, &format!("before-{i}"), &command)
                 .await;
             assert_eq!(status, StatusCode::OK, "{body}");
         }
@@ -257,9 +256,9 @@ async fn an_instance_restarted_mid_game_loses_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn clients_of_an_instance_that_died_resume_on_the_other_with_their_last_event_id() {
-    with_services(|mongo, db, redis, prefix| async move {
-        let a = TestApp::spawn(distributed(&mongo, &db, &redis, &prefix)).await;
-        let b = TestApp::spawn(distributed(&mongo, &db, &redis, &prefix)).await;
+    with_services(|backing| async move {
+        let a = TestApp::spawn(backing.settings()).await;
+        let b = TestApp::spawn(backing.settings()).await;
         let game_id = a.create_game(2, 77).await;
         let ada = a.join(&game_id, "ada").await;
         let bo = a.join(&game_id, "bo").await;
@@ -272,7 +271,7 @@ async fn clients_of_an_instance_that_died_resume_on_the_other_with_their_last_ev
             let (seat, command) = next_move(&a.state(&game_id).await, &mut bot).unwrap();
             let player = if seat == ada.seat { &ada } else { &bo };
             let (status, _) = a
-                .command(&game_id, player, &format!("early-{i}"), &command)
+                .command(&game_id, &player.token, &format!("early-{i}"), &command)
                 .await;
             assert_eq!(status, StatusCode::OK);
         }
@@ -293,7 +292,7 @@ async fn clients_of_an_instance_that_died_resume_on_the_other_with_their_last_ev
             let (seat, command) = next_move(&a.state(&game_id).await, &mut bot).unwrap();
             let player = if seat == ada.seat { &ada } else { &bo };
             let (status, _) = a
-                .command(&game_id, player, &format!("late-{i}"), &command)
+                .command(&game_id, &player.token, &format!("late-{i}"), &command)
                 .await;
             assert_eq!(status, StatusCode::OK);
         }
@@ -320,7 +319,10 @@ async fn clients_of_an_instance_that_died_resume_on_the_other_with_their_last_ev
 /// Every public event of a game over REST, as `event` frames look without their `type`.
 async fn rest_events(app: &TestApp, game_id: &str) -> Vec<serde_json::Value> {
     let (status, body) = app
-        .get(&format!("/api/games/{game_id}/events?after=0&limit=1000"))
+        .get(
+            &format!("/api/games/{game_id}/events?after=0&limit=1000"),
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body["events"].as_array().unwrap().clone()
@@ -340,55 +342,53 @@ fn without_type(frames: &[serde_json::Value]) -> Vec<serde_json::Value> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn players_connected_to_two_instances_play_to_the_end_over_websocket() {
-    with_services(|mongo, db, redis, prefix| async move {
-        let a = TestApp::spawn(distributed(&mongo, &db, &redis, &prefix)).await;
-        let b = TestApp::spawn(distributed(&mongo, &db, &redis, &prefix)).await;
+    with_services(|backing| async move {
+        let a = TestApp::spawn(backing.settings()).await;
+        let b = TestApp::spawn(backing.settings()).await;
         let game_id = a.create_game(3, 4_242).await;
         let ada = a.join(&game_id, "ada").await;
         let bo = b.join(&game_id, "bo").await;
         let cy = b.join(&game_id, "cy").await;
         let seats = [(&ada, &a), (&bo, &b), (&cy, &a)];
-        let mut players = Vec::new();
+        let mut clients = Vec::new();
         for (player, app) in seats {
-            let connection =
-                WsConnection::open(&app.address, &game_id, Some(&player.token), 0).await;
-            players.push((player.seat, connection));
+            let client = app.connect(&game_id, Some(&player.token), Some(0)).await;
+            clients.push((format!("seat {}", player.seat), Some(player.seat), client));
         }
-        let spectators = [
-            WsConnection::open(&a.address, &game_id, None, 0).await,
-            WsConnection::open(&b.address, &game_id, None, 0).await,
-        ];
+        for (i, app) in [&a, &b].into_iter().enumerate() {
+            let client = app.connect(&game_id, None, Some(0)).await;
+            clients.push((format!("spectator {i}"), None, client));
+        }
 
         let mut bot = Bot::new(17);
         let mut sent = 0;
         while let Some((seat, command)) = next_move(&a.state(&game_id).await, &mut bot) {
             assert!(sent < 2_000, "the game did not end");
-            let (_, connection) = players.iter().find(|(s, _)| *s == seat).unwrap();
-            let result = connection.command(&format!("ws-{sent}"), &command).await;
+            let (_, _, client) = clients
+                .iter_mut()
+                .find(|(_, s, _)| *s == Some(seat))
+                .unwrap();
+            let result = client.command(&format!("ws-{sent}"), &command).await;
             assert_eq!(result["ok"], true, "{command:?}: {result}");
             sent += 1;
+            // Every other client keeps up, as a browser does.
+            for (_, _, client) in &mut clients {
+                client.drain().await;
+            }
         }
         let expected = rest_events(&a, &game_id).await;
         let last = expected.last().unwrap()["eventId"].as_u64().unwrap();
         assert_eq!(expected.last().unwrap()["eventType"], "GameEnded");
 
-        let everyone = players
-            .into_iter()
-            .map(|(seat, c)| (format!("seat {seat}"), c))
-            .chain(
-                spectators
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, c)| (format!("spectator {i}"), c)),
-            );
-        for (who, connection) in everyone {
-            let received = connection.finish_at(last).await;
+        for (who, _, mut client) in clients {
+            client.wait_for_event(last).await;
+            let received = client.events();
             assert_eq!(
-                event_ids(&received.events),
+                event_ids(&received),
                 (1..=last).collect::<Vec<_>>(),
                 "{who}"
             );
-            assert_eq!(without_type(&received.events), expected, "{who}");
+            assert_eq!(without_type(&received), expected, "{who}");
         }
         a.stop().await;
         b.stop().await;
@@ -398,27 +398,32 @@ async fn players_connected_to_two_instances_play_to_the_end_over_websocket() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_websocket_client_of_a_stopped_instance_resumes_on_the_other_with_its_last_event_id() {
-    with_services(|mongo, db, redis, prefix| async move {
-        let a = TestApp::spawn(distributed(&mongo, &db, &redis, &prefix)).await;
-        let b = TestApp::spawn(distributed(&mongo, &db, &redis, &prefix)).await;
+    with_services(|backing| async move {
+        let a = TestApp::spawn(backing.settings()).await;
+        let b = TestApp::spawn(backing.settings()).await;
         let game_id = a.create_game(2, 606).await;
         let ada = a.join(&game_id, "ada").await;
         let bo = b.join(&game_id, "bo").await;
-        let on_a = WsConnection::open(&a.address, &game_id, Some(&ada.token), 0).await;
-        let on_b = WsConnection::open(&b.address, &game_id, Some(&bo.token), 0).await;
+        let mut on_a = a.connect(&game_id, Some(&ada.token), Some(0)).await;
+        let mut on_b = b.connect(&game_id, Some(&bo.token), Some(0)).await;
         let mut bot = Bot::new(23);
         for i in 0..8 {
             let (seat, command) = next_move(&a.state(&game_id).await, &mut bot).unwrap();
-            let connection = if seat == ada.seat { &on_a } else { &on_b };
-            let result = connection.command(&format!("first-{i}"), &command).await;
+            let client = if seat == ada.seat {
+                &mut on_a
+            } else {
+                &mut on_b
+            };
+            let result = client.command(&format!("first-{i}"), &command).await;
             assert_eq!(result["ok"], true, "{result}");
         }
 
         // b stops: its clients are told to go elsewhere (1001), and bo keeps what it received.
         b.stop().await;
-        let before = on_b.closed().await;
-        assert_eq!(before.closed_with, Some(1001));
-        let last_seen = *event_ids(&before.events).last().unwrap();
+        let close = on_b.recv_close().await;
+        assert_eq!(close.map(|(code, _)| code), Some(1001));
+        let before = on_b.events();
+        let last_seen = *event_ids(&before).last().unwrap();
 
         // The game goes on while bo is away: ada moves if it is her turn; bo's move waits for him.
         let (seat, command) = next_move(&a.state(&game_id).await, &mut bot).unwrap();
@@ -429,7 +434,7 @@ async fn a_websocket_client_of_a_stopped_instance_resumes_on_the_other_with_its_
         } else {
             Some(command)
         };
-        let again = WsConnection::open(&a.address, &game_id, Some(&bo.token), last_seen).await;
+        let mut again = a.connect(&game_id, Some(&bo.token), Some(last_seen)).await;
         if let Some(command) = bos_move {
             let result = again.command("back", &command).await;
             assert_eq!(result["ok"], true, "{result}");
@@ -437,23 +442,27 @@ async fn a_websocket_client_of_a_stopped_instance_resumes_on_the_other_with_its_
         let mut sent = 0;
         while let Some((seat, command)) = next_move(&a.state(&game_id).await, &mut bot) {
             assert!(sent < 2_000, "the game did not end");
-            let connection = if seat == ada.seat { &on_a } else { &again };
-            let result = connection.command(&format!("then-{sent}"), &command).await;
+            let client = if seat == ada.seat {
+                &mut on_a
+            } else {
+                &mut again
+            };
+            let result = client.command(&format!("then-{sent}"), &command).await;
             assert_eq!(result["ok"], true, "{result}");
             sent += 1;
         }
         let expected = rest_events(&a, &game_id).await;
         let last = expected.last().unwrap()["eventId"].as_u64().unwrap();
-        let after = again.finish_at(last).await;
-        let mut bo_saw = before.events;
-        bo_saw.extend(after.events);
+        again.wait_for_event(last).await;
+        let mut bo_saw = before;
+        bo_saw.extend(again.events());
         assert_eq!(
             event_ids(&bo_saw),
             (1..=last).collect::<Vec<_>>(),
             "bo's stream"
         );
         assert_eq!(without_type(&bo_saw), expected);
-        on_a.finish_at(last).await;
+        on_a.wait_for_event(last).await;
         a.stop().await;
     })
     .await;
@@ -465,8 +474,8 @@ async fn a_websocket_client_of_a_stopped_instance_resumes_on_the_other_with_its_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn read_models_rebuilt_from_the_events_match_the_live_ones() {
-    with_services(|mongo, db, redis, prefix| async move {
-        let a = TestApp::spawn(distributed(&mongo, &db, &redis, &prefix)).await;
+    with_services(|backing| async move {
+        let a = TestApp::spawn(backing.settings()).await;
         let mut games = Vec::new();
         for seed in [31, 32] {
             let game_id = a.create_game(2, seed).await;
@@ -503,7 +512,7 @@ async fn read_models_rebuilt_from_the_events_match_the_live_ones() {
             .call(
                 reqwest::Method::POST,
                 "/api/admin/rebuild-projections",
-                Some(support::app::ADMIN_TOKEN),
+                Some(crate::support::app::ADMIN_TOKEN),
                 None,
             )
             .await;
@@ -516,8 +525,8 @@ async fn read_models_rebuilt_from_the_events_match_the_live_ones() {
             .arg("rebuild-projections")
             .env_clear()
             .env("EVENT_STORE", "mongodb")
-            .env("MONGO_URI", &mongo)
-            .env("MONGO_DB", &db)
+            .env("MONGO_URI", &backing.mongo_uri)
+            .env("MONGO_DB", &backing.mongo_db)
             .env("LOG_LEVEL", "warn")
             .output()
             .await

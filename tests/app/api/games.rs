@@ -1,44 +1,41 @@
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::helpers::{error_code, spawn_app, ADMIN_TOKEN};
+use crate::support::app::{answer, error_code, spawn_app, ADMIN_TOKEN};
 
-#[actix_web::test]
+#[tokio::test]
 async fn creating_a_game_answers_201_with_its_summary() {
     let app = spawn_app().await;
     let summary = app
-        .create_game(json!({ "numPlayers": 3, "gameId": "table-1", "seed": 9 }))
+        .post_game(json!({ "numPlayers": 3, "gameId": "table-1", "seed": 9 }))
         .await;
     assert_eq!(summary["gameId"], "table-1");
     assert_eq!(summary["status"], "waiting");
     assert_eq!(summary["numPlayers"], 3);
     assert_eq!(summary["version"], 1);
     assert_eq!(summary["players"], json!([]));
-    let generated = app.create_game(json!({ "numPlayers": 2 })).await;
+    let generated = app.post_game(json!({ "numPlayers": 2 })).await;
     assert!(generated["gameId"]
         .as_str()
         .is_some_and(|id| !id.is_empty()));
 }
 
-#[actix_web::test]
+#[tokio::test]
 async fn a_taken_game_id_is_409() {
     let app = spawn_app().await;
-    app.create_game(json!({ "numPlayers": 2, "gameId": "same" }))
+    app.post_game(json!({ "numPlayers": 2, "gameId": "same" }))
         .await;
     let response = app
         .post(
             "/api/games",
-            &json!({ "numPlayers": 4, "gameId": "same" }),
             None,
+            &json!({ "numPlayers": 4, "gameId": "same" }),
         )
         .await;
-    assert_eq!(
-        error_code(response, StatusCode::CONFLICT).await,
-        "game_exists"
-    );
+    assert_eq!(error_code(response, StatusCode::CONFLICT), "game_exists");
 }
 
-#[actix_web::test]
+#[tokio::test]
 async fn invalid_creations_are_400_with_the_field_named() {
     let app = spawn_app().await;
     for (body, field) in [
@@ -50,9 +47,8 @@ async fn invalid_creations_are_400_with_the_field_named() {
             "gameId",
         ),
     ] {
-        let response = app.post("/api/games", &body, None).await;
-        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{body}");
-        let error: Value = response.json().await.unwrap();
+        let (status, error) = app.post("/api/games", None, &body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
         assert_eq!(error["error"]["code"], "invalid_request", "{body}");
         assert!(
             error["error"]["fields"][field].is_array(),
@@ -65,49 +61,54 @@ async fn invalid_creations_are_400_with_the_field_named() {
         json!({ "numPlayers": 2, "colour": "red" }),
         json!({ "numPlayers": 2, "seed": -1 }),
     ] {
-        let response = app.post("/api/games", &body, None).await;
+        let response = app.post("/api/games", None, &body).await;
         assert_eq!(
-            error_code(response, StatusCode::BAD_REQUEST).await,
+            error_code(response, StatusCode::BAD_REQUEST),
             "invalid_json",
             "{body}"
         );
     }
-    let response = app.post_raw("/api/games", "{\"numPlayers\": 2", None).await;
+    let response = answer(
+        app.request(Method::POST, "/api/games")
+            .header("Content-Type", "application/json")
+            .body("{\"numPlayers\": 2"),
+    )
+    .await;
     assert_eq!(
-        error_code(response, StatusCode::BAD_REQUEST).await,
+        error_code(response, StatusCode::BAD_REQUEST),
         "invalid_json"
     );
 }
 
-#[actix_web::test]
+#[tokio::test]
 async fn more_players_than_max_players_is_400() {
-    let app = crate::helpers::spawn_app_with(|s| s.game.max_players = 3).await;
+    let app = crate::support::app::spawn_app_with(|s| s.game.max_players = 3).await;
     let response = app
-        .post("/api/games", &json!({ "numPlayers": 4 }), None)
+        .post("/api/games", None, &json!({ "numPlayers": 4 }))
         .await;
     assert_eq!(
-        error_code(response, StatusCode::BAD_REQUEST).await,
+        error_code(response, StatusCode::BAD_REQUEST),
         "invalid_player_count"
     );
 }
 
-#[actix_web::test]
+#[tokio::test]
 async fn an_oversized_body_is_413() {
-    let app = crate::helpers::spawn_app_with(|s| s.server.max_body_bytes = 1024).await;
+    let app = crate::support::app::spawn_app_with(|s| s.server.max_body_bytes = 1024).await;
     let response = app
         .post(
             "/api/games",
-            &json!({ "numPlayers": 2, "padding": "x".repeat(4096) }),
             None,
+            &json!({ "numPlayers": 2, "padding": "x".repeat(4096) }),
         )
         .await;
     assert_eq!(
-        error_code(response, StatusCode::PAYLOAD_TOO_LARGE).await,
+        error_code(response, StatusCode::PAYLOAD_TOO_LARGE),
         "payload_too_large"
     );
 }
 
-#[actix_web::test]
+#[tokio::test]
 async fn a_scenario_needs_the_admin_token_and_sets_the_first_cards() {
     let app = spawn_app().await;
     let body = json!({
@@ -115,121 +116,108 @@ async fn a_scenario_needs_the_admin_token_and_sets_the_first_cards() {
         "gameId": "tutorial",
         "scenario": { "merchantDeck": ["M05", "M06"], "pointDeck": ["P10"] }
     });
-    let response = app.post("/api/games", &body, None).await;
-    assert_eq!(
-        error_code(response, StatusCode::FORBIDDEN).await,
-        "admin_only"
-    );
+    let response = app.post("/api/games", None, &body).await;
+    assert_eq!(error_code(response, StatusCode::FORBIDDEN), "admin_only");
     let response = app
-        .post("/api/games", &body, Some("not-the-admin-token"))
+        .post("/api/games", Some("not-the-admin-token"), &body)
         .await;
-    assert_eq!(
-        error_code(response, StatusCode::FORBIDDEN).await,
-        "admin_only"
-    );
-    let response = app.post("/api/games", &body, Some(ADMIN_TOKEN)).await;
-    assert_eq!(response.status(), StatusCode::CREATED);
+    assert_eq!(error_code(response, StatusCode::FORBIDDEN), "admin_only");
+    let (status, _) = app.post("/api/games", Some(ADMIN_TOKEN), &body).await;
+    assert_eq!(status, StatusCode::CREATED);
     app.join("tutorial", "Ana").await;
     app.join("tutorial", "Ben").await;
-    let state = app.game("tutorial").await["state"].clone();
+    let state = app.view("tutorial", None).await["state"].clone();
     assert_eq!(state["merchantRow"][0]["cardId"], "M05");
     assert_eq!(state["merchantRow"][1]["cardId"], "M06");
     assert_eq!(state["pointRow"][0]["cardId"], "P10");
     let bad = json!({ "numPlayers": 2, "scenario": { "merchantDeck": ["M05", "M05"] } });
-    let response = app.post("/api/games", &bad, Some(ADMIN_TOKEN)).await;
+    let response = app.post("/api/games", Some(ADMIN_TOKEN), &bad).await;
     assert_eq!(
-        error_code(response, StatusCode::UNPROCESSABLE_ENTITY).await,
+        error_code(response, StatusCode::UNPROCESSABLE_ENTITY),
         "invalid_scenario"
     );
 }
 
-#[actix_web::test]
+#[tokio::test]
 async fn joining_takes_seats_in_order_until_the_game_is_full() {
     let app = spawn_app().await;
-    let game_id = app.new_game(2, 1).await;
+    let game_id = app.create_game(2, 1).await;
     let ana = app.join(&game_id, "Ana").await;
     let ben = app.join(&game_id, "Ben").await;
     assert_eq!((ana.seat, ben.seat), (0, 1));
     assert_eq!(ana.game_id, game_id);
     assert_ne!(ana.player_id, ben.player_id);
     assert!(!ana.token.is_empty());
-    let state = app.game(&game_id).await;
+    let state = app.view(&game_id, None).await;
     assert_eq!(state["state"]["status"], "active");
     let response = app
         .post(
             &format!("/api/games/{game_id}/join"),
-            &json!({ "name": "Cy" }),
             None,
+            &json!({ "name": "Cy" }),
         )
         .await;
-    assert_eq!(
-        error_code(response, StatusCode::CONFLICT).await,
-        "game_full"
-    );
+    assert_eq!(error_code(response, StatusCode::CONFLICT), "game_full");
 }
 
-#[actix_web::test]
+#[tokio::test]
 async fn bad_joins_are_refused() {
     let app = spawn_app().await;
-    let game_id = app.new_game(2, 1).await;
+    let game_id = app.create_game(2, 1).await;
     let response = app
-        .post("/api/games/nope/join", &json!({ "name": "Ana" }), None)
+        .post("/api/games/nope/join", None, &json!({ "name": "Ana" }))
         .await;
     assert_eq!(
-        error_code(response, StatusCode::NOT_FOUND).await,
+        error_code(response, StatusCode::NOT_FOUND),
         "game_not_found"
     );
     for name in [json!(""), json!("x".repeat(33))] {
         let response = app
             .post(
                 &format!("/api/games/{game_id}/join"),
-                &json!({ "name": name }),
                 None,
+                &json!({ "name": name }),
             )
             .await;
         assert_eq!(
-            error_code(response, StatusCode::BAD_REQUEST).await,
+            error_code(response, StatusCode::BAD_REQUEST),
             "invalid_request"
         );
     }
     let response = app
         .post(
             &format!("/api/games/{game_id}/join"),
-            &json!({ "name": 7 }),
             None,
+            &json!({ "name": 7 }),
         )
         .await;
     assert_eq!(
-        error_code(response, StatusCode::BAD_REQUEST).await,
+        error_code(response, StatusCode::BAD_REQUEST),
         "invalid_json"
     );
     let response = app
-        .post("/api/games/bad%20id/join", &json!({ "name": "Ana" }), None)
+        .post("/api/games/bad%20id/join", None, &json!({ "name": "Ana" }))
         .await;
     assert_eq!(
-        error_code(response, StatusCode::BAD_REQUEST).await,
+        error_code(response, StatusCode::BAD_REQUEST),
         "invalid_game_id"
     );
 }
 
-#[actix_web::test]
+#[tokio::test]
 async fn concurrent_joins_take_distinct_seats_without_gaps() {
     let app = spawn_app().await;
-    let game_id = app.new_game(5, 3).await;
+    let game_id = app.create_game(5, 3).await;
     let path = format!("/api/games/{game_id}/join");
     let bodies: Vec<Value> = (0..5).map(|i| json!({ "name": format!("P{i}") })).collect();
     let joins: Vec<_> = bodies
         .iter()
-        .map(|body| app.post(&path, body, None))
+        .map(|body| app.post(&path, None, body))
         .collect();
     let mut seats = Vec::new();
-    for response in futures::future::join_all(joins).await {
-        assert_eq!(response.status(), StatusCode::CREATED);
-        seats.push(
-            response.json::<Value>().await.unwrap()["seat"]
-                .as_u64()
-                .unwrap(),
-        );
+    for (status, body) in futures::future::join_all(joins).await {
+        assert_eq!(status, StatusCode::CREATED);
+        seats.push(body["seat"].as_u64().unwrap());
     }
     seats.sort();
     assert_eq!(seats, vec![0, 1, 2, 3, 4]);
@@ -242,66 +230,60 @@ async fn concurrent_joins_take_distinct_seats_without_gaps() {
     assert_eq!(ids, (1..=ids.len() as u64).collect::<Vec<_>>());
 }
 
-#[actix_web::test]
+#[tokio::test]
 async fn leaving_before_the_start_frees_the_seat_and_after_it_forfeits() {
     let app = spawn_app().await;
-    let game_id = app.new_game(2, 1).await;
+    let game_id = app.create_game(2, 1).await;
     let ana = app.join(&game_id, "Ana").await;
-    let response = app
+    let (status, _) = app
         .post(
             &format!("/api/games/{game_id}/leave"),
-            &json!({}),
             Some(&ana.token),
+            &json!({}),
         )
         .await;
-    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(status, StatusCode::OK);
     let ben = app.join(&game_id, "Ben").await;
     assert_eq!(ben.seat, 0, "the freed seat is taken again");
     let cy = app.join(&game_id, "Cy").await;
-    let response = app
+    let (status, _) = app
         .post(
             &format!("/api/games/{game_id}/leave"),
-            &json!({}),
             Some(&cy.token),
+            &json!({}),
         )
         .await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let view = app.game(&game_id).await;
+    assert_eq!(status, StatusCode::OK);
+    let view = app.view(&game_id, None).await;
     assert_eq!(view["state"]["status"], "finished");
     assert_eq!(view["state"]["winner"], 0);
     let response = app
-        .post(&format!("/api/games/{game_id}/leave"), &json!({}), None)
+        .post(&format!("/api/games/{game_id}/leave"), None, &json!({}))
         .await;
     assert_eq!(
-        error_code(response, StatusCode::UNAUTHORIZED).await,
+        error_code(response, StatusCode::UNAUTHORIZED),
         "unauthorized"
     );
 }
 
-#[actix_web::test]
+#[tokio::test]
 async fn listing_games_filters_by_status_and_pages_with_a_cursor() {
     let app = spawn_app().await;
     for i in 0..3 {
-        app.create_game(json!({ "numPlayers": 2, "gameId": format!("w{i}") }))
+        app.post_game(json!({ "numPlayers": 2, "gameId": format!("w{i}") }))
             .await;
     }
     let (active, _) = app.started_game(2, 4).await;
-    let page: Value = app
-        .get("/api/games?status=waiting&limit=2")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let page: Value = app.get("/api/games?status=waiting&limit=2", None).await.1;
     assert_eq!(page["games"].as_array().unwrap().len(), 2);
     let cursor = page["nextCursor"].as_str().expect("a next page");
     let next: Value = app
-        .get(&format!(
-            "/api/games?status=waiting&limit=2&cursor={cursor}"
-        ))
+        .get(
+            &format!("/api/games?status=waiting&limit=2&cursor={cursor}"),
+            None,
+        )
         .await
-        .json()
-        .await
-        .unwrap();
+        .1;
     assert_eq!(next["games"].as_array().unwrap().len(), 1);
     assert!(next.get("nextCursor").is_none());
     let mut seen: Vec<String> = page["games"]
@@ -313,52 +295,45 @@ async fn listing_games_filters_by_status_and_pages_with_a_cursor() {
         .collect();
     seen.sort();
     assert_eq!(seen, vec!["w0", "w1", "w2"]);
-    let running: Value = app
-        .get("/api/games?status=active")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let running: Value = app.get("/api/games?status=active", None).await.1;
     assert_eq!(running["games"][0]["gameId"], active.as_str());
     assert_eq!(running["games"][0]["currentSeat"], 0);
     for bad in ["status=bogus", "limit=0", "limit=abc", "cursor=garbage"] {
-        let response = app.get(&format!("/api/games?{bad}")).await;
-        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{bad}");
+        let (status, _) = app.get(&format!("/api/games?{bad}"), None).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
     }
 }
 
-#[actix_web::test]
+#[tokio::test]
 async fn a_game_view_is_public_for_spectators_and_personal_for_its_players() {
     let app = spawn_app().await;
     let (game_id, players) = app.started_game(2, 12).await;
-    let spectator = app.game(&game_id).await;
+    let spectator = app.view(&game_id, None).await;
     assert_eq!(spectator["gameId"], game_id.as_str());
     assert_eq!(spectator["lastEventId"], 4);
     assert!(spectator["state"]["viewerSeat"].is_null());
     assert!(spectator["state"]["legal"].is_null());
     let first: Value = app
-        .get_as(&format!("/api/games/{game_id}"), &players[0].token)
+        .get(&format!("/api/games/{game_id}"), Some(&players[0].token))
         .await
-        .json()
-        .await
-        .unwrap();
+        .1;
     assert_eq!(first["state"]["viewerSeat"], 0);
     assert!(
         first["state"]["legal"]["playable"].is_array(),
         "hints on the player's turn"
     );
-    let response = app.get("/api/games/missing").await;
+    let response = app.get("/api/games/missing", None).await;
     assert_eq!(
-        error_code(response, StatusCode::NOT_FOUND).await,
+        error_code(response, StatusCode::NOT_FOUND),
         "game_not_found"
     );
 }
 
-#[actix_web::test]
+#[tokio::test]
 async fn the_deck_order_and_the_seed_never_appear_in_a_response() {
     let app = spawn_app().await;
     let summary = app
-        .create_game(json!({ "numPlayers": 2, "gameId": "secret", "seed": 987654321012345u64 }))
+        .post_game(json!({ "numPlayers": 2, "gameId": "secret", "seed": 987654321012345u64 }))
         .await;
     let players = [
         app.join("secret", "Ana").await,
@@ -368,7 +343,7 @@ async fn the_deck_order_and_the_seed_never_appear_in_a_response() {
         "secret",
         &players[0].token,
         "c1",
-        json!({ "type": "playCard", "cardId": "S01" }),
+        &json!({ "type": "playCard", "cardId": "S01" }),
     )
     .await;
     let mut bodies = vec![summary.to_string()];
@@ -379,15 +354,16 @@ async fn the_deck_order_and_the_seed_never_appear_in_a_response() {
         "/api/games/secret/state?at=4",
         "/api/games?status=active",
     ] {
-        bodies.push(app.get(path).await.text().await.unwrap());
+        let response = app.request(Method::GET, path).send().await.unwrap();
+        bodies.push(response.text().await.unwrap());
     }
-    bodies.push(
-        app.get_as("/api/games/secret", &players[0].token)
-            .await
-            .text()
-            .await
-            .unwrap(),
-    );
+    let response = app
+        .request(Method::GET, "/api/games/secret")
+        .bearer_auth(&players[0].token)
+        .send()
+        .await
+        .unwrap();
+    bodies.push(response.text().await.unwrap());
     for body in bodies {
         assert!(!body.contains("987654321012345"), "the seed leaked: {body}");
         assert!(!body.contains("\"hidden\""), "the setup leaked: {body}");

@@ -6,17 +6,20 @@ mod mongo_store {
 
     use crate::support::services::fresh_mongo;
 
-    event_store_contract!(optional fresh_mongo(|database| async move {
-        let store = MongoEventStore::new(&database);
-        store.prepare().await.unwrap();
-        store
-    }));
+    crate::contract!(
+        event_store,
+        fresh_mongo(|database| async move {
+            let store = MongoEventStore::new(&database);
+            store.prepare().await.unwrap();
+            store
+        })
+    );
 
     use caravan::application::ports::{AppendError, EventStore};
     use futures::TryStreamExt;
     use mongodb::bson::{doc, RawDocumentBuf};
 
-    use crate::suite::{joined, t};
+    use crate::support::contract::{joined, t};
     use crate::support::services::TestDb;
 
     /// Two processes, each with its own store on one log: the one that knows a version only from
@@ -61,7 +64,7 @@ mod mongo_store {
         };
         db.run(|database| async move {
             let store = MongoEventStore::new(&database);
-            crate::suite::whole_played_games_round_trip_whatever_their_seed(store.clone()).await;
+            crate::support::contract::event_store::whole_played_games_round_trip_whatever_their_seed(store.clone()).await;
             let documents: Vec<RawDocumentBuf> = database
                 .collection::<RawDocumentBuf>("events")
                 .find(doc! {})
@@ -86,9 +89,12 @@ mod mongo_read_models {
 
     use crate::support::services::fresh_mongo;
 
-    read_models_contract!(optional fresh_mongo(|database| async move {
-        let models = MongoReadModels::new(&database);
-        models.prepare().await.unwrap();
-        models
-    }));
+    crate::contract!(
+        read_models,
+        fresh_mongo(|database| async move {
+            let models = MongoReadModels::new(&database);
+            models.prepare().await.unwrap();
+            models
+        })
+    );
 }

@@ -1,8 +1,6 @@
 //! Black-box tests of the REST protocol: each test starts the real server on port 0 with the
 //! in-memory adapters (`spawn_app`) and talks to it over HTTP only.
 
-mod helpers;
-
 mod auth;
 mod commands;
 mod config;

@@ -1,7 +1,6 @@
 //! Black-box tests of the WebSocket protocol (`GET /ws`), against the real server on port 0 with the
-//! in-memory adapters, with tokio-tungstenite as the client.
+//! in-memory adapters, with the harness's `WsClient` as the client.
 //!
-//! - `helpers`: `spawn_app()`, the REST helpers and the recording WebSocket client;
 //! - `bot`, `table`: a player that knows only its `state` frames, and the checks every seat makes;
 //! - `play`: whole games with 2–5 players; `reconnect`: drops and catch-ups;
 //! - `commands`: idempotency over WebSocket and REST, concurrent commands, who may act;
@@ -9,7 +8,6 @@
 //!   readers; `operations`: heartbeats, the open-connections gauge, a graceful stop.
 
 mod bot;
-mod helpers;
 mod table;
 
 mod bad_input;

@@ -6,9 +6,12 @@ mod redis_bus {
 
     use crate::support::services::fresh_redis;
 
-    event_bus_contract!(optional fresh_redis(|url, prefix| {
-        RedisEventBus::new(url, RedisKeys::new(prefix), RedisBusOptions::default()).unwrap()
-    }));
+    crate::contract!(
+        event_bus,
+        fresh_redis(|url, prefix| {
+            RedisEventBus::new(url, RedisKeys::new(prefix), RedisBusOptions::default()).unwrap()
+        })
+    );
 
     use caravan::application::ports::EventBus;
 

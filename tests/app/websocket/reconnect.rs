@@ -7,9 +7,10 @@ use caravan::domain::rng::Rng;
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::bot;
-use crate::helpers::{assert_contiguous, assert_same_events, spawn_app, TestApp};
-use crate::table::Seat;
+use crate::support::app::{spawn_app, TestApp};
+use crate::support::ws::{assert_contiguous, assert_same_events};
+use crate::websocket::bot;
+use crate::websocket::table::Seat;
 
 const GAME_TIMEOUT: Duration = Duration::from_secs(180);
 
@@ -38,10 +39,14 @@ async fn play_over_rest(app: &TestApp, game_id: &str, token: &str, moves: usize)
 async fn a_player_dropped_mid_game_reconnects_and_receives_exactly_the_events_it_missed_then_live_ones(
 ) {
     let app = spawn_app().await;
-    let (game_id, tokens) = app.started_game(2, 5).await;
-    let ana = app.connect(&game_id, Some(&tokens[0]), Some(0)).await;
+    let (game_id, players) = app.started_game(2, 5).await;
+    let ana = app
+        .connect(&game_id, Some(&players[0].token), Some(0))
+        .await;
     let ana = Seat::new("ana", ana, true, 50);
-    let ben = app.connect(&game_id, Some(&tokens[1]), Some(0)).await;
+    let ben = app
+        .connect(&game_id, Some(&players[1].token), Some(0))
+        .await;
     let ben = Seat::new("ben", ben, true, 51);
     let spectator = app.connect(&game_id, None, Some(0)).await;
     let spectator = Seat::new("spectator", spectator, false, 0);
@@ -57,7 +62,7 @@ async fn a_player_dropped_mid_game_reconnects_and_receives_exactly_the_events_it
     let events_before = ana.events.len();
 
     // While she is away, her next turns are played over REST; Ben plays on over his socket.
-    let after_rest = play_over_rest(&app, &game_id, &tokens[0], 3).await;
+    let after_rest = play_over_rest(&app, &game_id, &players[0].token, 3).await;
     assert!(
         after_rest > dropped_at + 3,
         "the game moved on while Ana was away"
@@ -65,7 +70,7 @@ async fn a_player_dropped_mid_game_reconnects_and_receives_exactly_the_events_it
 
     // She comes back with the last event id she had.
     let client = app
-        .connect(&game_id, Some(&tokens[0]), Some(dropped_at))
+        .connect(&game_id, Some(&players[0].token), Some(dropped_at))
         .await;
     ana.reconnected(client);
     let ana = tokio::time::timeout(GAME_TIMEOUT, ana.run_to_end())
@@ -114,7 +119,7 @@ async fn a_player_dropped_mid_game_reconnects_and_receives_exactly_the_events_it
     assert_contiguous(&ana.events, 1);
     assert_same_events(&ana.events, &ben.events, "ana and ben");
     assert_same_events(&spectator.events, &ben.events, "spectator and ben");
-    assert_same_events(&app.events(&game_id).await, &ben.events, "REST");
+    assert_same_events(&app.events(&game_id, 0).await, &ben.events, "REST");
 }
 
 #[tokio::test]
@@ -135,13 +140,13 @@ async fn a_client_that_missed_nothing_is_caught_up_at_once() {
 #[tokio::test]
 async fn a_client_without_last_event_id_is_welcomed_with_the_current_state() {
     let app = spawn_app().await;
-    let (game_id, tokens) = app.started_game(2, 9).await;
-    let mut client = app.connect(&game_id, Some(&tokens[1]), None).await;
+    let (game_id, players) = app.started_game(2, 9).await;
+    let mut client = app.connect(&game_id, Some(&players[1].token), None).await;
     let welcome = client.recv().await.json();
     assert_eq!(welcome["type"], "welcome");
     assert_eq!(welcome["gameId"], game_id);
     assert_eq!(welcome["seat"], 1);
-    let view = app.view(&game_id, Some(&tokens[1])).await;
+    let view = app.view(&game_id, Some(&players[1].token)).await;
     assert_eq!(welcome["lastEventId"], view["lastEventId"]);
     assert_eq!(welcome["state"], view["state"]);
 

@@ -1,8 +1,6 @@
 //! Failure behaviour: MongoDB or Redis taken away from running instances (through a TCP proxy the
 //! test cuts) and given back. Needs MongoDB and Redis (see `tests/support/services.rs`).
 
-mod support;
-
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,14 +8,15 @@ use std::time::Duration;
 use futures::StreamExt;
 use reqwest::StatusCode;
 
+use crate::support::app::{Joined, TestApp};
+use crate::support::bus::{batch, next_batch};
+use crate::support::play::{assert_gap_free, collect_feed, next_move};
+use crate::support::proxy::{host_port, through, Proxy};
+use crate::support::services::{with_services, Backing, TestRedis};
 use caravan::adapters::outbound::redis::{RedisBusOptions, RedisEventBus, RedisKeys};
 use caravan::application::ports::{BusMessage, EventBus, StoredEvent};
 use caravan::config::EventBusKind;
 use caravan::domain::{Bot, Command};
-use support::app::{assert_gap_free, collect_feed, distributed, next_move, Player, TestApp};
-use support::bus::{batch, next_batch};
-use support::proxy::{host_port, through, Proxy};
-use support::services::{with_services, TestRedis};
 
 /// The counter's value in Prometheus text, 0 when absent.
 fn counter(metrics: &str, name: &str) -> f64 {
@@ -30,14 +29,16 @@ fn counter(metrics: &str, name: &str) -> f64 {
 /// Sends the bot's next command to the instance of the player whose turn it is.
 async fn play_one(
     game_id: &str,
-    players: &[(Player, &TestApp)],
+    players: &[(Joined, &TestApp)],
     truth: &TestApp,
     bot: &mut Bot,
     command_id: &str,
 ) -> (StatusCode, serde_json::Value, Command) {
     let (seat, command) = next_move(&truth.state(game_id).await, bot).expect("the game runs");
     let (player, app) = players.iter().find(|(p, _)| p.seat == seat).unwrap();
-    let (status, body) = app.command(game_id, player, command_id, &command).await;
+    let (status, body) = app
+        .command(game_id, &player.token, command_id, &command)
+        .await;
     (status, body, command)
 }
 
@@ -47,11 +48,14 @@ fn public(events: &[StoredEvent]) -> Vec<StoredEvent> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn with_redis_gone_commands_commit_and_when_it_returns_every_client_catches_up() {
-    with_services(|mongo, db, redis, prefix| async move {
-        let proxy = Proxy::start(&host_port(&redis)).await;
-        let via_proxy = through(&redis, &proxy);
-        let a = TestApp::spawn(distributed(&mongo, &db, &via_proxy, &prefix)).await;
-        let b = TestApp::spawn(distributed(&mongo, &db, &via_proxy, &prefix)).await;
+    with_services(|backing| async move {
+        let proxy = Proxy::start(&host_port(&backing.redis_url)).await;
+        let via_proxy = Backing {
+            redis_url: through(&backing.redis_url, &proxy),
+            ..backing
+        };
+        let a = TestApp::spawn(via_proxy.settings()).await;
+        let b = TestApp::spawn(via_proxy.settings()).await;
         a.wait_ready(Duration::from_secs(10)).await;
         b.wait_ready(Duration::from_secs(10)).await;
 
@@ -76,7 +80,7 @@ async fn with_redis_gone_commands_commit_and_when_it_returns_every_client_catche
         }
         let during = a.stored(&game_id).await.last().unwrap().event_id;
         // /ready names the bus; the failed publishes are counted.
-        let (status, body) = a.get("/ready").await;
+        let (status, body) = a.get("/ready", None).await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
         assert_eq!(body["eventBus"], "failing", "{body}");
         assert_eq!(body["eventStore"], "ok", "{body}");
@@ -116,19 +120,24 @@ async fn with_redis_gone_commands_commit_and_when_it_returns_every_client_catche
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn with_mongodb_gone_commands_are_refused_as_unavailable_and_play_resumes_when_it_returns() {
-    with_services(|mongo, db, redis, prefix| async move {
-        let proxy = Proxy::start(&host_port(&mongo)).await;
-        let mut settings = distributed(&through(&mongo, &proxy), &db, &redis, &prefix);
+    with_services(|backing| async move {
+        let proxy = Proxy::start(&host_port(&backing.mongo_uri)).await;
+        let via_proxy = Backing {
+            mongo_uri: through(&backing.mongo_uri, &proxy),
+            ..backing.clone()
+        };
+        let mut settings = via_proxy.settings();
         settings.storage.event_bus = EventBusKind::Local;
         let app = TestApp::spawn(settings).await;
         app.wait_ready(Duration::from_secs(10)).await;
         // Reads of the truth, not through the proxy.
-        let direct = TestApp::spawn(distributed(
-            &mongo,
-            &db,
-            &redis,
-            &format!("{prefix}:direct"),
-        ))
+        let direct = TestApp::spawn(
+            Backing {
+                redis_prefix: format!("{}:direct", backing.redis_prefix),
+                ..backing
+            }
+            .settings(),
+        )
         .await;
 
         let game_id = app.create_game(2, 4).await;
@@ -145,16 +154,16 @@ async fn with_mongodb_gone_commands_are_refused_as_unavailable_and_play_resumes_
 
         let (seat, command) = next_move(&direct.state(&game_id).await, &mut bot).unwrap();
         let player = &players[usize::from(seat)].0;
-        let (status, body) = app.command(&game_id, player, "c-1", &command).await;
+        let (status, body) = app.command(&game_id, &player.token, "c-1", &command).await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
         assert_eq!(body["error"]["code"], "unavailable", "{body}");
-        let (status, body) = app.get(&format!("/api/games/{game_id}/events")).await;
+        let (status, body) = app.get(&format!("/api/games/{game_id}/events"), None).await;
         assert_eq!(
             status,
             StatusCode::SERVICE_UNAVAILABLE,
             "queries say so: {body}"
         );
-        let (status, body) = app.get("/ready").await;
+        let (status, body) = app.get("/ready", None).await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(body["eventStore"], "failing", "{body}");
         assert_eq!(direct.stored(&game_id).await, before, "nothing was written");
@@ -163,7 +172,7 @@ async fn with_mongodb_gone_commands_are_refused_as_unavailable_and_play_resumes_
         app.wait_ready(Duration::from_secs(15)).await;
 
         // The refused command goes through now, and play continues.
-        let (status, body) = app.command(&game_id, player, "c-1", &command).await;
+        let (status, body) = app.command(&game_id, &player.token, "c-1", &command).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         assert_eq!(body["duplicate"], false);
         for i in 2..6 {
@@ -181,11 +190,15 @@ async fn with_mongodb_gone_commands_are_refused_as_unavailable_and_play_resumes_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_instance_started_while_mongodb_is_down_is_not_ready_until_it_comes_up() {
-    with_services(|mongo, db, redis, prefix| async move {
-        let proxy = Proxy::start(&host_port(&mongo)).await;
+    with_services(|backing| async move {
+        let proxy = Proxy::start(&host_port(&backing.mongo_uri)).await;
         proxy.cut();
-        let app = TestApp::spawn(distributed(&through(&mongo, &proxy), &db, &redis, &prefix)).await;
-        let (status, body) = app.get("/ready").await;
+        let via_proxy = Backing {
+            mongo_uri: through(&backing.mongo_uri, &proxy),
+            ..backing
+        };
+        let app = TestApp::spawn(via_proxy.settings()).await;
+        let (status, body) = app.get("/ready", None).await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
         assert_eq!(body["eventStore"], "failing", "{body}");
         let (status, body) = app
@@ -193,7 +206,7 @@ async fn an_instance_started_while_mongodb_is_down_is_not_ready_until_it_comes_u
                 reqwest::Method::POST,
                 "/api/games",
                 None,
-                Some(serde_json::json!({ "numPlayers": 2 })),
+                Some(&serde_json::json!({ "numPlayers": 2 })),
             )
             .await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");

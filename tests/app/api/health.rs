@@ -1,28 +1,24 @@
 use std::sync::Arc;
 
 use caravan::application::ports::{BusError, EventBus, StoredEvent, Subscription};
-use reqwest::StatusCode;
-use serde_json::{json, Value};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
 
-use crate::helpers::{error_code, spawn_app, spawn_app_with_bus};
+use crate::support::app::{error_code, spawn_app, test_settings, TestApp};
 
-#[actix_web::test]
+#[tokio::test]
 async fn health_answers_ok() {
     let app = spawn_app().await;
-    let response = app.get("/health").await;
-    assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(
-        response.json::<Value>().await.unwrap(),
-        json!({ "status": "ok" })
-    );
+    let (status, body) = app.get("/health", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, json!({ "status": "ok" }));
 }
 
-#[actix_web::test]
+#[tokio::test]
 async fn ready_answers_when_the_store_and_the_bus_answer() {
     let app = spawn_app().await;
-    let response = app.get("/ready").await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let body: Value = response.json().await.unwrap();
+    let (status, body) = app.get("/ready", None).await;
+    assert_eq!(status, StatusCode::OK);
     assert_eq!(body["eventStore"], "ok");
     assert_eq!(body["eventBus"], "ok");
 }
@@ -42,12 +38,12 @@ impl EventBus for DownBus {
     }
 }
 
-#[actix_web::test]
+#[tokio::test]
 async fn ready_is_503_naming_the_failing_service() {
-    let app = spawn_app_with_bus(DownBus).await;
-    let response = app.get("/ready").await;
-    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
-    let body: Value = response.json().await.unwrap();
+    let app =
+        TestApp::spawn_with_ports(test_settings(), |ports| ports.bus = Arc::new(DownBus)).await;
+    let (status, body) = app.get("/ready", None).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(body["error"]["code"], "not_ready");
     assert_eq!(body["failing"], json!(["event_bus"]));
     assert!(body["error"]["message"]
@@ -56,20 +52,21 @@ async fn ready_is_503_naming_the_failing_service() {
         .contains("event_bus"));
 }
 
-#[actix_web::test]
+#[tokio::test]
 async fn commands_still_commit_when_the_bus_is_down_and_the_failure_is_counted() {
-    let app = spawn_app_with_bus(DownBus).await;
+    let app =
+        TestApp::spawn_with_ports(test_settings(), |ports| ports.bus = Arc::new(DownBus)).await;
     let (game_id, players) = app.started_game(2, 5).await;
-    let response = app
+    let (status, _) = app
         .command(
             &game_id,
             &players[0].token,
             "c1",
-            json!({ "type": "playCard", "cardId": "S01" }),
+            &json!({ "type": "playCard", "cardId": "S01" }),
         )
         .await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert_eq!(status, StatusCode::OK);
+    let metrics = app.metrics().await;
     let failures = metrics
         .lines()
         .find(|l| l.starts_with("caravan_publish_failures_total"))
@@ -77,7 +74,7 @@ async fn commands_still_commit_when_the_bus_is_down_and_the_failure_is_counted()
     assert!(!failures.ends_with(" 0"), "{failures}");
 }
 
-#[actix_web::test]
+#[tokio::test]
 async fn metrics_expose_the_promised_series() {
     let app = spawn_app().await;
     let (game_id, players) = app.started_game(2, 5).await;
@@ -85,12 +82,17 @@ async fn metrics_expose_the_promised_series() {
         &game_id,
         &players[0].token,
         "c1",
-        json!({ "type": "playCard", "cardId": "S01" }),
+        &json!({ "type": "playCard", "cardId": "S01" }),
     )
     .await;
-    app.command(&game_id, &players[0].token, "c2", json!({ "type": "rest" }))
-        .await;
-    let response = app.get("/metrics").await;
+    app.command(
+        &game_id,
+        &players[0].token,
+        "c2",
+        &json!({ "type": "rest" }),
+    )
+    .await;
+    let response = app.request(Method::GET, "/metrics").send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     assert!(response.headers()["content-type"]
         .to_str()
@@ -110,9 +112,12 @@ async fn metrics_expose_the_promised_series() {
     }
 }
 
-#[actix_web::test]
+#[tokio::test]
 async fn an_unknown_route_is_a_json_404() {
     let app = spawn_app().await;
-    let code = error_code(app.get("/api/nothing-here").await, StatusCode::NOT_FOUND).await;
+    let code = error_code(
+        app.get("/api/nothing-here", None).await,
+        StatusCode::NOT_FOUND,
+    );
     assert_eq!(code, "not_found");
 }

@@ -8,8 +8,9 @@ use caravan::domain::rng::Rng;
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::bot;
-use crate::helpers::{spawn_app, Incoming, TestApp, WsClient};
+use crate::support::app::{spawn_app, TestApp};
+use crate::support::ws::{Incoming, WsClient};
+use crate::websocket::bot;
 
 /// The next message, which must be an `error` with this code.
 async fn expect_error(client: &mut WsClient, code: &str, sent: &str) {
@@ -48,13 +49,13 @@ async fn expect_refused_connection(app: &TestApp, query: &str, code: &str) {
 #[tokio::test]
 async fn every_malformed_message_gets_its_code_and_the_connection_and_game_carry_on() {
     let app = spawn_app().await;
-    let (game_id, tokens) = app.started_game(2, 61).await;
+    let (game_id, players) = app.started_game(2, 61).await;
     let mover_seat = app.view(&game_id, None).await["state"]["currentSeat"]
         .as_u64()
         .expect("a seat to move") as usize;
     let waiting_seat = 1 - mover_seat;
     let mut client = app
-        .connect(&game_id, Some(&tokens[waiting_seat]), None)
+        .connect(&game_id, Some(&players[waiting_seat].token), None)
         .await;
     client.recv_type("welcome").await;
     let before = app.version(&game_id).await;
@@ -145,7 +146,9 @@ async fn every_malformed_message_gets_its_code_and_the_connection_and_game_carry
 
     // The same connection still works, and sees the game go on.
     client.ping().await;
-    let mut mover = app.connect(&game_id, Some(&tokens[mover_seat]), None).await;
+    let mut mover = app
+        .connect(&game_id, Some(&players[mover_seat].token), None)
+        .await;
     let welcome = mover.recv_type("welcome").await;
     let command = bot::choose(&welcome["state"], &mut Rng::new(6)).expect("hints");
     let result = mover.command("good", &command).await;
@@ -158,8 +161,8 @@ async fn every_malformed_message_gets_its_code_and_the_connection_and_game_carry
 #[tokio::test]
 async fn refused_connections_get_an_error_and_close_1008_and_the_server_carries_on() {
     let app = spawn_app().await;
-    let (game_id, tokens) = app.started_game(2, 62).await;
-    let (other_game, other_tokens) = app.started_game(2, 63).await;
+    let (game_id, players) = app.started_game(2, 62).await;
+    let (other_game, other_players) = app.started_game(2, 63).await;
 
     let signer = JwtTokens::new(DEFAULT_JWT_SECRET.as_bytes());
     let claims = |exp: i64| PlayerClaims {
@@ -179,7 +182,7 @@ async fn refused_connections_get_an_error_and_close_1008_and_the_server_carries_
         (format!("gameId={g}&token={expired}"), "token_expired"),
         (format!("gameId={g}&token={forged}"), "invalid_token"),
         (
-            format!("gameId={g}&token={}", other_tokens[0]),
+            format!("gameId={g}&token={}", other_players[0].token),
             "wrong_game",
         ),
         ("gameId=no-such-game".into(), "game_not_found"),
@@ -210,25 +213,25 @@ async fn refused_connections_get_an_error_and_close_1008_and_the_server_carries_
     assert_eq!(body["error"]["code"], "websocket_required");
 
     app.assert_healthy().await;
-    let mut fine = app.connect(&game_id, Some(&tokens[0]), None).await;
+    let mut fine = app.connect(&game_id, Some(&players[0].token), None).await;
     assert_eq!(fine.recv().await.json()["type"], "welcome");
 }
 
 #[tokio::test]
 async fn a_client_that_closes_or_vanishes_does_not_disturb_the_others() {
     let app = spawn_app().await;
-    let (game_id, tokens) = app.started_game(2, 64).await;
+    let (game_id, players) = app.started_game(2, 64).await;
     let mut watcher = app.connect(&game_id, None, None).await;
     watcher.recv_type("welcome").await;
 
     // A client that closes politely gets its close echoed.
-    let mut polite = app.connect(&game_id, Some(&tokens[0]), None).await;
+    let mut polite = app.connect(&game_id, Some(&players[0].token), None).await;
     polite.recv_type("welcome").await;
     polite.send(Message::Close(None)).await;
     assert!(matches!(polite.recv().await, Incoming::Closed(_)));
 
     // A client that vanishes mid-stream does no harm either.
-    let mut rude = app.connect(&game_id, Some(&tokens[1]), None).await;
+    let mut rude = app.connect(&game_id, Some(&players[1].token), None).await;
     rude.recv_type("welcome").await;
     rude.drop_connection().await;
 

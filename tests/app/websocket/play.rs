@@ -6,20 +6,19 @@ use std::time::Duration;
 use caravan::domain::{Actor, Command, Event, Game};
 use futures::future::join_all;
 
-use crate::helpers::{
-    assert_contiguous, assert_no_hidden_information, assert_same_events, spawn_app, TestApp,
-};
-use crate::table::Seat;
+use crate::support::app::{spawn_app, TestApp};
+use crate::support::ws::{assert_contiguous, assert_no_hidden_information, assert_same_events};
+use crate::websocket::table::Seat;
 
 /// A game that has not ended by then is stuck.
 const GAME_TIMEOUT: Duration = Duration::from_secs(180);
 
 /// Plays one game with `num_players` WebSocket clients and a spectator, then checks what they saw.
 async fn play_one_game(app: &TestApp, num_players: u8, seed: u64) {
-    let (game_id, tokens) = app.started_game(num_players, seed).await;
+    let (game_id, players) = app.started_game(num_players, seed).await;
     let mut seats = Vec::new();
-    for (i, token) in tokens.iter().enumerate() {
-        let client = app.connect(&game_id, Some(token), Some(0)).await;
+    for (i, player) in players.iter().enumerate() {
+        let client = app.connect(&game_id, Some(&player.token), Some(0)).await;
         seats.push(Seat::new(
             format!("seat {i}"),
             client,
@@ -55,9 +54,12 @@ async fn play_one_game(app: &TestApp, num_players: u8, seed: u64) {
         assert_same_events(&seat.events, reference, &seat.name);
     }
     // …the same the store has…
-    assert_same_events(&app.events(&game_id).await, reference, "REST");
+    assert_same_events(&app.events(&game_id, 0).await, reference, "REST");
     // …and the last state each client got is the one the server reports to that viewer.
-    for (seat, token) in seats.iter().zip(tokens.iter().map(Some).chain([None])) {
+    for (seat, token) in seats
+        .iter()
+        .zip(players.iter().map(|p| Some(&p.token)).chain([None]))
+    {
         let view = app.view(&game_id, token.map(String::as_str)).await;
         let (version, state) = seat.state.as_ref().expect("a state");
         assert_eq!(

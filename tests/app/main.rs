@@ -1,0 +1,15 @@
+//! The tests that need no service: the real server on port 0 with the in-memory adapters, driven
+//! over its public protocol, and the port contracts on the in-memory adapters.
+//!
+//! - `api`: the REST protocol;
+//! - `websocket`: the WebSocket protocol (`GET /ws`);
+//! - `contract`: the port contract suites on the in-memory adapters.
+//!
+//! The tests that need MongoDB and Redis are in `tests/services`.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod api;
+mod contract;
+mod websocket;
