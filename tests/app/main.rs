@@ -3,13 +3,15 @@
 //!
 //! - `api`: the REST protocol;
 //! - `websocket`: the WebSocket protocol (`GET /ws`);
-//! - `contract`: the port contract suites on the in-memory adapters.
+//! - `memory`: the port contract suites (`tests/contract`) on the in-memory adapters.
 //!
 //! The tests that need MongoDB and Redis are in `tests/services`.
 
+#[path = "../contract/mod.rs"]
+mod contract;
 #[path = "../support/mod.rs"]
 mod support;
 
 mod api;
-mod contract;
+mod memory;
 mod websocket;

@@ -316,18 +316,6 @@ async fn clients_of_an_instance_that_died_resume_on_the_other_with_their_last_ev
 // The same over WebSocket, the way browsers and bots play.
 // ------------------------------------------------------------------------------------------------
 
-/// Every public event of a game over REST, as `event` frames look without their `type`.
-async fn rest_events(app: &TestApp, game_id: &str) -> Vec<serde_json::Value> {
-    let (status, body) = app
-        .get(
-            &format!("/api/games/{game_id}/events?after=0&limit=1000"),
-            None,
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body["events"].as_array().unwrap().clone()
-}
-
 /// Event frames without their `type`, to compare with REST events.
 fn without_type(frames: &[serde_json::Value]) -> Vec<serde_json::Value> {
     frames
@@ -376,7 +364,7 @@ async fn players_connected_to_two_instances_play_to_the_end_over_websocket() {
                 client.drain().await;
             }
         }
-        let expected = rest_events(&a, &game_id).await;
+        let expected = a.events(&game_id, 0).await;
         let last = expected.last().unwrap()["eventId"].as_u64().unwrap();
         assert_eq!(expected.last().unwrap()["eventType"], "GameEnded");
 
@@ -451,7 +439,7 @@ async fn a_websocket_client_of_a_stopped_instance_resumes_on_the_other_with_its_
             assert_eq!(result["ok"], true, "{result}");
             sent += 1;
         }
-        let expected = rest_events(&a, &game_id).await;
+        let expected = a.events(&game_id, 0).await;
         let last = expected.last().unwrap()["eventId"].as_u64().unwrap();
         again.wait_for_event(last).await;
         let mut bo_saw = before;

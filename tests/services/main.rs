@@ -9,6 +9,8 @@
 //! - `distributed`: several instances, one game;
 //! - `failures`: MongoDB or Redis taken away from running instances and given back.
 
+#[path = "../contract/mod.rs"]
+mod contract;
 #[path = "../support/mod.rs"]
 mod support;
 

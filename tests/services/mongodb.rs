@@ -19,7 +19,7 @@ mod mongo_store {
     use futures::TryStreamExt;
     use mongodb::bson::{doc, RawDocumentBuf};
 
-    use crate::support::contract::{joined, t};
+    use crate::contract::{joined, t};
     use crate::support::services::TestDb;
 
     /// Two processes, each with its own store on one log: the one that knows a version only from
@@ -64,7 +64,10 @@ mod mongo_store {
         };
         db.run(|database| async move {
             let store = MongoEventStore::new(&database);
-            crate::support::contract::event_store::whole_played_games_round_trip_whatever_their_seed(store.clone()).await;
+            crate::contract::event_store::whole_played_games_round_trip_whatever_their_seed(
+                store.clone(),
+            )
+            .await;
             let documents: Vec<RawDocumentBuf> = database
                 .collection::<RawDocumentBuf>("events")
                 .find(doc! {})

@@ -96,15 +96,8 @@ impl TestDb {
         F: FnOnce(Database) -> Fut,
         Fut: Future<Output = ()>,
     {
-        let outcome = std::panic::AssertUnwindSafe(test(self.database.clone()))
-            .catch_unwind()
-            .await;
-        if let Err(e) = self.database.drop().await {
-            eprintln!("could not drop test database {}: {e}", self.name);
-        }
-        if let Err(panic) = outcome {
-            std::panic::resume_unwind(panic);
-        }
+        let test = test(self.database.clone());
+        then_clean_up(test, self.clean_up()).await;
     }
 }
 
@@ -147,19 +140,59 @@ impl TestRedis {
         F: FnOnce(String, String) -> Fut,
         Fut: Future<Output = ()>,
     {
-        let outcome = std::panic::AssertUnwindSafe(test(self.url.clone(), self.prefix.clone()))
-            .catch_unwind()
-            .await;
-        if let Err(e) = delete_keys(&self.url, &self.prefix).await {
-            eprintln!("could not delete the keys under {}: {e}", self.prefix);
-        }
-        if let Err(panic) = outcome {
-            std::panic::resume_unwind(panic);
-        }
+        let test = test(self.url.clone(), self.prefix.clone());
+        then_clean_up(test, self.clean_up()).await;
     }
 }
 
-async fn delete_keys(url: &str, prefix: &str) -> redis::RedisResult<()> {
+/// A namespace of a test's own on a service (a MongoDB database, a Redis key prefix).
+pub trait Namespace: Sized + Send + Sync + 'static {
+    /// A fresh namespace; `None` (after a loud message) when the service does not answer outside
+    /// CI.
+    fn open() -> impl Future<Output = Option<Self>> + Send;
+
+    /// Removes what the test left in it (over a connection of its own, so that it can run on
+    /// another runtime).
+    fn clean_up(self) -> BoxFuture<'static, ()>;
+}
+
+impl Namespace for TestDb {
+    fn open() -> impl Future<Output = Option<Self>> + Send {
+        TestDb::new()
+    }
+
+    fn clean_up(self) -> BoxFuture<'static, ()> {
+        Box::pin(drop_database(self.name))
+    }
+}
+
+impl Namespace for TestRedis {
+    fn open() -> impl Future<Output = Option<Self>> + Send {
+        TestRedis::new()
+    }
+
+    fn clean_up(self) -> BoxFuture<'static, ()> {
+        Box::pin(delete_keys(self.url, self.prefix))
+    }
+}
+
+/// Runs `test`, then `cleanup` (whether the test failed or not), then re-raises the test's panic.
+async fn then_clean_up(test: impl Future<Output = ()>, cleanup: impl Future<Output = ()>) {
+    let outcome = std::panic::AssertUnwindSafe(test).catch_unwind().await;
+    cleanup.await;
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+/// Deletes every key under `prefix`, saying so when it cannot.
+async fn delete_keys(url: String, prefix: String) {
+    if let Err(e) = try_delete_keys(&url, &prefix).await {
+        eprintln!("could not delete the keys under {prefix}: {e}");
+    }
+}
+
+async fn try_delete_keys(url: &str, prefix: &str) -> redis::RedisResult<()> {
     let client = redis::Client::open(url)?;
     let mut conn = client.get_multiplexed_async_connection().await?;
     let keys: Vec<String> = redis::cmd("KEYS")
@@ -175,15 +208,21 @@ async fn delete_keys(url: &str, prefix: &str) -> redis::RedisResult<()> {
     Ok(())
 }
 
-/// Drops, when it is dropped, the databases a factory made (on a thread and runtime of its own:
-/// `Drop` cannot wait, and the test's runtime may be ending).
+/// Cleanups that run when it is dropped, on a thread and runtime of their own (`Drop` cannot wait,
+/// and the test's runtime may be ending).
 #[derive(Default)]
-struct DropDatabases(parking_lot::Mutex<Vec<String>>);
+struct CleanUpOnDrop(parking_lot::Mutex<Vec<BoxFuture<'static, ()>>>);
 
-impl Drop for DropDatabases {
+impl CleanUpOnDrop {
+    fn push(&self, cleanup: impl Future<Output = ()> + Send + 'static) {
+        self.0.lock().push(Box::pin(cleanup));
+    }
+}
+
+impl Drop for CleanUpOnDrop {
     fn drop(&mut self) {
-        let names = std::mem::take(&mut *self.0.lock());
-        if names.is_empty() {
+        let cleanups = std::mem::take(&mut *self.0.lock());
+        if cleanups.is_empty() {
             return;
         }
         let _ = std::thread::spawn(move || {
@@ -191,88 +230,60 @@ impl Drop for DropDatabases {
                 .enable_all()
                 .build()
                 .unwrap();
-            runtime.block_on(async {
-                for name in names {
-                    if let Ok(database) =
-                        caravan::adapters::outbound::mongodb::connect(&mongo_uri(), &name).await
-                    {
-                        if let Err(e) = database.drop().await {
-                            eprintln!("could not drop test database {name}: {e}");
-                        }
-                    }
-                }
-            });
+            runtime.block_on(futures::future::join_all(cleanups));
         })
         .join();
     }
 }
 
-/// A factory for `*_contract!(optional …)`: each call builds an adapter on a database of its own;
-/// the databases go when the factory does. `None` (after a loud message, or a failure with
-/// `CI=true`) when MongoDB does not answer.
+/// Drops the test database `name` (over a connection of its own).
+async fn drop_database(name: String) {
+    if let Ok(database) = caravan::adapters::outbound::mongodb::connect(&mongo_uri(), &name).await {
+        if let Err(e) = database.drop().await {
+            eprintln!("could not drop test database {name}: {e}");
+        }
+    }
+}
+
+/// A factory for `contract!`: each call builds an adapter in a namespace of its own; the
+/// namespaces are cleaned up when the factory is dropped. `None` (after a loud message, or a
+/// failure with `CI=true`) when the service does not answer.
+pub fn fresh<N, T, B, Fut>(build: B) -> impl Fn() -> BoxFuture<'static, Option<T>>
+where
+    N: Namespace,
+    B: Fn(&N) -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let cleanups = Arc::new(CleanUpOnDrop::default());
+    move || {
+        let (cleanups, build) = (cleanups.clone(), build.clone());
+        Box::pin(async move {
+            let namespace = N::open().await?;
+            let adapter = build(&namespace);
+            cleanups.push(namespace.clean_up());
+            Some(adapter.await)
+        })
+    }
+}
+
+/// [`fresh`] adapters on a MongoDB database each.
 pub fn fresh_mongo<T, B, Fut>(build: B) -> impl Fn() -> BoxFuture<'static, Option<T>>
 where
     B: Fn(Database) -> Fut + Clone + Send + 'static,
     Fut: Future<Output = T> + Send + 'static,
     T: Send + 'static,
 {
-    let made = Arc::new(DropDatabases::default());
-    move || {
-        let (made, build) = (made.clone(), build.clone());
-        Box::pin(async move {
-            let db = TestDb::new().await?;
-            made.0.lock().push(db.name.clone());
-            Some(build(db.database).await)
-        })
-    }
+    fresh(move |db: &TestDb| build(db.database.clone()))
 }
 
-/// Deletes, when it is dropped, the keys under the prefixes a factory used.
-#[derive(Default)]
-struct DeleteKeys(parking_lot::Mutex<Vec<(String, String)>>);
-
-impl Drop for DeleteKeys {
-    fn drop(&mut self) {
-        let prefixes = std::mem::take(&mut *self.0.lock());
-        if prefixes.is_empty() {
-            return;
-        }
-        let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async {
-                for (url, prefix) in prefixes {
-                    if let Err(e) = delete_keys(&url, &prefix).await {
-                        eprintln!("could not delete the keys under {prefix}: {e}");
-                    }
-                }
-            });
-        })
-        .join();
-    }
-}
-
-/// A factory for `*_contract!(optional …)`: each call builds an adapter with a key prefix of its
-/// own (given the Redis URL and the prefix); the keys go when the factory does. `None` (after a
-/// loud message, or a failure with `CI=true`) when Redis does not answer.
+/// [`fresh`] adapters under a Redis key prefix each (given the Redis URL and the prefix).
 pub fn fresh_redis<T, B>(build: B) -> impl Fn() -> BoxFuture<'static, Option<T>>
 where
     B: Fn(&str, &str) -> T + Clone + Send + 'static,
     T: Send + 'static,
 {
-    let used = Arc::new(DeleteKeys::default());
-    move || {
-        let (used, build) = (used.clone(), build.clone());
-        Box::pin(async move {
-            let redis = TestRedis::new().await?;
-            used.0
-                .lock()
-                .push((redis.url.clone(), redis.prefix.clone()));
-            Some(build(&redis.url, &redis.prefix))
-        })
-    }
+    fresh(move |redis: &TestRedis| std::future::ready(build(&redis.url, &redis.prefix)))
 }
 
 /// Where a test's instances keep their events and meet: a MongoDB database and a Redis key prefix

@@ -23,8 +23,8 @@ mod local_bus {
                 game_id: "g".into(),
                 event_id: id,
                 command_id: None,
-                timestamp: crate::support::contract::t(0),
-                event: crate::support::contract::joined(0),
+                timestamp: crate::contract::t(0),
+                event: crate::contract::joined(0),
             }]
             .into();
             bus.publish("g", batch).await.unwrap();

@@ -1,7 +1,7 @@
 //! The contract every adapter of a port must honour, one suite per port (`event_store`,
 //! `event_bus`, `read_models`), each rule a plain `pub async fn` over any adapter of the port.
 //!
-//! `contract!(port, make)` runs a port's suite as one named test per rule
+//! `crate::contract!(port, make)` runs a port's suite as one named test per rule
 //! (`memory_store::a_stale_expected_version_is_a_conflict_and_writes_nothing`). `make` is an
 //! expression that evaluates to an async factory `|| async { Some(adapter) }` giving a FRESH, empty
 //! adapter (its own database or key prefix) on every call. A factory over a service that may be
@@ -9,8 +9,17 @@
 //! `CI=true`, a failure: see `fresh_mongo` and `fresh_redis` in `support::services`). The factory is
 //! dropped when the test ends, failed or not, which is when it can clean up what it created.
 //!
-//! A new adapter joins a suite with a module of its own holding one line:
-//! `mod sqlite_store { contract!(event_store, || async { Some(SqliteEventStore::open_in_memory()) }); }`.
+//! A new adapter joins a suite with a module of its own holding one line, in `tests/app/memory.rs`
+//! when it needs no service, in `tests/services/` when it does:
+//!
+//! ```ignore
+//! mod sqlite_store {
+//!     crate::contract!(event_store, || async { Some(SqliteEventStore::in_memory()) });
+//! }
+//! ```
+//!
+//! Every test binary that runs a suite mounts this module as `crate::contract` (next to
+//! `crate::support`).
 
 use chrono::{DateTime, TimeZone, Utc};
 
@@ -74,7 +83,7 @@ macro_rules! contract {
                 let Some(adapter) = make().await else {
                     return;
                 };
-                $crate::support::contract::$port::$rule(adapter).await;
+                $crate::contract::$port::$rule(adapter).await;
             }
         )*
     };
