@@ -56,6 +56,7 @@ describe('a whole game, on a screen and on a phone', () => {
     const link = await ana.getByTestId('invite-link').inputValue();
     assert.equal(link, `${server.url}/#/game/${GAME}`);
     await assertAccessible(ana, 'waiting table');
+    await screenshot(ana, 'game-01b-waiting-invite.png');
 
     ({ page: ben } = await openPage(browser, server.url, { name: 'ben', width: 390, height: 844 }));
     await ben.goto(link);
@@ -68,6 +69,7 @@ describe('a whole game, on a screen and on a phone', () => {
   it('the turn bar says what each may do, and the tab title tells Ana it is her turn', async () => {
     assert.match(await turn(ana), /^Your turn: play a card or take a merchant card$/);
     await ben.getByTestId('turn').filter({ hasText: 'Ana is thinking…' }).waitFor();
+    await screenshot(ben, 'game-02b-phone-other-turn.png', { fullPage: false });
     await ana.waitForFunction(() => document.title.startsWith('(Your turn) '));
     assert.ok(!(await ben.title()).includes('(Your turn)'), await ben.title());
     assert.equal(await ana.getByTestId('turn-bar').getAttribute('data-tone'), 'mine');
@@ -194,6 +196,7 @@ describe('a whole game, on a screen and on a phone', () => {
     await ana.getByRole('button', { name: 'Next event' }).click();
     await ana.getByTestId('replay-event').filter({ hasText: 'Ana played +YY' }).waitFor();
     await ana.locator('#rp-table .pile-played li.moved[data-card-id="S01"]').waitFor();
+    await screenshot(ana, 'game-05b-replay.png');
     await ana.goBack();
     await ana.getByTestId('results').waitFor();
   });
@@ -209,6 +212,7 @@ describe('a whole game, on a screen and on a phone', () => {
     const mine = ben.getByTestId('my-games').locator(`li[data-game-id="${GAME}"]`);
     await mine.filter({ hasText: 'Ana, Ben — Ana wins' }).waitFor();
     await ben.getByTestId('finished-games').locator(`li[data-game-id="${GAME}"]`).filter({ hasText: 'Ana won with 9 (Ben 2)' }).waitFor();
+    await screenshot(ben, 'game-05c-lobby-my-games.png');
     await mine.getByRole('link', { name: `Return to your seat in game ${GAME}` }).click();
     await ben.getByText('Playing as Ben').waitFor();
     await ben.getByTestId('results').waitFor();

@@ -56,8 +56,9 @@ function playersText(summary) {
   const list = summary.players || [];
   const names = list.map((p) => (typeof p === 'string' ? p : p && p.name)).filter(Boolean);
   const n = summary.numPlayers ?? summary.maxPlayers ?? '?';
-  const round = summary.status === 'active' && summary.round ? ` · round ${summary.round}` : '';
-  return `${names.length}/${n}${names.length ? `: ${names.join(', ')}` : ''}${round}`;
+  if (summary.status === 'active') return `${names.join(', ')}${summary.round ? ` · round ${summary.round}` : ''}`;
+  const free = Number(n) - names.length;
+  return `${names.length ? names.join(', ') : 'Nobody yet'} · ${Number.isNaN(free) ? '' : `${free} of ${n} seats free`}`;
 }
 
 function openLobby(el) {
