@@ -4,7 +4,8 @@ import { h, replace } from './dom.js';
 import { api, gameIdOf } from './api.js';
 import { loadCatalogue } from './cards.js';
 import { mountReplay } from './replay.js';
-import { LineChart, bucketDelta, latencyBuckets, quantileMs } from './charts.js';
+import { LineChart } from './charts.js';
+import { bucketDelta, latencyBuckets, quantileMs } from './metrics.js';
 
 const $ = (id) => document.getElementById(id);
 const errorBox = $('dash-error');

@@ -41,6 +41,7 @@ static ASSETS: &[Asset] = &[
     asset!("assets/js/describe.js"),
     asset!("assets/js/dom.js"),
     asset!("assets/js/game.js"),
+    asset!("assets/js/metrics.js"),
     asset!("assets/js/pickers.js"),
     asset!("assets/js/rematch.js"),
     asset!("assets/js/replay.js"),

@@ -1,0 +1,109 @@
+// The client's pure parts, run in Node without a browser: latency percentiles from Prometheus text,
+// rematch ids, the score in parts, the order of a hand, and the turn bar's sentence.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { bucketDelta, latencyBuckets, quantileMs } from '../../web/assets/js/metrics.js';
+import { rematchId } from '../../web/assets/js/rematch.js';
+import { breakdown, cardsToEnd, fromFinal, partsText } from '../../web/assets/js/score.js';
+import { sortMerchant } from '../../web/assets/js/cards.js';
+import { turnMessage } from '../../web/assets/js/game.js';
+
+const METRICS = (n1, n2, inf) => `# HELP caravan_command_duration_seconds Time from receiving a command to its result
+# TYPE caravan_command_duration_seconds histogram
+caravan_command_duration_seconds_bucket{type="playCard",le="0.001"} ${n1}
+caravan_command_duration_seconds_bucket{type="playCard",le="0.01"} ${n2}
+caravan_command_duration_seconds_bucket{type="playCard",le="+Inf"} ${inf}
+caravan_command_duration_seconds_bucket{type="rest",le="0.001"} 1
+caravan_command_duration_seconds_bucket{type="rest",le="0.01"} 1
+caravan_command_duration_seconds_bucket{type="rest",le="+Inf"} 1
+caravan_commands_total{outcome="accepted",type="playCard"} ${inf}
+`;
+
+describe('latency percentiles from /metrics', () => {
+  it('sums the buckets over command types', () => {
+    assert.deepEqual(latencyBuckets(METRICS(2, 8, 10)), [
+      [0.001, 3],
+      [0.01, 9],
+      [Infinity, 11],
+    ]);
+  });
+
+  it('interpolates within the bucket that holds the quantile, over the commands between two readings', () => {
+    const before = latencyBuckets(METRICS(2, 8, 10));
+    const now = latencyBuckets(METRICS(2, 18, 20)); // 10 more commands, all between 1 and 10 ms
+    const recent = bucketDelta(now, before);
+    assert.deepEqual(recent, [
+      [0.001, 0],
+      [0.01, 10],
+      [Infinity, 10],
+    ]);
+    const near = (a, b) => assert.ok(Math.abs(a - b) < 1e-9, `${a} ≈ ${b}`);
+    near(quantileMs(recent, 0.5), 5.5);
+    near(quantileMs(recent, 1), 10);
+  });
+
+  it('says the last bound for commands beyond it, and nothing when no command came', () => {
+    assert.ok(Math.abs(quantileMs([[0.001, 0], [0.01, 0], [Infinity, 4]], 0.99) - 10) < 1e-9);
+    assert.equal(quantileMs([[0.001, 0], [Infinity, 0]], 0.5), null);
+    assert.equal(quantileMs([], 0.5), null);
+  });
+});
+
+describe('rematch ids', () => {
+  it('follow from the finished game and stay within 64 characters', () => {
+    assert.equal(rematchId('friday'), 'friday-r1');
+    assert.equal(rematchId('friday-r1'), 'friday-r2');
+    assert.equal(rematchId('friday-r9'), 'friday-r10');
+    const long = 'x'.repeat(64);
+    assert.equal(rematchId(long), `${'x'.repeat(61)}-r1`);
+    assert.equal(rematchId(rematchId(long)), `${'x'.repeat(61)}-r2`);
+  });
+});
+
+describe('the score in parts', () => {
+  it('counts coins at 3 and 1 and every cube that is not yellow', () => {
+    const b = breakdown({ claimed: [], gold: 1, silver: 2, caravan: { yellow: 4, red: 1, green: 1, brown: 1 }, score: 8 });
+    assert.deepEqual(b, { cards: 0, coins: 5, cubes: 3, total: 8, gold: 1, silver: 2 });
+    assert.equal(partsText(b), 'cards 0 + coins 5 + cubes 3');
+    assert.deepEqual(fromFinal({ cards: 20, gold: 1, silver: 0, cubes: 2, total: 25 }), { cards: 20, coins: 3, cubes: 2, total: 25, gold: 1, silver: 0 });
+  });
+
+  it('ends at the rules’ number of point cards, 6 or 5 by default', () => {
+    assert.equal(cardsToEnd({ rules: { pointCardsToEnd: 3 }, numPlayers: 2 }), 3);
+    assert.equal(cardsToEnd({ numPlayers: 2 }), 6);
+    assert.equal(cardsToEnd({ numPlayers: 4 }), 5);
+  });
+});
+
+describe('a hand in order', () => {
+  it('puts the starting spice card before the upgrade, whatever order the server keeps', () => {
+    assert.deepEqual(sortMerchant(['S02', 'S01']), ['S01', 'S02']);
+  });
+});
+
+describe('the turn bar', () => {
+  const view = (extra) => ({
+    status: 'active',
+    numPlayers: 2,
+    players: [
+      { seat: 0, name: 'Ana' },
+      { seat: 1, name: 'Ben', bot: 'easy' },
+    ],
+    currentSeat: 0,
+    ...extra,
+  });
+
+  it('lists what the player may do, from the legal hints', () => {
+    const legal = { playable: [{ cardId: 'S01' }], acquirable: [0], claimable: [1], canRest: true };
+    assert.deepEqual(turnMessage(view({ viewerSeat: 0, legal }), 0), { text: 'Your turn: play a card, take a merchant card, rest or claim', tone: 'mine' });
+    assert.deepEqual(turnMessage(view({ viewerSeat: 0, legal: { playable: [{ cardId: 'S01' }] } }), 0).text, 'Your turn: play a card');
+  });
+
+  it('asks for a discard, and says who is thinking', () => {
+    assert.equal(turnMessage(view({ awaitingDiscard: 2, legal: { discardOwed: 2 } }), 0).text, 'Discard 2 cubes to end your turn');
+    assert.equal(turnMessage(view({ currentSeat: 1 }), 0).text, 'Ben is thinking…');
+    assert.equal(turnMessage(view({ currentSeat: 1, awaitingDiscard: 1 }), null).text, 'Ben is discarding 1 cube…');
+    assert.equal(turnMessage(view({ status: 'finished', winner: 0 }), 0).text, 'Game over — you win!');
+    assert.equal(turnMessage(view({ status: 'finished', winner: 1 }), 0).text, 'Game over — Ben wins');
+  });
+});
