@@ -59,7 +59,7 @@ export function describe(ev, names) {
     case 'GameCreated':
       return `A game for ${plural(Number(d.numPlayers || 0), 'player')} was created`;
     case 'PlayerJoined':
-      return `${d.name || who} joined in seat ${Number(d.seat) + 1}`;
+      return `${d.name || who}${d.bot ? ` (computer, ${d.bot})` : ''} joined in seat ${Number(d.seat) + 1}`;
     case 'PlayerLeft':
       return d.forfeited ? `${who} left the game and forfeited` : `${who} left the table`;
     case 'GameStarted':
@@ -90,6 +90,8 @@ export function describe(ev, names) {
     }
     case 'SpicesDiscarded':
       return `${who} discarded ${cubeText(d.spices)}`;
+    case 'TurnTimedOut':
+      return `${who} ran out of time${Number(d.consecutive) > 1 ? ` (${timesWord(Number(d.consecutive))} in a row)` : ''}`;
     case 'TurnEnded':
       return `${names.of(d.nextSeat)} to move (round ${d.round}${d.endTriggered ? ', the last round' : ''})`;
     case 'GameEnded': {

@@ -13,7 +13,7 @@ import { chime, chimes, isMuted, setMuted } from './sound.js';
 import { rematch, rematchId, rematchState } from './rematch.js';
 
 /** Events that are a player's action: the last of them is "the last move" shown on the table. */
-const ACTIONS = new Set(['CardPlayed', 'ItemAcquired', 'PlayerRested', 'ClaimCompleted', 'SpicesDiscarded']);
+const ACTIONS = new Set(['CardPlayed', 'ItemAcquired', 'PlayerRested', 'ClaimCompleted', 'SpicesDiscarded', 'TurnTimedOut']);
 
 /** "Ana", "Ana and Ben", "Ana, Ben and Cleo". */
 function together(names) {
@@ -65,6 +65,16 @@ function speaker(muted) {
     { class: 'icon', viewBox: '0 0 24 24', width: 18, height: 18, 'aria-hidden': 'true', focusable: 'false' },
     s('path', { d: 'M4 9h4l5-4v14l-5-4H4z', fill: 'currentColor' }),
     muted ? s('path', { d: 'M16 9l6 6M22 9l-6 6', ...line }) : [s('path', { d: 'M16 8.5a5 5 0 0 1 0 7', ...line }), s('path', { d: 'M18.5 6a8.5 8.5 0 0 1 0 12', ...line })],
+  );
+}
+
+/** A small clock face for the turn clock. */
+function clockIcon() {
+  return s(
+    'svg',
+    { class: 'icon', viewBox: '0 0 24 24', width: 16, height: 16, 'aria-hidden': 'true', focusable: 'false' },
+    s('circle', { cx: 12, cy: 13, r: 8, fill: 'none', stroke: 'currentColor', 'stroke-width': 2 }),
+    s('path', { d: 'M12 9v4l3 2M9 3h6', fill: 'none', stroke: 'currentColor', 'stroke-width': 2, 'stroke-linecap': 'round' }),
   );
 }
 
@@ -213,7 +223,7 @@ export function openGame(root, gameId, { spectate = false } = {}) {
     const secs = v && v.status === 'active' ? secondsLeft(v.turnDeadline) : null;
     clock.hidden = secs === null;
     if (secs === null) return;
-    clock.textContent = `⏱ ${clockText(secs)}`;
+    replace(clock, clockIcon(), clockText(secs));
     clock.setAttribute('aria-label', `${secs} seconds left in this turn`);
     clock.classList.toggle('urgent', secs <= 10);
   }
