@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use futures::future::BoxFuture;
 use mockall::predicate::eq;
 use mockall::Sequence;
 
@@ -11,17 +12,33 @@ use crate::application::testing::{history, now, pid, play, stored, Mocks};
 use crate::domain::{Game, GameStatus, MerchantCardId, RuleViolation};
 
 fn service(mocks: Mocks) -> CommandService {
-    let ports = mocks.ports();
-    let games = Arc::new(GameRepository::new(ports.store.clone(), 100));
-    CommandService::new(
-        ports,
-        games,
+    service_with(
+        mocks,
         CommandSettings {
             retries: 3,
             ..CommandSettings::default()
         },
-        Arc::new(RuntimeCounters::default()),
     )
+}
+
+fn service_with(mocks: Mocks, settings: CommandSettings) -> CommandService {
+    service_and_cache(mocks, settings).0
+}
+
+/// The service and its cache of hot games.
+fn service_and_cache(
+    mocks: Mocks,
+    settings: CommandSettings,
+) -> (CommandService, Arc<GameRepository>) {
+    let ports = mocks.ports();
+    let games = Arc::new(GameRepository::new(ports.store.clone(), 100));
+    let service = CommandService::new(
+        ports,
+        games.clone(),
+        settings,
+        Arc::new(RuntimeCounters::default()),
+    );
+    (service, games)
 }
 
 fn claims(seat: u8) -> PlayerClaims {
@@ -39,6 +56,66 @@ fn s01() -> Command {
         upgrades: vec![],
         times: 1,
     }
+}
+
+/// `seat` plays S01 on a copy of `game`: the game after, and the events.
+fn s01_played(game: &Game, seat: u8) -> (Game, Vec<Event>) {
+    let mut after = game.clone();
+    let mut events = Vec::new();
+    play(
+        &mut after,
+        &mut events,
+        &Actor::Player(PlayerId::new(pid(seat))),
+        &s01(),
+    );
+    (after, events)
+}
+
+/// What a store answers to an append it accepts: the events stored with the next ids.
+fn appended(
+    game_id: &str,
+    version: u64,
+    events: Vec<Event>,
+    command_id: Option<&str>,
+) -> BoxFuture<'static, Result<AppendOutcome, AppendError>> {
+    let events = stored(game_id, version, events, command_id);
+    Box::pin(async move {
+        Ok(AppendOutcome {
+            events,
+            duplicate: false,
+        })
+    })
+}
+
+/// The error `execute` answers to `seat`'s `command` (command id `c`) on `game_id`.
+async fn refusal(mocks: Mocks, seat: u8, game_id: &str, command: Command) -> ApplicationError {
+    service(mocks)
+        .execute(&claims(seat), game_id, Some("c"), command)
+        .await
+        .unwrap_err()
+}
+
+/// The bus takes exactly one publish.
+fn publishes_once(mocks: &mut Mocks) {
+    mocks
+        .bus
+        .expect_publish()
+        .times(1)
+        .returning(|_, _| Box::pin(async { Ok(()) }));
+}
+
+/// The next read in `order` is the one after `after`, and answers `events`.
+fn read_once(mocks: &mut Mocks, order: &mut Sequence, after: u64, events: Vec<StoredEvent>) {
+    mocks
+        .store
+        .expect_read()
+        .withf(move |_, from, _| *from == after)
+        .times(1)
+        .in_sequence(order)
+        .returning(move |_, _, _| {
+            let events = events.clone();
+            Box::pin(async move { Ok(events) })
+        });
 }
 
 /// The store holds `log`; reads after an id return the rest.
@@ -64,13 +141,7 @@ fn accept_append(mocks: &mut Mocks, expected: u64) {
         .withf(move |_, version, _, _, _| *version == expected)
         .times(1)
         .returning(|game, version, events, command_id, _| {
-            let events = stored(game, version, events, command_id.as_deref());
-            Box::pin(async move {
-                Ok(AppendOutcome {
-                    events,
-                    duplicate: false,
-                })
-            })
+            appended(game, version, events, command_id.as_deref())
         });
 }
 
@@ -96,15 +167,7 @@ async fn creating_a_game_appends_at_version_zero_then_publishes_then_projects() 
         })
         .times(1)
         .in_sequence(&mut order)
-        .returning(|game, _, events, _, _| {
-            let events = stored(game, 0, events, None);
-            Box::pin(async move {
-                Ok(AppendOutcome {
-                    events,
-                    duplicate: false,
-                })
-            })
-        });
+        .returning(|game, _, events, _, _| appended(game, 0, events, None));
     mocks
         .bus
         .expect_publish()
@@ -159,10 +222,7 @@ async fn more_players_than_the_server_allows_is_invalid() {
         max_players: 3,
         ..CommandSettings::default()
     };
-    let ports = mocks.ports();
-    let games = Arc::new(GameRepository::new(ports.store.clone(), 10));
-    let service = CommandService::new(ports, games, settings, Arc::new(RuntimeCounters::default()));
-    let err = service
+    let err = service_with(mocks, settings)
         .create_game(NewGame {
             num_players: 4,
             ..NewGame::default()
@@ -178,17 +238,7 @@ async fn a_join_that_loses_the_race_is_decided_again_and_takes_the_next_seat() {
     let (_, with_ben) = history(3, 1);
     let mut mocks = Mocks::new();
     let mut order = Sequence::new();
-    let first_read = created.clone();
-    mocks
-        .store
-        .expect_read()
-        .withf(|_, after, _| *after == 0)
-        .times(1)
-        .in_sequence(&mut order)
-        .returning(move |_, _, _| {
-            let events = first_read.clone();
-            Box::pin(async move { Ok(events) })
-        });
+    read_once(&mut mocks, &mut order, 0, created);
     mocks
         .store
         .expect_append()
@@ -196,17 +246,7 @@ async fn a_join_that_loses_the_race_is_decided_again_and_takes_the_next_seat() {
         .times(1)
         .in_sequence(&mut order)
         .returning(|_, _, _, _, _| Box::pin(async { Err(AppendError::Conflict { actual: 2 }) }));
-    let ben = with_ben[1..].to_vec();
-    mocks
-        .store
-        .expect_read()
-        .withf(|_, after, _| *after == 1)
-        .times(1)
-        .in_sequence(&mut order)
-        .returning(move |_, _, _| {
-            let events = ben.clone();
-            Box::pin(async move { Ok(events) })
-        });
+    read_once(&mut mocks, &mut order, 1, with_ben[1..].to_vec());
     mocks
         .store
         .expect_append()
@@ -215,20 +255,8 @@ async fn a_join_that_loses_the_race_is_decided_again_and_takes_the_next_seat() {
         })
         .times(1)
         .in_sequence(&mut order)
-        .returning(|game, version, events, _, _| {
-            let events = stored(game, version, events, None);
-            Box::pin(async move {
-                Ok(AppendOutcome {
-                    events,
-                    duplicate: false,
-                })
-            })
-        });
-    mocks
-        .bus
-        .expect_publish()
-        .times(1)
-        .returning(|_, _| Box::pin(async { Ok(()) }));
+        .returning(|game, version, events, _, _| appended(game, version, events, None));
+    publishes_once(&mut mocks);
 
     let joined = service(mocks).join("g", "Ana").await.unwrap();
     assert_eq!(joined.seat, 1);
@@ -254,14 +282,7 @@ async fn losing_every_retry_is_a_version_conflict_and_publishes_nothing() {
 async fn a_repeated_command_id_returns_the_first_result_without_deciding_again() {
     let (game, log) = history(2, 2);
     let seat = game.current_seat().unwrap();
-    let mut after = game.clone();
-    let mut events = Vec::new();
-    play(
-        &mut after,
-        &mut events,
-        &Actor::Player(PlayerId::new(pid(seat))),
-        &s01(),
-    );
+    let (_, events) = s01_played(&game, seat);
     let original = stored("g", log.len() as u64, events, Some("c-1"));
     let mut full = log.clone();
     full.extend(original.clone());
@@ -295,14 +316,7 @@ async fn a_repeated_command_id_returns_the_first_result_without_deciding_again()
 async fn a_command_id_reused_for_another_command_is_a_conflict() {
     let (game, log) = history(2, 2);
     let seat = game.current_seat().unwrap();
-    let mut after = game.clone();
-    let mut events = Vec::new();
-    play(
-        &mut after,
-        &mut events,
-        &Actor::Player(PlayerId::new(pid(seat))),
-        &s01(),
-    );
+    let (_, events) = s01_played(&game, seat);
     let original = stored("g", log.len() as u64, events, Some("c-1"));
 
     let mut mocks = Mocks::new();
@@ -323,14 +337,7 @@ async fn a_refusal_on_a_stale_cache_is_checked_against_the_store_first() {
     let (game, log) = history(2, 2);
     let first = game.current_seat().unwrap();
     // Another instance already played for the first seat: the turn has passed.
-    let mut moved = game.clone();
-    let mut events = Vec::new();
-    play(
-        &mut moved,
-        &mut events,
-        &Actor::Player(PlayerId::new(pid(first))),
-        &s01(),
-    );
+    let (moved, events) = s01_played(&game, first);
     let second = moved.current_seat().unwrap();
     assert_ne!(first, second);
     let mut full = log.clone();
@@ -354,11 +361,7 @@ async fn a_refusal_on_a_stale_cache_is_checked_against_the_store_first() {
     });
     no_command_stored(&mut mocks);
     accept_append(&mut mocks, version);
-    mocks
-        .bus
-        .expect_publish()
-        .times(1)
-        .returning(|_, _| Box::pin(async { Ok(()) }));
+    publishes_once(&mut mocks);
 
     let committed = service(mocks)
         .execute(&claims(second), "g", Some("c-2"), s01())
@@ -375,10 +378,7 @@ async fn a_rule_broken_on_the_latest_state_is_the_domains_refusal() {
     store_holding(&mut mocks, log);
     no_command_stored(&mut mocks);
     mocks.store.expect_append().never();
-    let err = service(mocks)
-        .execute(&claims(waiting), "g", Some("c"), s01())
-        .await
-        .unwrap_err();
+    let err = refusal(mocks, waiting, "g", s01()).await;
     assert!(
         matches!(
             err,
@@ -432,10 +432,7 @@ async fn an_unavailable_store_refuses_the_command_and_publishes_nothing() {
         Box::pin(async { Err(AppendError::Unavailable("timeout".into())) })
     });
     mocks.bus.expect_publish().never();
-    let err = service(mocks)
-        .execute(&claims(seat), "g", Some("c"), s01())
-        .await
-        .unwrap_err();
+    let err = refusal(mocks, seat, "g", s01()).await;
     assert_eq!(err.code(), "unavailable");
 }
 
@@ -444,10 +441,7 @@ async fn a_token_for_another_game_is_forbidden() {
     let mut mocks = Mocks::new();
     mocks.store.expect_read().never();
     mocks.store.expect_append().never();
-    let err = service(mocks)
-        .execute(&claims(0), "other", Some("c"), Command::Rest)
-        .await
-        .unwrap_err();
+    let err = refusal(mocks, 0, "other", Command::Rest).await;
     assert_eq!(err.code(), "wrong_game");
 }
 
@@ -459,10 +453,7 @@ async fn creation_and_joining_are_not_player_commands() {
         player_id: PlayerId::new("x"),
         name: "x".into(),
     };
-    let err = service(mocks)
-        .execute(&claims(0), "g", Some("c"), join)
-        .await
-        .unwrap_err();
+    let err = refusal(mocks, 0, "g", join).await;
     assert_eq!(err.code(), "command_not_allowed");
 }
 
@@ -475,10 +466,7 @@ async fn a_command_for_an_unknown_game_is_not_found() {
         .returning(|_, _, _| Box::pin(async { Ok(vec![]) }));
     no_command_stored(&mut mocks);
     mocks.store.expect_append().never();
-    let err = service(mocks)
-        .execute(&claims(0), "g", Some("c"), Command::Rest)
-        .await
-        .unwrap_err();
+    let err = refusal(mocks, 0, "g", Command::Rest).await;
     assert_eq!(err.code(), "game_not_found");
 }
 
@@ -490,14 +478,7 @@ async fn joins_to_unknown_games_leave_nothing_in_the_game_cache() {
         .expect_read()
         .returning(|_, _, _| Box::pin(async { Ok(vec![]) }));
     mocks.store.expect_append().never();
-    let ports = mocks.ports();
-    let games = Arc::new(GameRepository::new(ports.store.clone(), 100));
-    let service = CommandService::new(
-        ports,
-        games.clone(),
-        CommandSettings::default(),
-        Arc::new(RuntimeCounters::default()),
-    );
+    let (service, games) = service_and_cache(mocks, CommandSettings::default());
     for i in 0..50 {
         let err = service.join(&format!("nope-{i}"), "Ana").await.unwrap_err();
         assert_eq!(err.code(), "game_not_found");
@@ -521,14 +502,7 @@ async fn a_store_that_cannot_be_read_is_unavailable() {
 fn a_stored_result_matches_only_the_command_that_produced_it() {
     let (game, _) = history(2, 2);
     let seat = game.current_seat().unwrap();
-    let mut after: Game = game.clone();
-    let mut events = Vec::new();
-    play(
-        &mut after,
-        &mut events,
-        &Actor::Player(PlayerId::new(pid(seat))),
-        &s01(),
-    );
+    let (_, events) = s01_played(&game, seat);
     let original = stored("g", 10, events, Some("c"));
     assert!(same_command(seat, &s01(), &original));
     assert!(!same_command(1 - seat, &s01(), &original));
