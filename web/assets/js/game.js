@@ -185,7 +185,23 @@ export function openGame(root, gameId, { spectate = false } = {}) {
     const v = st.view;
     const me = v ? (v.viewerSeat ?? null) : null;
     const move = lastAction();
+    // Redrawing replaces every button: keep keyboard focus on the same card (or its row) while it is
+    // there, also across the redraw that disables the buttons while a command is on its way.
+    const active = document.activeElement;
+    if (active && tableBox.contains(active)) {
+      const card = active.closest('[data-card-id]');
+      const row = active.closest('.row');
+      st.focus = { cardId: card ? card.dataset.cardId : null, row: row ? row.className : null };
+    } else if (active && active !== document.body) {
+      st.focus = null;
+    }
     replace(tableBox, renderTable(v, { onAction: seat ? onAction : null, busy: st.busy, lastMove: move, status: false }));
+    if (st.focus && (!document.activeElement || document.activeElement === document.body) && !document.querySelector('dialog[open]')) {
+      const { cardId, row } = st.focus;
+      const sel = cardId ? `[data-card-id="${CSS.escape(cardId)}"] button:not([disabled])` : null;
+      const again = (sel && tableBox.querySelector(sel)) || (row && tableBox.querySelector(`ol[class="${row}"]`));
+      if (again) again.focus({ preventScroll: true });
+    }
     renderJoin();
     renderResults();
     drawTurnBar(v, me, move);
