@@ -84,6 +84,7 @@ fn decide(c: &mut Criterion) {
             scenario: None,
             caravan_capacity: None,
             point_cards_to_end: None,
+            turn_clock: None,
         };
         b.iter_batched(
             Game::default,

@@ -74,6 +74,7 @@ fn play(index: usize, players: u8, seed: u64) -> PlayedGame {
         scenario: None,
         caravan_capacity: None,
         point_cards_to_end: None,
+        turn_clock: None,
     };
     step(&mut game, &Actor::System, &create, None);
     for seat in 0..players {

@@ -44,6 +44,10 @@ const SETTINGS: &[(&str, bool)] = &[
     ("POINT_CARDS_TO_END", false),
     ("HOT_GAMES", false),
     ("COMMAND_RETRIES", false),
+    ("TURN_SECONDS", false),
+    ("TIMEOUTS_TO_FORFEIT", false),
+    ("BOT_THINKING_MS", false),
+    ("SCHEDULER_RESCAN_SECS", false),
     ("JWT_SECRET", true),
     ("JWT_TTL_SECS", false),
     ("ADMIN_TOKEN", true),
@@ -249,6 +253,16 @@ pub struct GameSettings {
     pub hot_games: usize,
     /// `COMMAND_RETRIES`: how often a command is decided again after losing an append race.
     pub command_retries: u32,
+    /// `TURN_SECONDS`: the turn clock of games created without `turnSeconds` (10–86400); `None`:
+    /// no clock.
+    pub turn_seconds: Option<u32>,
+    /// `TIMEOUTS_TO_FORFEIT`: consecutive timeouts before a forfeit, for games that do not say (1–10).
+    pub timeouts_to_forfeit: u8,
+    /// `BOT_THINKING_MS`: how long a computer player waits before its move (0–10000).
+    pub bot_thinking_ms: u64,
+    /// `SCHEDULER_RESCAN_SECS`: how often an instance looks for running games whose next server
+    /// move another (stopped) instance would have made (1–3600).
+    pub scheduler_rescan_secs: u64,
 }
 
 /// Token settings.
@@ -317,6 +331,10 @@ struct RawSettings {
     point_cards_to_end: Option<u8>,
     hot_games: usize,
     command_retries: u32,
+    turn_seconds: Option<u32>,
+    timeouts_to_forfeit: u8,
+    bot_thinking_ms: u64,
+    scheduler_rescan_secs: u64,
     jwt_secret: String,
     jwt_ttl_secs: u64,
     admin_token: Option<String>,
@@ -350,6 +368,10 @@ impl Default for RawSettings {
             point_cards_to_end: None,
             hot_games: 10_000,
             command_retries: 5,
+            turn_seconds: None,
+            timeouts_to_forfeit: 3,
+            bot_thinking_ms: 700,
+            scheduler_rescan_secs: 10,
             jwt_secret: DEFAULT_JWT_SECRET.into(),
             jwt_ttl_secs: 24 * 3600,
             admin_token: None,
@@ -526,6 +548,35 @@ impl Settings {
                 ));
             }
         }
+        if let Some(n) = raw.turn_seconds {
+            if !(10..=86_400).contains(&n) {
+                return Err(invalid(
+                    "TURN_SECONDS",
+                    format!("must be between 10 and 86400, or unset (got {n})"),
+                ));
+            }
+        }
+        if !(1..=10).contains(&raw.timeouts_to_forfeit) {
+            return Err(invalid(
+                "TIMEOUTS_TO_FORFEIT",
+                format!("must be between 1 and 10 (got {})", raw.timeouts_to_forfeit),
+            ));
+        }
+        if raw.bot_thinking_ms > 10_000 {
+            return Err(invalid(
+                "BOT_THINKING_MS",
+                format!("must be between 0 and 10000 (got {})", raw.bot_thinking_ms),
+            ));
+        }
+        if !(1..=3600).contains(&raw.scheduler_rescan_secs) {
+            return Err(invalid(
+                "SCHEDULER_RESCAN_SECS",
+                format!(
+                    "must be between 1 and 3600 (got {})",
+                    raw.scheduler_rescan_secs
+                ),
+            ));
+        }
         if raw.hot_games == 0 {
             return Err(invalid("HOT_GAMES", "must be at least 1".into()));
         }
@@ -644,6 +695,10 @@ impl Settings {
                 point_cards_to_end: raw.point_cards_to_end,
                 hot_games: raw.hot_games,
                 command_retries: raw.command_retries,
+                turn_seconds: raw.turn_seconds,
+                timeouts_to_forfeit: raw.timeouts_to_forfeit,
+                bot_thinking_ms: raw.bot_thinking_ms,
+                scheduler_rescan_secs: raw.scheduler_rescan_secs,
             },
             auth: AuthSettings {
                 jwt_secret: Secret(raw.jwt_secret),
@@ -709,6 +764,21 @@ impl Settings {
             ),
             ("HOT_GAMES", self.game.hot_games.to_string()),
             ("COMMAND_RETRIES", self.game.command_retries.to_string()),
+            (
+                "TURN_SECONDS",
+                self.game
+                    .turn_seconds
+                    .map_or_else(|| "(unset: no turn clock)".into(), |n| n.to_string()),
+            ),
+            (
+                "TIMEOUTS_TO_FORFEIT",
+                self.game.timeouts_to_forfeit.to_string(),
+            ),
+            ("BOT_THINKING_MS", self.game.bot_thinking_ms.to_string()),
+            (
+                "SCHEDULER_RESCAN_SECS",
+                self.game.scheduler_rescan_secs.to_string(),
+            ),
             (
                 "JWT_SECRET",
                 if self.auth.uses_default_secret() {

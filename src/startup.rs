@@ -26,7 +26,9 @@ use crate::adapters::outbound::redis::{
     RedisEventBus, RedisKeys,
 };
 use crate::application::ports::{DynEventBus, DynEventStore, DynReadModels, Metrics, Ports};
-use crate::application::{CommandSettings, FeedSettings, ServiceSettings, Services};
+use crate::application::{
+    CommandSettings, FeedSettings, SchedulerSettings, ServiceSettings, Services,
+};
 use crate::config::{AppEnv, EventBusKind, EventStoreKind, Settings};
 
 /// Why the server could not start.
@@ -125,12 +127,19 @@ pub fn service_settings(settings: &Settings) -> ServiceSettings {
             max_players: settings.game.max_players,
             caravan_capacity: settings.game.caravan_capacity,
             point_cards_to_end: settings.game.point_cards_to_end,
+            turn_seconds: settings.game.turn_seconds,
+            timeouts_to_forfeit: settings.game.timeouts_to_forfeit,
             retries: settings.game.command_retries,
             token_ttl_secs: settings.auth.jwt_ttl_secs,
             in_process_projections: !projections_from_stream(settings),
         },
         feeds: FeedSettings::default(),
         hot_games: settings.game.hot_games,
+        scheduler: SchedulerSettings {
+            bot_thinking: Duration::from_millis(settings.game.bot_thinking_ms),
+            rescan: Duration::from_secs(settings.game.scheduler_rescan_secs),
+            ..SchedulerSettings::default()
+        },
     }
 }
 
@@ -262,7 +271,7 @@ impl Application {
             stop,
             port,
             projections,
-            ..
+            state,
         } = self;
         let handle = server.handle();
         let mut server = tokio::spawn(server);
@@ -275,6 +284,11 @@ impl Application {
             );
             AbortOnDrop(tokio::spawn(consumer.run()))
         });
+        // Turn clocks and computer players; it loads every game first, so deadlines that passed
+        // while no instance ran fire now.
+        let _scheduler = AbortOnDrop(tokio::spawn(
+            state.services.scheduler.clone().run(std::future::pending()),
+        ));
         tracing::info!(port, "caravan is serving");
         tokio::select! {
             result = &mut server => return result.map_err(std::io::Error::other)?,

@@ -13,13 +13,14 @@ use std::time::Instant;
 use chrono::Duration;
 use tracing::Instrument;
 
-use crate::domain::{Actor, Command, Event, PlayerId, Scenario, Seat};
+use crate::domain::{Actor, BotLevel, Command, Event, PlayerId, Scenario, Seat, TurnClock};
 
 use super::errors::ApplicationError;
 use super::games::{GameRepository, LoadedGame, Slot};
 use super::ids::{check_command_id, check_game_id, new_game_id, new_player_id, new_seed};
 use super::ports::{AppendError, CommandOutcome, GameSummary, PlayerClaims, Ports, StoredEvent};
 use super::projections::{summarize, Projector};
+use super::scheduler::{SchedulerSettings, Timetable};
 use super::RuntimeCounters;
 
 /// Limits and defaults the command handler applies.
@@ -31,6 +32,10 @@ pub struct CommandSettings {
     pub caravan_capacity: u16,
     /// Point cards that end new games (`None`: the rulebook's 6 or 5).
     pub point_cards_to_end: Option<u8>,
+    /// Seconds per turn of new games that do not choose (`None`: no turn clock).
+    pub turn_seconds: Option<u32>,
+    /// Consecutive timeouts before a forfeit in new games that do not choose.
+    pub timeouts_to_forfeit: u8,
     /// How many times a command is decided again after losing an append race.
     pub retries: u32,
     /// Lifetime of player tokens, in seconds.
@@ -47,6 +52,8 @@ impl Default for CommandSettings {
             max_players: 5,
             caravan_capacity: 10,
             point_cards_to_end: None,
+            turn_seconds: None,
+            timeouts_to_forfeit: crate::domain::rules::DEFAULT_TIMEOUTS_TO_FORFEIT,
             retries: 5,
             token_ttl_secs: 24 * 3600,
             in_process_projections: true,
@@ -65,6 +72,12 @@ pub struct NewGame {
     pub seed: Option<u64>,
     /// Fixed deck starts. The caller must have checked that the requester may set one (admin only).
     pub scenario: Option<Scenario>,
+    /// Seconds per turn; the server's default when `None`.
+    pub turn_seconds: Option<u32>,
+    /// Consecutive timeouts before a forfeit; the server's default when `None`.
+    pub timeouts_to_forfeit: Option<u8>,
+    /// Computer players seated at once, in the lowest seats, one per level given.
+    pub bots: Vec<BotLevel>,
 }
 
 /// A seat taken.
@@ -114,6 +127,8 @@ pub struct CommandService {
     projector: Projector,
     settings: CommandSettings,
     counters: Arc<RuntimeCounters>,
+    /// Where each commit notes the game's next server move (turn clock, computer player).
+    timetable: Arc<Timetable>,
 }
 
 impl CommandService {
@@ -131,7 +146,14 @@ impl CommandService {
             projector,
             settings,
             counters,
+            timetable: Arc::new(Timetable::new(SchedulerSettings::default())),
         }
+    }
+
+    /// The same service noting server moves in `timetable` (shared with the scheduler).
+    pub fn with_timetable(mut self, timetable: Arc<Timetable>) -> Self {
+        self.timetable = timetable;
+        self
     }
 
     /// Opens a game. A taken id is a `game_exists` conflict.
@@ -152,12 +174,28 @@ impl CommandService {
                 ),
             ));
         }
+        if request.bots.len() > usize::from(request.num_players) {
+            return Err(ApplicationError::invalid(
+                "invalid_bots",
+                "more computer players than seats",
+            ));
+        }
+        let turn_clock = request
+            .turn_seconds
+            .or(self.settings.turn_seconds)
+            .map(|turn_seconds| TurnClock {
+                turn_seconds,
+                timeouts_to_forfeit: request
+                    .timeouts_to_forfeit
+                    .unwrap_or(self.settings.timeouts_to_forfeit),
+            });
         let command = Command::CreateGame {
             num_players: request.num_players,
             seed: request.seed.unwrap_or_else(new_seed),
             scenario: request.scenario,
             caravan_capacity: Some(self.settings.caravan_capacity),
             point_cards_to_end: self.settings.point_cards_to_end,
+            turn_clock,
         };
         let span = tracing::info_span!("command", game_id = %game_id, command = "createGame", outcome = tracing::field::Empty);
         let started = Instant::now();
@@ -170,8 +208,72 @@ impl CommandService {
             // A refused creation leaves no empty slot behind.
             self.games.forget_if_empty(&game_id);
         }
-        let (loaded, _) = result?;
+        let (mut loaded, _) = result?;
+        for level in request.bots {
+            loaded = self.add_bot(&game_id, level).await?.0;
+        }
         summarize(&game_id, &loaded).ok_or_else(|| ApplicationError::game_not_found(&game_id))
+    }
+
+    /// Seats a computer player of `level` in the lowest free seat of a waiting game (anyone may).
+    /// Returns the state after it and the seat taken.
+    pub async fn add_bot(
+        &self,
+        game_id: &str,
+        level: BotLevel,
+    ) -> Result<(Arc<LoadedGame>, Seat), ApplicationError> {
+        check_game_id(game_id)?;
+        let player_id = format!("cpu-{}", new_player_id());
+        let command = Command::AddBot {
+            player_id: PlayerId::new(player_id.clone()),
+            name: "Computer".to_string(),
+            level,
+        };
+        let span = tracing::info_span!("command", game_id, command = "addBot", player_id = %player_id, outcome = tracing::field::Empty);
+        let started = Instant::now();
+        let result = self
+            .run(game_id, &Actor::System, &command, None, None)
+            .instrument(span.clone())
+            .await;
+        self.finish(&span, "addBot", started, &result);
+        let (loaded, _) = result?;
+        let seat = loaded
+            .game
+            .seat_of(&PlayerId::new(player_id))
+            .ok_or_else(|| ApplicationError::game_not_found(game_id))?;
+        Ok((loaded, seat))
+    }
+
+    /// A move the server makes itself (a timeout, a computer player's move), decided on the
+    /// game at `version`: committed only if the game is still at that version, so however many
+    /// instances fire the same moment, the move happens once. `None` when the game had moved on.
+    pub async fn server_move(
+        &self,
+        game_id: &str,
+        actor: &Actor,
+        command: Command,
+        version: u64,
+    ) -> Result<Option<Committed>, ApplicationError> {
+        let kind = command.kind();
+        let span = tracing::info_span!(
+            "command",
+            game_id,
+            command = kind,
+            server = true,
+            outcome = tracing::field::Empty
+        );
+        let started = Instant::now();
+        let result = self
+            .run(game_id, actor, &command, None, Some(version))
+            .instrument(span.clone())
+            .await;
+        match result {
+            Err(e) if e.code() == SUPERSEDED => Ok(None),
+            result => {
+                self.finish(&span, kind, started, &result);
+                result.map(|(_, committed)| Some(committed))
+            }
+        }
     }
 
     async fn create(
@@ -208,7 +310,7 @@ impl CommandService {
         let span = tracing::info_span!("command", game_id, command = "join", player_id = %player_id, outcome = tracing::field::Empty);
         let started = Instant::now();
         let result = self
-            .run(game_id, &actor, &command, None)
+            .run(game_id, &actor, &command, None, None)
             .instrument(span.clone())
             .await;
         self.finish(&span, "join", started, &result);
@@ -312,18 +414,25 @@ impl CommandService {
             &actor,
             command,
             command_id.map(|id| (id, player.seat)),
+            None,
         )
         .await
     }
 
     /// The one path of every command after creation: decide, append with bounded retries, publish, project.
+    ///
+    /// With `at_version`, the command is only for the game at that version (a server move): if the
+    /// game is elsewhere, or moves on before the append, it is `superseded` and nothing is written.
     async fn run(
         &self,
         game_id: &str,
         actor: &Actor,
         command: &Command,
         command_id: Option<(&str, Seat)>,
+        at_version: Option<u64>,
     ) -> Result<(Arc<LoadedGame>, Committed), ApplicationError> {
+        let superseded =
+            || ApplicationError::conflict(SUPERSEDED, "the game moved on before this server move");
         let slot = self.games.slot(game_id);
         let write = slot.write.lock().await;
         // Checked under the game's lock, so a command sent twice at once is decided once.
@@ -332,6 +441,10 @@ impl CommandService {
         }
         let mut current = self.games.cached_or_load(game_id, &slot).await?;
         let mut fresh = false;
+        if at_version.is_some_and(|v| current.version() < v) {
+            current = self.games.refresh(game_id, &slot).await?;
+            fresh = true;
+        }
         let mut attempt = 0;
         loop {
             if current.version() == 0 {
@@ -340,6 +453,9 @@ impl CommandService {
                 drop(slot);
                 self.games.forget_if_empty(game_id);
                 return Err(ApplicationError::game_not_found(game_id));
+            }
+            if at_version.is_some_and(|v| current.version() != v) {
+                return Err(superseded());
             }
             let events = match current.game.decide(actor, command) {
                 Ok(events) => events,
@@ -421,6 +537,7 @@ impl CommandService {
             // The store gave ids we did not expect: trust the store.
             self.games.refresh(game_id, slot).await?
         };
+        self.timetable.watch(game_id, &loaded);
         self.ports.metrics.events_appended(events.len() as u64);
         let batch: Arc<[StoredEvent]> = events.to_vec().into();
         let published = match self.ports.bus.publish(game_id, batch).await {
@@ -498,6 +615,9 @@ impl CommandService {
         }
     }
 }
+
+/// The code of a server move whose game moved on first (never sent to clients).
+const SUPERSEDED: &str = "superseded";
 
 fn game_exists(game_id: &str) -> ApplicationError {
     ApplicationError::conflict(

@@ -57,6 +57,9 @@ impl LoadedGame {
                 return false;
             }
             self.game.apply_mut(&stored.event);
+            if Game::starts_a_turn(&stored.event) {
+                self.game.turn_began_at(stored.timestamp);
+            }
             if self.created_at.is_none() {
                 self.created_at = Some(stored.timestamp);
             }
@@ -269,6 +272,7 @@ mod tests {
                     scenario: None,
                     caravan_capacity: None,
                     point_cards_to_end: None,
+                    turn_clock: None,
                 },
             )
             .expect("a new game can be created");

@@ -17,6 +17,7 @@ pub mod per_game;
 pub mod ports;
 pub mod projections;
 pub mod queries;
+pub mod scheduler;
 #[cfg(test)]
 mod testing;
 
@@ -32,6 +33,7 @@ pub use per_game::PerGame;
 pub use ports::{PlayerClaims, Ports};
 pub use projections::{Projector, RebuildError, RebuildReport};
 pub use queries::{GamePage, QueryService, ServerStats, ViewAt};
+pub use scheduler::{Scheduler, SchedulerSettings, Timetable};
 
 /// Settings of the services, taken from the configuration by the composition root.
 #[derive(Debug, Clone)]
@@ -42,6 +44,8 @@ pub struct ServiceSettings {
     pub feeds: FeedSettings,
     /// Games kept in memory.
     pub hot_games: usize,
+    /// Server moves: turn clocks and computer players.
+    pub scheduler: SchedulerSettings,
 }
 
 impl Default for ServiceSettings {
@@ -50,6 +54,7 @@ impl Default for ServiceSettings {
             commands: CommandSettings::default(),
             feeds: FeedSettings::default(),
             hot_games: 10_000,
+            scheduler: SchedulerSettings::default(),
         }
     }
 }
@@ -135,6 +140,8 @@ pub struct Services {
     pub feeds: FeedService,
     /// Read-model updates and rebuilds.
     pub projector: Projector,
+    /// Server moves: turn clocks and computer players (its loop is started by the caller).
+    pub scheduler: Scheduler,
     games: Arc<GameRepository>,
     ports: Ports,
 }
@@ -144,13 +151,17 @@ impl Services {
     pub fn new(ports: Ports, settings: ServiceSettings) -> Self {
         let games = Arc::new(GameRepository::new(ports.store.clone(), settings.hot_games));
         let counters = Arc::new(RuntimeCounters::default());
+        let timetable = Arc::new(Timetable::new(settings.scheduler));
+        let commands = CommandService::new(
+            ports.clone(),
+            games.clone(),
+            settings.commands,
+            counters.clone(),
+        )
+        .with_timetable(timetable.clone());
         Services {
-            commands: CommandService::new(
-                ports.clone(),
-                games.clone(),
-                settings.commands,
-                counters.clone(),
-            ),
+            scheduler: Scheduler::new(commands.clone(), games.clone(), timetable, ports.clone()),
+            commands,
             queries: QueryService::new(ports.clone(), games.clone(), counters.clone()),
             feeds: FeedService::new(ports.clone(), games.clone(), counters, settings.feeds),
             projector: Projector::new(ports.read_models.clone(), ports.metrics.clone()),

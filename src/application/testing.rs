@@ -39,6 +39,7 @@ pub fn history(num_players: u8, joined: u8) -> (Game, Vec<StoredEvent>) {
         scenario: None,
         caravan_capacity: None,
         point_cards_to_end: None,
+        turn_clock: None,
     };
     play(&mut game, &mut log, &Actor::System, &create);
     for seat in 0..joined {

@@ -77,6 +77,7 @@ pub fn play_game(num_players: u8, seed: u64, max_turns: usize) -> Vec<Event> {
         scenario: None,
         caravan_capacity: None,
         point_cards_to_end: None,
+        turn_clock: None,
     };
     if !step(&mut game, &Actor::System, &create) {
         return events;

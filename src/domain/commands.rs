@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::cards::{MerchantCardId, PointCardId};
-use super::rules::PlayerId;
+use super::rules::{BotLevel, PlayerId, Seat, TurnClock};
 use super::spices::{Spice, Spices};
 
 /// Who sends a command.
@@ -58,6 +58,9 @@ pub enum Command {
         /// Point cards that trigger the end; 6 (2–3 players) or 5 (4–5) when absent.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         point_cards_to_end: Option<u8>,
+        /// A turn clock; none when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        turn_clock: Option<TurnClock>,
     },
     /// Takes the lowest free seat. The join that fills the last seat starts the game.
     Join {
@@ -65,6 +68,21 @@ pub enum Command {
         player_id: PlayerId,
         /// The name shown to others (1–32 characters, no control characters).
         name: String,
+    },
+    /// Seats a computer player in the lowest free seat (the server only). Like a join, the one
+    /// that fills the last seat starts the game.
+    AddBot {
+        /// The identity the computer player acts under.
+        player_id: PlayerId,
+        /// The name shown.
+        name: String,
+        /// How it plays.
+        level: BotLevel,
+    },
+    /// The turn clock of `seat` ran out (the server only): the forced move of the rules.
+    TimeOut {
+        /// The seat whose turn it must be.
+        seat: Seat,
     },
     /// Leaves the table: frees the seat before the start, forfeits once the game runs.
     Leave,
@@ -108,6 +126,8 @@ impl Command {
         match self {
             Command::CreateGame { .. } => "createGame",
             Command::Join { .. } => "join",
+            Command::AddBot { .. } => "addBot",
+            Command::TimeOut { .. } => "timeOut",
             Command::Leave => "leave",
             Command::PlayCard { .. } => "playCard",
             Command::Acquire { .. } => "acquire",

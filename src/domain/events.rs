@@ -16,7 +16,7 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 
 use super::cards::{MerchantCardId, PointCardId};
-use super::rules::{Coin, PlayerId, Rules, Seat};
+use super::rules::{BotLevel, Coin, PlayerId, Rules, Seat};
 use super::spices::{Spice, Spices};
 
 /// The secret part of a game's setup: the seed and both decks in draw order.
@@ -87,6 +87,9 @@ pub enum Event {
         player_id: PlayerId,
         /// The name shown.
         name: String,
+        /// The seat is a computer player of this level (`None`: a person).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        bot: Option<BotLevel>,
     },
     /// A player left the table.
     PlayerLeft {
@@ -173,6 +176,13 @@ pub enum Event {
         /// The cubes returned.
         spices: Spices,
     },
+    /// The turn clock ran out: the server acts for the seat (a forced move follows).
+    TurnTimedOut {
+        /// The seat whose time ran out.
+        seat: Seat,
+        /// The seat's consecutive timeouts, this one included.
+        consecutive: u8,
+    },
     /// A turn passed.
     TurnEnded {
         /// The seat whose turn ended.
@@ -197,7 +207,7 @@ pub enum Event {
 
 impl Event {
     /// Every event type name, as stored and sent.
-    pub const TYPES: [&'static str; 11] = [
+    pub const TYPES: [&'static str; 12] = [
         "GameCreated",
         "PlayerJoined",
         "PlayerLeft",
@@ -207,6 +217,7 @@ impl Event {
         "PlayerRested",
         "ClaimCompleted",
         "SpicesDiscarded",
+        "TurnTimedOut",
         "TurnEnded",
         "GameEnded",
     ];
@@ -223,6 +234,7 @@ impl Event {
             Event::PlayerRested { .. } => "PlayerRested",
             Event::ClaimCompleted { .. } => "ClaimCompleted",
             Event::SpicesDiscarded { .. } => "SpicesDiscarded",
+            Event::TurnTimedOut { .. } => "TurnTimedOut",
             Event::TurnEnded { .. } => "TurnEnded",
             Event::GameEnded { .. } => "GameEnded",
         }
@@ -261,6 +273,7 @@ impl Event {
             | Event::PlayerRested { seat, .. }
             | Event::ClaimCompleted { seat, .. }
             | Event::SpicesDiscarded { seat, .. }
+            | Event::TurnTimedOut { seat, .. }
             | Event::TurnEnded { seat, .. } => Some(*seat),
             Event::GameCreated { .. } | Event::GameStarted { .. } | Event::GameEnded { .. } => None,
         }

@@ -10,6 +10,7 @@
 //! lying on its cards, the point row and its coins, and each player's caravan, hand, played pile,
 //! claimed cards and coins; plus whose turn it is, the round, and whether the end is triggered.
 
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::cards::{
@@ -22,8 +23,9 @@ use super::events::{EndReason, Event, FinalScore, HiddenSetup};
 use super::names::{normalize_name, same_name};
 use super::rng::Rng;
 use super::rules::{
-    Coin, PlayerId, Rules, Seat, DEFAULT_CARAVAN_CAPACITY, MAX_CARAVAN_CAPACITY, MAX_PLAYERS,
-    MIN_CARAVAN_CAPACITY, MIN_PLAYERS, STARTING_CARAVANS,
+    BotLevel, Coin, PlayerId, Rules, Seat, DEFAULT_CARAVAN_CAPACITY, MAX_CARAVAN_CAPACITY,
+    MAX_PLAYERS, MAX_TIMEOUTS_TO_FORFEIT, MAX_TURN_SECONDS, MIN_CARAVAN_CAPACITY, MIN_PLAYERS,
+    MIN_TURN_SECONDS, STARTING_CARAVANS,
 };
 use super::spices::{Spice, Spices};
 
@@ -74,6 +76,10 @@ pub struct PlayerState {
     pub gold: u8,
     /// Silver coins (1 point each).
     pub silver: u8,
+    /// A computer player of this level holds the seat (`None`: a person).
+    pub bot: Option<BotLevel>,
+    /// Turns of its own in a row that this seat let the clock run out on.
+    pub timeouts: u8,
 }
 
 /// One game: the aggregate root. `Default` is "no game yet", ready for `CreateGame`.
@@ -101,6 +107,9 @@ pub struct Game {
     pub(super) acted: bool,
     pub(super) winner: Option<Seat>,
     pub(super) end_reason: Option<EndReason>,
+    /// When the running turn began (the commit that started it), as the event log records it.
+    /// Events carry no time: whoever folds stored events in sets it ([`Game::turn_began_at`]).
+    pub(super) turn_started: Option<DateTime<Utc>>,
 }
 
 impl Game {
@@ -122,14 +131,28 @@ impl Game {
                 scenario,
                 caravan_capacity,
                 point_cards_to_end,
+                turn_clock,
             } => self.decide_create(
                 *num_players,
                 *seed,
                 scenario.as_ref(),
-                *caravan_capacity,
-                *point_cards_to_end,
+                Rules::new(*num_players, *caravan_capacity, *point_cards_to_end)
+                    .with_clock(*turn_clock),
             ),
-            Command::Join { player_id, name } => self.decide_join(actor, player_id, name),
+            Command::Join { player_id, name } => self.decide_join(actor, player_id, name, None),
+            Command::AddBot {
+                player_id,
+                name,
+                level,
+            } => {
+                if *actor != Actor::System {
+                    return Err(RuleViolation::InvalidCommand {
+                        reason: "only the server seats a computer player",
+                    });
+                }
+                self.decide_join(actor, player_id, name, Some(*level))
+            }
+            Command::TimeOut { seat } => self.decide_time_out(actor, *seat),
             Command::Leave => self.decide_leave(actor),
             Command::PlayCard {
                 card_id,
@@ -188,8 +211,7 @@ impl Game {
         num_players: u8,
         seed: u64,
         scenario: Option<&Scenario>,
-        caravan_capacity: Option<u16>,
-        point_cards_to_end: Option<u8>,
+        rules: Rules,
     ) -> Result<Vec<Event>, RuleViolation> {
         if self.status != GameStatus::New {
             return Err(RuleViolation::GameAlreadyCreated);
@@ -197,7 +219,18 @@ impl Game {
         if !(MIN_PLAYERS..=MAX_PLAYERS).contains(&num_players) {
             return Err(RuleViolation::InvalidPlayerCount { num_players });
         }
-        let rules = Rules::new(num_players, caravan_capacity, point_cards_to_end);
+        if let Some(seconds) = rules.turn_seconds {
+            if !(MIN_TURN_SECONDS..=MAX_TURN_SECONDS).contains(&seconds) {
+                return Err(RuleViolation::InvalidRules {
+                    reason: "the turn clock must be between 10 and 86400 seconds",
+                });
+            }
+        }
+        if !(1..=MAX_TIMEOUTS_TO_FORFEIT).contains(&rules.timeouts_to_forfeit) {
+            return Err(RuleViolation::InvalidRules {
+                reason: "the timeouts before a forfeit must be between 1 and 10",
+            });
+        }
         if !(MIN_CARAVAN_CAPACITY..=MAX_CARAVAN_CAPACITY).contains(&rules.caravan_capacity) {
             return Err(RuleViolation::InvalidRules {
                 reason: "the caravan capacity must be between 4 and 100",
@@ -241,6 +274,7 @@ impl Game {
         actor: &Actor,
         player_id: &PlayerId,
         name: &str,
+        bot: Option<BotLevel>,
     ) -> Result<Vec<Event>, RuleViolation> {
         match self.status {
             GameStatus::New => return Err(RuleViolation::GameNotCreated),
@@ -260,21 +294,26 @@ impl Game {
                 reason: "the player id must not be empty",
             });
         }
-        let name = normalize_name(name)?;
         if self.seat_of(player_id).is_some() {
             return Err(RuleViolation::AlreadyJoined);
-        }
-        if self.players.iter().any(|p| same_name(&p.name, &name)) {
-            return Err(RuleViolation::NameTaken);
         }
         let num_players = self.num_players();
         let Some(seat) = (0..num_players).find(|&s| self.player(s).is_none()) else {
             return Err(RuleViolation::GameFull);
         };
+        // A computer player's name ends with its seat's number, so several never share one.
+        let name = match bot {
+            Some(_) => normalize_name(&format!("{} {}", name.trim(), seat + 1))?,
+            None => normalize_name(name)?,
+        };
+        if self.players.iter().any(|p| same_name(&p.name, &name)) {
+            return Err(RuleViolation::NameTaken);
+        }
         let mut events = vec![Event::PlayerJoined {
             seat,
             player_id: player_id.clone(),
             name,
+            bot,
         }];
         if self.players.len() + 1 == usize::from(num_players) {
             events.push(self.start_event()?);
@@ -334,6 +373,71 @@ impl Game {
                 reason: EndReason::LastPlayerStanding,
             });
         } else if seat == self.current {
+            after.end_turn(seat, &mut events);
+        }
+        Ok(events)
+    }
+
+    /// The turn clock of `seat` ran out: `TurnTimedOut`, the forced move (the lowest cubes
+    /// discarded when a discard is owed, else nothing), then the forfeit when the seat has timed
+    /// out on as many turns in a row as the rules allow, or the end of the turn.
+    fn decide_time_out(&self, actor: &Actor, seat: Seat) -> Result<Vec<Event>, RuleViolation> {
+        if *actor != Actor::System {
+            return Err(RuleViolation::InvalidCommand {
+                reason: "only the server times a turn out",
+            });
+        }
+        match self.status {
+            GameStatus::New => return Err(RuleViolation::GameNotCreated),
+            GameStatus::Waiting => return Err(RuleViolation::GameNotStarted),
+            GameStatus::Finished => return Err(RuleViolation::GameOver),
+            GameStatus::Active => {}
+        }
+        let Some(rules) = self.rules.filter(|r| r.turn_seconds.is_some()) else {
+            return Err(RuleViolation::InvalidCommand {
+                reason: "this game has no turn clock",
+            });
+        };
+        if seat != self.current {
+            return Err(RuleViolation::NotYourTurn {
+                current: self.current,
+            });
+        }
+        let Some(player) = self.player(seat).filter(|p| !p.left) else {
+            return Err(RuleViolation::NotAPlayer);
+        };
+        let consecutive = player.timeouts.saturating_add(1);
+        let timed_out = Event::TurnTimedOut { seat, consecutive };
+        let mut after = self.clone().apply(&timed_out);
+        let mut events = vec![timed_out];
+        if let Some(owed) = after.awaiting_discard() {
+            let caravan = after.player(seat).map_or(Spices::EMPTY, |p| p.caravan);
+            let discard = Event::SpicesDiscarded {
+                seat,
+                spices: lowest_cubes(caravan, owed),
+            };
+            after.apply_mut(&discard);
+            events.push(discard);
+        }
+        if consecutive < rules.timeouts_to_forfeit {
+            after.end_turn(seat, &mut events);
+            return Ok(events);
+        }
+        let left = Event::PlayerLeft {
+            seat,
+            player_id: player.player_id.clone(),
+            forfeited: true,
+        };
+        after.apply_mut(&left);
+        events.push(left);
+        let mut remaining = after.players.iter().filter(|p| !p.left);
+        if let (Some(last), None) = (remaining.next(), remaining.next()) {
+            events.push(Event::GameEnded {
+                scores: after.scores(),
+                winner: Some(last.seat),
+                reason: EndReason::LastPlayerStanding,
+            });
+        } else {
             after.end_turn(seat, &mut events);
         }
         Ok(events)
@@ -561,6 +665,7 @@ impl Game {
                 seat,
                 player_id,
                 name,
+                bot,
             } => {
                 let at = self.players.partition_point(|p| p.seat < *seat);
                 self.players.insert(
@@ -576,6 +681,8 @@ impl Game {
                         claimed: Vec::new(),
                         gold: 0,
                         silver: 0,
+                        bot: *bot,
+                        timeouts: 0,
                     },
                 );
             }
@@ -634,6 +741,7 @@ impl Game {
                         p.hand.remove(i);
                     }
                     p.played.push(*card_id);
+                    p.timeouts = 0;
                 }
                 self.acted = true;
             }
@@ -665,6 +773,7 @@ impl Game {
                     }
                     p.caravan = p.caravan.add(cubes_taken);
                     p.hand.push(*card_id);
+                    p.timeouts = 0;
                 }
                 self.acted = true;
             }
@@ -673,6 +782,7 @@ impl Game {
                     let mut played = std::mem::take(&mut p.played);
                     p.hand.append(&mut played);
                     p.played = played;
+                    p.timeouts = 0;
                 }
                 self.acted = true;
             }
@@ -701,6 +811,7 @@ impl Game {
                 if let Some(p) = self.player_mut(*seat) {
                     p.caravan = p.caravan.saturating_sub(paid);
                     p.claimed.push(*card_id);
+                    p.timeouts = 0;
                     match coin {
                         Some(Coin::Gold) => p.gold += 1,
                         Some(Coin::Silver) => p.silver += 1,
@@ -712,6 +823,11 @@ impl Game {
             Event::SpicesDiscarded { seat, spices } => {
                 if let Some(p) = self.player_mut(*seat) {
                     p.caravan = p.caravan.saturating_sub(spices);
+                }
+            }
+            Event::TurnTimedOut { seat, consecutive } => {
+                if let Some(p) = self.player_mut(*seat) {
+                    p.timeouts = *consecutive;
                 }
             }
             Event::TurnEnded {
@@ -750,6 +866,27 @@ impl Game {
             game.apply_mut(event);
         }
         game
+    }
+
+    /// Records when the running turn began: the time the log gives the commit that started it
+    /// (`GameStarted` or `TurnEnded`). The turn clock's deadline counts from there.
+    pub fn turn_began_at(&mut self, at: DateTime<Utc>) {
+        self.turn_started = Some(at);
+    }
+
+    /// Whether `event` starts a turn (so its commit time is when the next turn began).
+    pub fn starts_a_turn(event: &Event) -> bool {
+        matches!(event, Event::GameStarted { .. } | Event::TurnEnded { .. })
+    }
+
+    /// When the running turn's clock runs out: `None` without a clock, outside a running game,
+    /// or when the turn's start is not known.
+    pub fn turn_deadline(&self) -> Option<DateTime<Utc>> {
+        let seconds = self.rules?.turn_seconds?;
+        if self.status != GameStatus::Active {
+            return None;
+        }
+        Some(self.turn_started? + Duration::seconds(i64::from(seconds)))
     }
 
     /// Number of events applied so far.
@@ -975,6 +1112,18 @@ pub(super) fn upgrade_caravan(
         caravan.add_one(up);
     }
     Ok(caravan)
+}
+
+/// The `owed` lowest cubes of a caravan: yellow first, then red, green, brown.
+pub fn lowest_cubes(caravan: Spices, owed: u16) -> Spices {
+    let mut left = owed;
+    let mut discard = Spices::EMPTY;
+    for spice in Spice::ALL {
+        let take = left.min(caravan.get(spice));
+        discard = discard.add(&Spices::of(spice, take));
+        left -= take;
+    }
+    discard
 }
 
 /// The longest display name, in characters.

@@ -26,6 +26,7 @@
 //!     scenario: None,
 //!     caravan_capacity: None,
 //!     point_cards_to_end: None,
+//!     turn_clock: None,
 //! };
 //! for event in game.decide(&Actor::System, &create).unwrap() {
 //!     game.apply_mut(&event);
@@ -60,6 +61,7 @@
 //! - [`commands`], [`events`], [`errors`]: what is asked, what happened, what was refused.
 //! - [`game`]: the aggregate [`Game`] with `decide` and `apply`.
 //! - [`view`]: what a given viewer may see; [`legal`]: the legal moves of the seat to move.
+//! - [`computer`]: the computer players' levels, deciding from a seat's view only.
 //! - [`bot`]: a seeded player that only sends legal commands (load tests, benchmarks).
 
 #![warn(missing_docs)]
@@ -67,6 +69,7 @@
 pub mod bot;
 pub mod cards;
 pub mod commands;
+pub mod computer;
 pub mod errors;
 pub mod events;
 pub mod game;
@@ -83,16 +86,19 @@ pub use cards::{
     PointCardId, UnknownCardId,
 };
 pub use commands::{Actor, Command, Scenario};
+pub use computer::SeatView;
 pub use errors::RuleViolation;
 pub use events::{EndReason, Event, FinalScore, HiddenSetup};
 pub use game::{Game, GameStatus, MerchantSlot, PlayerState};
 pub use rng::Rng;
-pub use rules::{Coin, PlayerId, Rules, Seat};
+pub use rules::{BotLevel, Coin, PlayerId, Rules, Seat, TurnClock};
 pub use spices::{Spice, Spices};
 pub use view::{
     GameView, LegalHints, MerchantSlotView, PlayableHint, PlayerView, PointSlotView, Viewer,
 };
 
+#[cfg(test)]
+mod clock_cases;
 #[cfg(test)]
 mod proptests;
 #[cfg(test)]

@@ -190,6 +190,7 @@ fn play_checked_game(num_players: u8, seed: u64, mix: Mix) {
         scenario: None,
         caravan_capacity: None,
         point_cards_to_end: None,
+        turn_clock: None,
     };
     let events = game.decide(&Actor::System, &create).unwrap();
     record(&mut game, &mut history, events);
@@ -366,6 +367,7 @@ proptest! {
             scenario: None,
             caravan_capacity: None,
             point_cards_to_end: None,
+            turn_clock: None,
         };
         let a = Game::default().decide(&Actor::System, &create).unwrap();
         let b = Game::default().decide(&Actor::System, &create).unwrap();

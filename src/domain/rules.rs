@@ -23,6 +23,14 @@ pub const DEFAULT_CARAVAN_CAPACITY: u16 = 10;
 pub const MIN_CARAVAN_CAPACITY: u16 = 4;
 /// The largest caravan capacity a game may choose.
 pub const MAX_CARAVAN_CAPACITY: u16 = 100;
+/// The shortest turn a clocked game may set, in seconds.
+pub const MIN_TURN_SECONDS: u32 = 10;
+/// The longest turn a clocked game may set, in seconds (one day).
+pub const MAX_TURN_SECONDS: u32 = 86_400;
+/// Consecutive timeouts after which a seat forfeits, when the game does not say.
+pub const DEFAULT_TIMEOUTS_TO_FORFEIT: u8 = 3;
+/// The largest number of consecutive timeouts a game may allow before the forfeit.
+pub const MAX_TIMEOUTS_TO_FORFEIT: u8 = 10;
 /// Points of a gold coin.
 pub const GOLD_POINTS: u16 = 3;
 /// Points of a silver coin.
@@ -66,6 +74,49 @@ impl From<&str> for PlayerId {
     }
 }
 
+/// How a computer player chooses its moves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BotLevel {
+    /// A random legal move.
+    Easy,
+    /// The legal move whose immediate result scores best (one ply).
+    Greedy,
+    /// Plans its next turns toward the point cards it can reach soonest.
+    Strong,
+}
+
+impl BotLevel {
+    /// Every level, weakest first.
+    pub const ALL: [BotLevel; 3] = [BotLevel::Easy, BotLevel::Greedy, BotLevel::Strong];
+
+    /// The level's name on the wire (`"strong"`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            BotLevel::Easy => "easy",
+            BotLevel::Greedy => "greedy",
+            BotLevel::Strong => "strong",
+        }
+    }
+}
+
+impl fmt::Display for BotLevel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for BotLevel {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<BotLevel, String> {
+        BotLevel::ALL
+            .into_iter()
+            .find(|l| l.as_str() == s)
+            .ok_or_else(|| format!("unknown bot level {s:?} (easy, greedy or strong)"))
+    }
+}
+
 /// A coin lying on the point row: gold (3 points) or silver (1 point).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -96,6 +147,27 @@ pub struct Rules {
     pub point_cards_to_end: u8,
     /// Seats at the table, 2–5.
     pub num_players: u8,
+    /// Seconds each turn may last before the server acts for the seat; `None`: no turn clock.
+    /// Absent in games recorded before the clock existed, which have none.
+    #[serde(default)]
+    pub turn_seconds: Option<u32>,
+    /// Consecutive timeouts of one seat after which it forfeits (only with a turn clock).
+    #[serde(default = "default_timeouts_to_forfeit")]
+    pub timeouts_to_forfeit: u8,
+}
+
+fn default_timeouts_to_forfeit() -> u8 {
+    DEFAULT_TIMEOUTS_TO_FORFEIT
+}
+
+/// A turn clock chosen at creation: recorded in the game's [`Rules`], never changed afterwards.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TurnClock {
+    /// Seconds per turn, [`MIN_TURN_SECONDS`]–[`MAX_TURN_SECONDS`].
+    pub turn_seconds: u32,
+    /// Consecutive timeouts before the forfeit, 1–[`MAX_TIMEOUTS_TO_FORFEIT`].
+    pub timeouts_to_forfeit: u8,
 }
 
 impl Rules {
@@ -109,7 +181,18 @@ impl Rules {
             caravan_capacity: caravan_capacity.unwrap_or(DEFAULT_CARAVAN_CAPACITY),
             point_cards_to_end: point_cards_to_end.unwrap_or(if num_players <= 3 { 6 } else { 5 }),
             num_players,
+            turn_seconds: None,
+            timeouts_to_forfeit: DEFAULT_TIMEOUTS_TO_FORFEIT,
         }
+    }
+
+    /// The same rules with a turn clock (or none).
+    pub fn with_clock(mut self, clock: Option<TurnClock>) -> Rules {
+        if let Some(clock) = clock {
+            self.turn_seconds = Some(clock.turn_seconds);
+            self.timeouts_to_forfeit = clock.timeouts_to_forfeit;
+        }
+        self
     }
 
     /// Gold coins (and, equally, silver coins) at the start: 2 × players.

@@ -59,6 +59,7 @@ pub struct Setup {
     pub caravans: Option<Vec<Spices>>,
     pub caravan_capacity: Option<u16>,
     pub point_cards_to_end: Option<u8>,
+    pub turn_clock: Option<TurnClock>,
 }
 
 impl Table {
@@ -88,6 +89,7 @@ impl Table {
                         scenario: Some(scenario),
                         caravan_capacity: setup.caravan_capacity,
                         point_cards_to_end: setup.point_cards_to_end,
+                        turn_clock: setup.turn_clock,
                     },
                 )
                 .unwrap(),
@@ -146,6 +148,17 @@ impl Table {
                 e
             }
         }
+    }
+
+    /// The server times the running turn of `seat` out; must succeed. Returns the events.
+    #[track_caller]
+    pub fn time_out(&mut self, seat: Seat) -> Vec<Event> {
+        let events = match self.game.decide(&Actor::System, &Command::TimeOut { seat }) {
+            Ok(events) => events,
+            Err(e) => panic!("time-out of seat {seat} refused: {e:?}"),
+        };
+        self.record(events.clone());
+        events
     }
 
     /// The player at `seat`.

@@ -4,11 +4,12 @@
 //! deck. The seat whose turn it is also gets [`LegalHints`], so that no client re-implements a
 //! rule to grey out a button.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::cards::{point, CardKind, MerchantCardId, PointCardId};
 use super::game::{Game, GameStatus};
-use super::rules::{Coin, PlayerId, Rules, Seat};
+use super::rules::{BotLevel, Coin, PlayerId, Rules, Seat};
 use super::spices::Spices;
 
 /// Who is looking.
@@ -55,6 +56,8 @@ pub struct GameView {
     pub awaiting_discard: Option<u16>,
     /// The winner, once the game has ended.
     pub winner: Option<Seat>,
+    /// When the running turn's clock runs out (RFC 3339); `null` without a clock.
+    pub turn_deadline: Option<DateTime<Utc>>,
     /// The viewer's own seat, if seated.
     pub viewer_seat: Option<Seat>,
     /// What the viewer may do now; only present when it is the viewer's turn.
@@ -87,6 +90,10 @@ pub struct PlayerView {
     pub silver: u8,
     /// Running score.
     pub score: u16,
+    /// A computer player of this level holds the seat (`null`: a person).
+    pub bot: Option<BotLevel>,
+    /// Turns of its own in a row the seat let the clock run out on.
+    pub timeouts: u8,
 }
 
 /// A face-up merchant card.
@@ -183,6 +190,8 @@ impl Game {
                     gold: p.gold,
                     silver: p.silver,
                     score: score.total,
+                    bot: p.bot,
+                    timeouts: p.timeouts,
                 })
                 .collect(),
             merchant_row: self
@@ -216,6 +225,7 @@ impl Game {
             end_triggered: self.end_triggered(),
             awaiting_discard: self.awaiting_discard(),
             winner: self.winner(),
+            turn_deadline: self.turn_deadline(),
             viewer_seat,
             legal,
         }

@@ -28,6 +28,7 @@ fn commands_round_trip_in_their_wire_shape() {
         }),
         caravan_capacity: Some(12),
         point_cards_to_end: None,
+        turn_clock: None,
     };
     assert_eq!(
         round_trip_command(&create),
@@ -79,6 +80,7 @@ fn optional_command_fields_take_their_defaults() {
             scenario: None,
             caravan_capacity: None,
             point_cards_to_end: None,
+            turn_clock: None,
             ..
         }
     ));
@@ -143,7 +145,8 @@ fn the_public_projection_of_game_created_carries_no_seed_and_no_deck() {
     assert_eq!(
         public,
         json!({"type": "GameCreated", "data": {"numPlayers": 2,
-            "rules": {"caravanCapacity": 10, "pointCardsToEnd": 6, "numPlayers": 2}}})
+            "rules": {"caravanCapacity": 10, "pointCardsToEnd": 6, "numPlayers": 2,
+                "turnSeconds": null, "timeoutsToForfeit": 3}}})
     );
     for event in &events[1..] {
         assert_eq!(event.public().as_ref(), event);

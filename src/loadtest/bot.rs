@@ -428,6 +428,7 @@ mod tests {
                 scenario: None,
                 caravan_capacity: None,
                 point_cards_to_end: None,
+                turn_clock: None,
             },
         );
         for seat in 0..players {

@@ -114,5 +114,6 @@ pub fn joined(seat: u8) -> Event {
         seat,
         player_id: PlayerId::new(format!("p{seat}")),
         name: format!("Player {seat}"),
+        bot: None,
     }
 }

@@ -29,6 +29,7 @@ pub fn batch(game_id: &str, first: u64, last: u64) -> Arc<[StoredEvent]> {
                 seat: (id % 5) as u8,
                 player_id: PlayerId::new(format!("p{id}")),
                 name: format!("player {id}"),
+                bot: None,
             },
         })
         .collect()

@@ -64,6 +64,7 @@ impl Mirror {
             scenario: None,
             caravan_capacity: Some(10),
             point_cards_to_end: None,
+            turn_clock: None,
         };
         for event in game.decide(&Actor::System, &create).unwrap() {
             game.apply_mut(&event);

@@ -190,6 +190,7 @@ async fn creating_a_game_appends_at_version_zero_then_publishes_then_projects() 
             num_players: 3,
             seed: Some(1),
             scenario: None,
+            ..NewGame::default()
         })
         .await
         .unwrap();

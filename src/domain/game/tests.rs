@@ -10,6 +10,7 @@ fn create(n: u8) -> Command {
         scenario: None,
         caravan_capacity: None,
         point_cards_to_end: None,
+        turn_clock: None,
     }
 }
 
@@ -41,6 +42,7 @@ fn creation_refuses_rules_the_game_cannot_be_played_with() {
         scenario: None,
         caravan_capacity: capacity,
         point_cards_to_end: to_end,
+        turn_clock: None,
     };
     for (capacity, to_end) in [
         (Some(3), None),
@@ -75,7 +77,9 @@ fn game_created_records_the_rules_in_effect() {
         Rules {
             caravan_capacity: 10,
             point_cards_to_end: 5,
-            num_players: 4
+            num_players: 4,
+            turn_seconds: None,
+            timeouts_to_forfeit: 3,
         }
     );
     assert_eq!(Rules::new(3, None, None).point_cards_to_end, 6);
@@ -114,6 +118,7 @@ fn scenarios_with_starting_cards_or_repeats_are_refused() {
             }),
             caravan_capacity: None,
             point_cards_to_end: None,
+            turn_clock: None,
         };
     for command in [
         with(vec![m("S01")], vec![]),
@@ -136,6 +141,7 @@ fn a_known_seed_deals_a_known_deck_on_every_machine() {
                 scenario: None,
                 caravan_capacity: None,
                 point_cards_to_end: None,
+                turn_clock: None,
             },
         )
         .unwrap();

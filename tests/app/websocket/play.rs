@@ -88,6 +88,7 @@ async fn play_one_game(app: &TestApp, num_players: u8, seed: u64) {
                 scenario: None,
                 caravan_capacity: Some(10),
                 point_cards_to_end: None,
+                turn_clock: None,
             },
         )
         .expect("a game can be created");

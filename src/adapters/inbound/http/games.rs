@@ -11,7 +11,7 @@ use crate::adapters::inbound::wire::EventDto;
 use crate::adapters::inbound::AppState;
 use crate::application::ids::is_valid_game_id;
 use crate::application::{Committed, NewGame};
-use crate::domain::{Command, GameStatus, Scenario, Viewer};
+use crate::domain::{BotLevel, Command, GameStatus, Scenario, Viewer};
 
 /// Registers the routes of this module under `/api/games`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -22,6 +22,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/{game_id}", web::get().to(get_game))
             .route("/{game_id}/join", web::post().to(join))
             .route("/{game_id}/leave", web::post().to(leave))
+            .route("/{game_id}/bots", web::post().to(add_bot))
             .route("/{game_id}/commands", web::post().to(command))
             .route("/{game_id}/events", web::get().to(events))
             .route("/{game_id}/state", web::get().to(state_at)),
@@ -50,6 +51,22 @@ pub struct CreateGameRequest {
     pub seed: Option<u64>,
     /// Fixed deck starts: admin only.
     pub scenario: Option<Scenario>,
+    /// Seconds per turn (the turn clock); the server's `TURN_SECONDS` when absent.
+    #[validate(range(min = 10, max = 86_400, message = "must be between 10 and 86400"))]
+    pub turn_seconds: Option<i64>,
+    /// Consecutive timeouts before a seat forfeits; the server's `TIMEOUTS_TO_FORFEIT` when absent.
+    #[validate(range(min = 1, max = 10, message = "must be between 1 and 10"))]
+    pub timeouts_to_forfeit: Option<i64>,
+    /// Computer players seated at once, in the lowest seats (no more than `numPlayers`).
+    pub bots: Option<Vec<BotRequest>>,
+}
+
+/// A computer player to seat: `{"level":"easy"|"greedy"|"strong"}`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BotRequest {
+    /// How it plays.
+    pub level: BotLevel,
 }
 
 async fn create_game(
@@ -71,9 +88,49 @@ async fn create_game(
             num_players: u8::try_from(body.num_players).unwrap_or(0),
             seed: body.seed,
             scenario: body.scenario,
+            // In range: validated above.
+            turn_seconds: body.turn_seconds.and_then(|n| u32::try_from(n).ok()),
+            timeouts_to_forfeit: body.timeouts_to_forfeit.and_then(|n| u8::try_from(n).ok()),
+            bots: body
+                .bots
+                .unwrap_or_default()
+                .into_iter()
+                .map(|b| b.level)
+                .collect(),
         })
         .await?;
     Ok(HttpResponse::Created().json(summary))
+}
+
+/// `POST /api/games/{id}/bots` answer.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BotResponse {
+    /// The game.
+    pub game_id: String,
+    /// The seat the computer player took.
+    pub seat: u8,
+    /// Its level.
+    pub level: BotLevel,
+    /// The game's version after it joined.
+    pub last_event_id: u64,
+}
+
+/// Seats a computer player in a waiting game; anyone may.
+async fn add_bot(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Json<BotRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let game_id = path.into_inner();
+    let level = body.into_inner().level;
+    let (loaded, seat) = state.services.commands.add_bot(&game_id, level).await?;
+    Ok(HttpResponse::Created().json(BotResponse {
+        game_id,
+        seat,
+        level,
+        last_event_id: loaded.version(),
+    }))
 }
 
 /// `GET /api/games` query.

@@ -72,6 +72,14 @@ pub fn state_head(last_event_id: u64, view: &GameView) -> String {
     optional(&mut out, view.awaiting_discard);
     out.extend_from_slice(br#","winner":"#);
     optional(&mut out, view.winner);
+    out.extend_from_slice(br#","turnDeadline":"#);
+    match &view.turn_deadline {
+        // Writing into a Vec cannot fail; serde's own rendering keeps the bytes equal.
+        Some(deadline) => {
+            let _ = serde_json::to_writer(&mut out, deadline);
+        }
+        None => out.extend_from_slice(b"null"),
+    }
     // Only literals, numbers and serde_json-escaped strings went in.
     String::from_utf8(out).unwrap_or_default()
 }
@@ -80,6 +88,9 @@ fn write_rules(out: &mut Vec<u8>, rules: &Rules) {
     field(out, br#"{"caravanCapacity":"#, rules.caravan_capacity);
     field(out, br#","pointCardsToEnd":"#, rules.point_cards_to_end);
     field(out, br#","numPlayers":"#, rules.num_players);
+    out.extend_from_slice(br#","turnSeconds":"#);
+    optional(out, rules.turn_seconds);
+    field(out, br#","timeoutsToForfeit":"#, rules.timeouts_to_forfeit);
     out.push(b'}');
 }
 
@@ -102,6 +113,16 @@ fn write_player(out: &mut Vec<u8>, player: &PlayerView) {
     field(out, br#","gold":"#, player.gold);
     field(out, br#","silver":"#, player.silver);
     field(out, br#","score":"#, player.score);
+    out.extend_from_slice(br#","bot":"#);
+    match player.bot {
+        Some(level) => {
+            out.push(b'"');
+            out.extend_from_slice(level.as_str().as_bytes());
+            out.push(b'"');
+        }
+        None => out.extend_from_slice(b"null"),
+    }
+    field(out, br#","timeouts":"#, player.timeouts);
     out.push(b'}');
 }
 
@@ -231,6 +252,7 @@ mod tests {
             scenario: None,
             caravan_capacity: None,
             point_cards_to_end: None,
+            turn_clock: None,
         };
         apply(&mut game, &Actor::System, create);
         let names = ["Zoë \"the\" \\ spicer", "</script> & /", "chili 🌶 ünïcødé"];
