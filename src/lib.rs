@@ -5,6 +5,7 @@
 
 pub mod adapters;
 pub mod application;
+pub mod arena;
 pub mod config;
 pub mod domain;
 pub mod loadtest;

@@ -50,6 +50,8 @@ enum Cmd {
     Config,
     /// Play many bot games against a running server and report throughput and latency.
     Loadtest(Box<caravan::loadtest::LoadtestArgs>),
+    /// Play computer players of two levels against each other in process and report win rates.
+    Arena(caravan::arena::ArenaArgs),
 }
 
 fn main() -> ExitCode {
@@ -66,6 +68,9 @@ fn main() -> ExitCode {
         // A client of some server: the server's own settings do not apply.
         return caravan::loadtest::main(*args);
     }
+    if let Some(Cmd::Arena(args)) = cli.command {
+        return caravan::arena::main(args);
+    }
     let settings = match Settings::load() {
         Ok(settings) => settings,
         Err(e) => {
@@ -78,7 +83,9 @@ fn main() -> ExitCode {
             Cmd::Serve => serve(settings).await,
             Cmd::Replay { game, at, events } => replay(settings, &game, at, events).await,
             Cmd::RebuildProjections => rebuild(settings).await,
-            Cmd::Loadtest(_) => unreachable!("handled before the settings are loaded"),
+            Cmd::Loadtest(_) | Cmd::Arena(_) => {
+                unreachable!("handled before the settings are loaded")
+            }
             Cmd::Config => {
                 for (name, value) in settings.describe() {
                     println!("{name}={value}");
