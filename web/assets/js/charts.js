@@ -6,6 +6,7 @@ import uPlot from '/assets/vendor/uplot/uPlot.esm.js';
 export const WINDOW = 150;
 
 const PALETTE = ['#0057a8', '#d55e00', '#009e73', '#6b3f1d', '#6a4bc4'];
+const DASHES = [[], [8, 4], [2, 3], [12, 3, 2, 3]];
 
 /** One line chart of several series over time, sized to its container. */
 export class LineChart {
@@ -15,6 +16,7 @@ export class LineChart {
    * @param {string[]} o.series  the lines' names
    * @param {string} o.unit  appended to values in the legend and the label
    * @param {string} o.what  the chart's subject, for its accessible label
+   * Lines after the first are drawn dashed or dotted, so lines that lie on each other stay apart.
    */
   constructor(el, { series, unit = '', what }) {
     this.el = el;
@@ -35,7 +37,7 @@ export class LineChart {
         ],
         series: [
           { label: 'time', value: (u, v) => (v ? new Date(v * 1000).toLocaleTimeString() : '—') },
-          ...series.map((label, i) => ({ label, stroke: PALETTE[i % PALETTE.length], width: 2, value: fmt, spanGaps: false, points: { show: true, size: 4 } })),
+          ...series.map((label, i) => ({ label, stroke: PALETTE[i % PALETTE.length], width: i === 0 ? 2.5 : 2, dash: DASHES[i % DASHES.length], value: fmt, spanGaps: false, points: { show: true, size: 4 } })),
         ],
       },
       this.data,
