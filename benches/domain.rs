@@ -95,7 +95,7 @@ fn decide(c: &mut Criterion) {
                 for seat in 0..4 {
                     let join = Command::Join {
                         player_id: bot_player_id(seat),
-                        name: "Bot".into(),
+                        name: format!("Bot {seat}"),
                     };
                     for e in game.decide(&Actor::System, &join).unwrap() {
                         game.apply_mut(&e);
