@@ -27,7 +27,7 @@ test: ## start the test services, then run every test suite (what CI runs)
 
 lint: ## rustfmt check and clippy with warnings as errors
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 fmt: ## format the code
 	$(CARGO) fmt --all
@@ -64,7 +64,7 @@ redis-cli: ## redis-cli on REDIS_URL (default the local test Redis)
 	redis-cli -u "$(REDIS_URL)"
 
 loadtest: ## 100 games of 4 players for 30 s against a server on :8080
-	$(CARGO) run --release -- loadtest --url http://127.0.0.1:8080 --games 100 --players 4 --duration 30s
+	$(CARGO) run --release -p caravan-tools -- loadtest --url http://127.0.0.1:8080 --games 100 --players 4 --duration 30s
 
 rebuild-projections: ## rebuild every read model from the event store
 	$(CARGO) run --release -- rebuild-projections

@@ -21,14 +21,12 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use caravan::adapters::outbound::mongodb::{
-    batch_document, connect, decode_event, encode_event, MongoEventStore,
-};
+use caravan::adapters::outbound::mongodb::baseline::{raw_collection, raw_documents};
+use caravan::adapters::outbound::mongodb::{connect, decode_event, encode_event, MongoEventStore};
 use caravan::application::games::LoadedGame;
 use caravan::application::ports::EventStore;
 use caravan::domain::bot::bot_player_id;
 use caravan::domain::{Actor, Bot, Command, Event, Game, GameStatus};
-use caravan::loadtest::baseline::raw_collection;
 use chrono::Utc;
 use futures::TryStreamExt;
 use mongodb::bson::{doc, Document, RawDocumentBuf};
@@ -262,22 +260,14 @@ async fn run(full: bool) -> Result<(), String> {
                 played
                     .iter()
                     .map(|game| {
-                        let mut first = 1;
-                        game.batches
-                            .iter()
-                            .map(|batch| {
-                                let document = batch_document(
-                                    &game.id,
-                                    first,
-                                    &batch.events,
-                                    batch.command_id.as_deref(),
-                                    Utc::now().timestamp_millis(),
-                                )
-                                .expect("events encode");
-                                first += batch.events.len() as u64;
-                                document
-                            })
-                            .collect()
+                        raw_documents(
+                            &game.id,
+                            game.batches
+                                .iter()
+                                .map(|b| (b.events.as_slice(), b.command_id.as_deref())),
+                            Utc::now().timestamp_millis(),
+                        )
+                        .expect("events encode")
                     })
                     .collect(),
             );

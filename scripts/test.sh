@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command (`make test`; CI runs it through .ci/run).
 # Starts the services the tests talk to (scripts/services.sh), then runs every suite:
-#   cargo test --all-targets, cargo test --doc, and the browser tests when web-tests/ exists.
+#   cargo test --workspace --all-targets (the server and tools/), cargo test --workspace --doc,
+#   and the browser tests when web-tests/ exists.
 # Every suite runs even when an earlier one failed; the exit status is non-zero if any failed.
 # CI and CARGO_TARGET_DIR are passed through as given (with CI=true, tests that need
 # MongoDB or Redis must find them rather than skip).
@@ -27,8 +28,8 @@ run_suite() {
     printf '==> FAILED: %s\n' "$name"
 }
 
-run_suite "cargo test --all-targets" cargo test --all-targets
-run_suite "cargo test --doc" cargo test --doc
+run_suite "cargo test --workspace --all-targets" cargo test --workspace --all-targets
+run_suite "cargo test --workspace --doc" cargo test --workspace --doc
 if [[ -f web-tests/package.json ]]; then
     # `cargo test` has just built the server binary (the integration tests need it). Hand that one to
     # the browser tests: a plain `cargo build` would resolve features without the dev-dependencies

@@ -5,9 +5,7 @@
 
 pub mod adapters;
 pub mod application;
-pub mod arena;
 pub mod config;
 pub mod domain;
-pub mod loadtest;
 pub mod startup;
 pub mod telemetry;

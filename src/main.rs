@@ -2,10 +2,12 @@
 //! build services → run. Nothing else lives here.
 
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
+use caravan::adapters::outbound::mongodb::baseline::raw_insert_rate;
 use caravan::application::games::LoadedGame;
 use caravan::application::Services;
 use caravan::config::Settings;
@@ -48,10 +50,20 @@ enum Cmd {
     RebuildProjections,
     /// Print the effective configuration (secrets masked) and exit.
     Config,
-    /// Play many bot games against a running server and report throughput and latency.
-    Loadtest(Box<caravan::loadtest::LoadtestArgs>),
-    /// Play computer players of two levels against each other in process and report win rates.
-    Arena(caravan::arena::ArenaArgs),
+    /// Measure the raw insert rate of a MongoDB (the event store's documents through the driver
+    /// alone), print it as JSON and drop the database it made. `caravan-tools loadtest
+    /// --mongo-baseline` runs it.
+    MongoBaseline {
+        /// The MongoDB to measure.
+        #[arg(long)]
+        uri: String,
+        /// Tasks inserting at the same time.
+        #[arg(long, default_value_t = 1)]
+        tasks: usize,
+        /// How long to insert, ms.
+        #[arg(long, default_value_t = 5_000)]
+        millis: u64,
+    },
 }
 
 fn main() -> ExitCode {
@@ -64,13 +76,6 @@ fn main() -> ExitCode {
         );
     }
     let cli = Cli::parse();
-    if let Some(Cmd::Loadtest(args)) = cli.command {
-        // A client of some server: the server's own settings do not apply.
-        return caravan::loadtest::main(*args);
-    }
-    if let Some(Cmd::Arena(args)) = cli.command {
-        return caravan::arena::main(args);
-    }
     let settings = match Settings::load() {
         Ok(settings) => settings,
         Err(e) => {
@@ -83,8 +88,13 @@ fn main() -> ExitCode {
             Cmd::Serve => serve(settings).await,
             Cmd::Replay { game, at, events } => replay(settings, &game, at, events).await,
             Cmd::RebuildProjections => rebuild(settings).await,
-            Cmd::Loadtest(_) | Cmd::Arena(_) => {
-                unreachable!("handled before the settings are loaded")
+            Cmd::MongoBaseline { uri, tasks, millis } => {
+                let rate = raw_insert_rate(&uri, tasks, Duration::from_millis(millis))
+                    .await
+                    .map_err(anyhow::Error::msg)
+                    .context("the MongoDB baseline")?;
+                println!("{}", serde_json::to_string(&rate)?);
+                Ok(())
             }
             Cmd::Config => {
                 for (name, value) in settings.describe() {

@@ -424,7 +424,7 @@ struct TooLarge(String);
 
 /// The indexes of the events collection: unique (game, first id) — which decides an append race —
 /// unique (game, command id) where a command id is set, (game, last id) and (game, time).
-pub fn index_models() -> Vec<IndexModel> {
+pub(super) fn index_models() -> Vec<IndexModel> {
     let unique = |name: &str| {
         IndexOptions::builder()
             .name(name.to_string())
@@ -460,7 +460,7 @@ pub fn index_models() -> Vec<IndexModel> {
 
 /// The document stored for one batch of a game's events: `g` game, `f`/`l` first and last event
 /// id, `c` command id (when there is one), `t` time (ms), `e` the encoded events.
-pub fn batch_document(
+pub(super) fn batch_document(
     game_id: &str,
     first: u64,
     events: &[Event],

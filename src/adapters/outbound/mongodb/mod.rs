@@ -11,6 +11,7 @@
 //! runs in the background at start-up so that a server that is not up yet delays readiness
 //! (`/ready` fails) instead of stopping the process.
 
+pub mod baseline;
 mod codec;
 mod event_store;
 mod read_models;
@@ -23,7 +24,7 @@ use mongodb::options::ClientOptions;
 use mongodb::{Client, Database};
 
 pub use codec::{decode as decode_event, encode as encode_event, CodecError};
-pub use event_store::{batch_document, index_models, MongoEventStore, EVENTS_COLLECTION};
+pub use event_store::{MongoEventStore, EVENTS_COLLECTION};
 pub use read_models::{MongoReadModels, RESULTS_COLLECTION, SUMMARIES_COLLECTION};
 
 /// How long an operation waits for a reachable server (unless the URI sets `serverSelectionTimeoutMS`).

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use crate::domain::{Bot, Command, Event, Game, GameStatus, Seat};
+use caravan::domain::{Bot, Command, Event, Game, GameStatus, Seat};
 
 use super::stats::{Stats, Violation};
 use super::stream::{Frame, StreamChecker};
@@ -366,7 +366,7 @@ impl GameTrack {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{bot, Actor, PlayerId, Viewer};
+    use caravan::domain::{bot, Actor, PlayerId, Viewer};
 
     /// Frames for events `from..=to` of `events` (1-based ids), as the server frames them.
     fn event_frames(events: &[Event], from: u64, to: u64) -> Vec<Frame> {

@@ -1,11 +1,12 @@
-//! The raw MongoDB insert rate, measured in the same run as the load (`--mongo-baseline`), so that
-//! a server on MongoDB can be read against what that MongoDB takes from the driver alone.
+//! The MongoDB driver alone, writing what the event store writes: the baseline a server on
+//! MongoDB is read against. `caravan mongo-baseline` prints [`raw_insert_rate`] (the load
+//! generator's `--mongo-baseline` runs it before and after the load), and `benches/mongo.rs` puts
+//! the event store next to the same raw side ([`raw_collection`], [`raw_documents`]).
 //!
 //! The documents are the event store's batch documents — the same fields, the same four indexes,
 //! events encoded by the adapter's codec, two events a batch (a bot game averages 1.9) — inserted
 //! one at a time with `insert_one` by `concurrency` tasks for `duration`, into a database of the
-//! measurement's own that is dropped afterwards. `benches/mongo.rs` builds its raw side the same
-//! way ([`batch_document`] is the event store's own, [`raw_collection`] has its indexes).
+//! measurement's own that is dropped afterwards.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -16,7 +17,8 @@ use mongodb::bson::Document;
 use mongodb::{Collection, Database};
 use serde::Serialize;
 
-use crate::adapters::outbound::mongodb::{batch_document, connect, index_models};
+use super::connect;
+use super::event_store::{batch_document, index_models};
 use crate::domain::{bot, Event};
 
 /// Events in each inserted batch.
@@ -48,6 +50,24 @@ pub async fn raw_collection(
     let collection = database.collection::<Document>(name);
     collection.create_indexes(index_models()).await?;
     Ok(collection)
+}
+
+/// The documents the event store would write for one game's batches (each one command's events
+/// and its command id), stamped `at` (ms).
+pub fn raw_documents<'a>(
+    game_id: &str,
+    batches: impl IntoIterator<Item = (&'a [Event], Option<&'a str>)>,
+    at: i64,
+) -> Result<Vec<Document>, String> {
+    let mut first = 1;
+    batches
+        .into_iter()
+        .map(|(events, command_id)| {
+            let document = batch_document(game_id, first, events, command_id, at)?;
+            first += events.len() as u64;
+            Ok(document)
+        })
+        .collect()
 }
 
 /// Inserts batch documents with `concurrency` tasks for `duration` (each task its own game, one
@@ -141,6 +161,17 @@ async fn measure(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_games_documents_number_its_events_on_from_one() {
+        let events = bot::play_game(4, 1, 5_000);
+        let docs =
+            raw_documents("g1", [(&events[0..3], None), (&events[3..5], Some("c"))], 1).unwrap();
+        assert_eq!(docs[0].get_i64("f").unwrap(), 1);
+        assert_eq!(docs[0].get_i64("l").unwrap(), 3);
+        assert_eq!(docs[1].get_i64("f").unwrap(), 4);
+        assert_eq!(docs[1].get_str("c").unwrap(), "c");
+    }
 
     #[test]
     fn batch_documents_have_the_event_stores_fields_and_size() {

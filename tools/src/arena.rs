@@ -10,8 +10,8 @@ use std::time::Instant;
 
 use clap::Args;
 
-use crate::domain::computer::play_match;
-use crate::domain::BotLevel;
+use caravan::domain::computer::play_match;
+use caravan::domain::BotLevel;
 
 /// `arena` options.
 #[derive(Debug, Clone, Args)]

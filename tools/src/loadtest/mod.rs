@@ -1,4 +1,4 @@
-//! `caravan loadtest`: plays many games against a running server through its real protocol and
+//! `caravan-tools loadtest`: plays many games against a running server through its real protocol and
 //! measures it.
 //!
 //! Each game is created over REST, its seats joined over REST (one token per seat), and each seat
@@ -37,7 +37,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use crate::domain::Seat;
+use caravan::domain::Seat;
 
 use bot::{GameTrack, PlayerBot, Step};
 pub use config::{Config, LoadtestArgs};
@@ -90,7 +90,7 @@ pub fn main(args: LoadtestArgs) -> ExitCode {
     let config = match Config::new(args) {
         Ok(config) => config,
         Err(e) => {
-            eprintln!("caravan loadtest: {e}");
+            eprintln!("caravan-tools loadtest: {e}");
             return ExitCode::from(2);
         }
     };
@@ -106,7 +106,7 @@ pub fn main(args: LoadtestArgs) -> ExitCode {
     {
         Ok(runtime) => runtime,
         Err(e) => {
-            eprintln!("caravan loadtest: cannot start the runtime: {e}");
+            eprintln!("caravan-tools loadtest: cannot start the runtime: {e}");
             return ExitCode::FAILURE;
         }
     };
@@ -118,14 +118,14 @@ pub fn main(args: LoadtestArgs) -> ExitCode {
         let text = match serde_json::to_string_pretty(&report) {
             Ok(text) => text,
             Err(e) => {
-                eprintln!("caravan loadtest: cannot encode the report: {e}");
+                eprintln!("caravan-tools loadtest: cannot encode the report: {e}");
                 return ExitCode::FAILURE;
             }
         };
         if path == "-" {
             println!("{text}");
         } else if let Err(e) = std::fs::write(&path, text + "\n") {
-            eprintln!("caravan loadtest: cannot write {path}: {e}");
+            eprintln!("caravan-tools loadtest: cannot write {path}: {e}");
             return ExitCode::FAILURE;
         }
     }
@@ -145,7 +145,7 @@ pub async fn run(config: Config) -> Report {
     if let Some(limit) = fd_limit {
         if (limit as usize) < needed + 64 {
             eprintln!(
-                "caravan loadtest: warning: {needed} connections wanted but the open-file limit is {limit}; raise it with `ulimit -n {}`",
+                "caravan-tools loadtest: warning: {needed} connections wanted but the open-file limit is {limit}; raise it with `ulimit -n {}`",
                 needed + 1024
             );
         }
@@ -168,7 +168,10 @@ pub async fn run(config: Config) -> Report {
     });
     let rss_start = server_pid.and_then(report::rss_mib);
     let mut baseline = match &args.mongo_baseline {
-        Some(uri) => Some(report::MongoBaseline::before(uri, args.games, args.baseline_time).await),
+        Some(uri) => {
+            let binary = baseline::caravan_binary(args.caravan_bin.as_ref());
+            Some(report::MongoBaseline::before(binary, uri, args.games, args.baseline_time).await)
+        }
         None => None,
     };
 

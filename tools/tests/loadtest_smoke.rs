@@ -1,37 +1,47 @@
-//! A smoke run of `caravan loadtest` against an in-process server on port 0: a few games for a few
+//! A smoke run of `caravan-tools loadtest` against an in-process server on port 0: a few games for a few
 //! seconds, idle spectators and a small reconnect storm. It checks behaviour, never speed: every
 //! stream ordered and gap-free, games completed, the storm caught up. And the MongoDB baseline
 //! against the test MongoDB: it inserts, reports, and drops what it made.
 
+/// The server crate's test harness.
+#[path = "../../tests/support/mod.rs"]
 mod support;
 
+use std::path::PathBuf;
 use std::time::Duration;
 
-use caravan::config::Settings;
-use caravan::loadtest::baseline::raw_insert_rate;
-use caravan::loadtest::report::Report;
-use caravan::loadtest::{run, Config, LoadtestArgs};
-use caravan::startup::Application;
+use caravan::adapters::outbound::mongodb::baseline::raw_insert_rate;
+use caravan_tools::loadtest::report::Report;
+use caravan_tools::loadtest::{run, Config, LoadtestArgs};
+
+/// The server binary of this build (`cargo test --workspace` builds it beside the test binaries),
+/// which measures `--mongo-baseline`.
+fn caravan_binary() -> PathBuf {
+    let me = std::env::current_exe().expect("the test binary's path");
+    // target/<profile>/deps/<test> → target/<profile>/caravan
+    let binary = me
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("the test binary lies in <target>/<profile>/deps")
+        .join("caravan");
+    assert!(
+        binary.is_file(),
+        "{} is missing: build the server first (`cargo build -p caravan`, or test with `cargo test --workspace`)",
+        binary.display()
+    );
+    binary
+}
 
 /// Runs the load test that `args` describes (given the server's URL) against a fresh in-process
 /// server, and stops the server.
 async fn against_a_server(args: impl FnOnce(String) -> LoadtestArgs) -> Report {
-    let mut settings = Settings::for_tests();
-    // Bots of a small game take turns fast; the per-connection limit is not what is tested here.
-    settings.websocket.max_messages_per_sec = 10_000;
-    let app = Application::build(settings)
-        .await
-        .expect("the server starts");
-    let url = format!("http://127.0.0.1:{}", app.port());
-    let stop = app.stop_handle();
-    let server = actix_web::rt::spawn(app.run_until_stopped());
-    let report = run(Config::new(args(url)).expect("valid arguments")).await;
-    stop.stop();
-    let _ = server.await;
+    let app = support::app::spawn_app().await;
+    let report = run(Config::new(args(app.address.clone())).expect("valid arguments")).await;
+    app.stop().await;
     report
 }
 
-#[actix_web::test]
+#[tokio::test]
 async fn a_short_load_test_completes_games_without_stream_violations() {
     let report = against_a_server(|url| LoadtestArgs {
         url,
@@ -78,7 +88,7 @@ async fn a_short_load_test_completes_games_without_stream_violations() {
     assert!(report.passed, "{summary}");
 }
 
-#[actix_web::test]
+#[tokio::test]
 async fn the_mongodb_baseline_inserts_event_batches_and_drops_its_database() {
     let Some(db) = support::services::TestDb::new().await else {
         return;
@@ -110,6 +120,7 @@ async fn the_mongodb_baseline_inserts_event_batches_and_drops_its_database() {
             players: 2,
             duration: Duration::from_secs(2),
             mongo_baseline: Some(uri),
+            caravan_bin: Some(caravan_binary()),
             baseline_time: Duration::from_millis(300),
             quiet: true,
             ..LoadtestArgs::default()

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::path::PathBuf;
 
 use serde::Serialize;
 
@@ -320,7 +321,7 @@ pub fn fd_limit() -> Option<u64> {
 }
 
 /// A process named `caravan` other than this one (the server, when it runs here), if exactly one
-/// is found; a `caravan loadtest` process is not it.
+/// is found; the `caravan mongo-baseline` this tool runs is not it.
 pub fn find_server_pid() -> Option<u32> {
     let me = std::process::id();
     let mut found = Vec::new();
@@ -340,8 +341,10 @@ pub fn find_server_pid() -> Option<u32> {
             continue;
         }
         let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
-        let is_loadtest = cmdline.split(|&b| b == 0).any(|arg| arg == b"loadtest");
-        if !is_loadtest {
+        let is_baseline = cmdline
+            .split(|&b| b == 0)
+            .any(|arg| arg == b"mongo-baseline");
+        if !is_baseline {
             found.push(pid);
         }
     }
@@ -354,6 +357,9 @@ pub fn find_server_pid() -> Option<u32> {
 pub struct MongoBaseline {
     /// The MongoDB measured.
     pub uri: String,
+    /// The server binary that measured it.
+    #[serde(skip)]
+    pub binary: PathBuf,
     /// Before the games started.
     pub before: Option<InsertRate>,
     /// After they ended.
@@ -364,13 +370,19 @@ pub struct MongoBaseline {
 
 impl MongoBaseline {
     /// Measures before the load, with one inserting task per game.
-    pub async fn before(uri: &str, games: usize, time: std::time::Duration) -> MongoBaseline {
-        let (before, error) = match raw_insert_rate(uri, games.max(1), time).await {
+    pub async fn before(
+        binary: PathBuf,
+        uri: &str,
+        games: usize,
+        time: std::time::Duration,
+    ) -> MongoBaseline {
+        let (before, error) = match raw_insert_rate(&binary, uri, games.max(1), time).await {
             Ok(rate) => (Some(rate), None),
             Err(e) => (None, Some(e)),
         };
         MongoBaseline {
             uri: uri.to_string(),
+            binary,
             before,
             after: None,
             error,
@@ -382,7 +394,7 @@ impl MongoBaseline {
         let Some(before) = &self.before else {
             return;
         };
-        match raw_insert_rate(&self.uri, before.concurrency, time).await {
+        match raw_insert_rate(&self.binary, &self.uri, before.concurrency, time).await {
             Ok(rate) => self.after = Some(rate),
             Err(e) => self.error = Some(e),
         }
@@ -396,7 +408,7 @@ impl Report {
         let verdict = if self.passed { "PASSED" } else { "FAILED" };
         let _ = writeln!(
             s,
-            "caravan loadtest {verdict}: {} games × {} players for {:.1}s against {}{}",
+            "caravan-tools loadtest {verdict}: {} games × {} players for {:.1}s against {}{}",
             self.settings.games,
             self.settings.players,
             self.duration_secs,

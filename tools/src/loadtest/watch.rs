@@ -479,7 +479,7 @@ async fn resume(
                 return;
             }
             Some(Frame::Event { event, .. }) => {
-                if matches!(*event, crate::domain::Event::GameEnded { .. }) {
+                if matches!(*event, caravan::domain::Event::GameEnded { .. }) {
                     ended = true;
                 }
             }

@@ -8,7 +8,7 @@ use serde::de::{DeserializeSeed, MapAccess};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::domain::Event;
+use caravan::domain::Event;
 
 use super::stats::Violation;
 
@@ -327,7 +327,7 @@ impl StreamChecker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::Spices;
+    use caravan::domain::Spices;
 
     #[test]
     fn frames_are_read_without_their_states() {
@@ -430,7 +430,7 @@ mod tests {
     #[test]
     fn every_public_event_survives_the_trip() {
         // The events of a whole bot game, as the server would frame them.
-        let events = crate::domain::bot::play_game(3, 11, 2_000);
+        let events = caravan::domain::bot::play_game(3, 11, 2_000);
         for (i, event) in events.iter().enumerate() {
             let public = event.public();
             let value = serde_json::to_value(&*public).unwrap();

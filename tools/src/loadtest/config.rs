@@ -1,5 +1,6 @@
-//! The command line of `caravan loadtest` and the checked run configuration built from it.
+//! The command line of `caravan-tools loadtest` and the checked run configuration built from it.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
@@ -56,6 +57,10 @@ pub struct LoadtestArgs {
     /// database of its own that is dropped afterwards.
     #[arg(long, value_name = "MONGO_URI")]
     pub mongo_baseline: Option<String>,
+    /// The server binary that measures `--mongo-baseline` (`caravan mongo-baseline`). Default:
+    /// `caravan` beside this tool's executable, else on the `PATH`.
+    #[arg(long, env = "CARAVAN_BIN")]
+    pub caravan_bin: Option<PathBuf>,
     /// How long each `--mongo-baseline` measurement inserts.
     #[arg(long, default_value = "5s", value_parser = parse_duration)]
     pub baseline_time: Duration,
@@ -95,6 +100,7 @@ impl Default for LoadtestArgs {
             think: Duration::ZERO,
             ramp_up: Duration::ZERO,
             mongo_baseline: None,
+            caravan_bin: None,
             baseline_time: Duration::from_secs(5),
             idle: 0,
             idle_per_game: 100,

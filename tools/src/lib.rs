@@ -1,0 +1,10 @@
+//! caravan-tools: programs that play against a caravan server from the outside, as its clients do
+//! (REST and WebSocket). They use the game's rules ([`caravan::domain`]) and never a server adapter:
+//! whatever they learn about a server, they learn through its public protocol.
+//!
+//! - [`loadtest`]: many bot games at once against a server, with throughput, latency and stream
+//!   checks.
+//! - [`arena`]: computer players of two levels against each other, in process (no server).
+
+pub mod arena;
+pub mod loadtest;
