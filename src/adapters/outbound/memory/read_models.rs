@@ -1,7 +1,12 @@
 //! Read models in process memory. Lost at exit; with a durable event store the composition root
 //! rebuilds them from the events at start-up.
+//!
+//! Game lists are served from ordered indexes (all games, and each status, by creation time and
+//! id), so a page costs its own size, not a sort of every game.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::{DateTime, Utc};
 
 use parking_lot::RwLock;
 
@@ -11,10 +16,21 @@ use crate::application::ports::{
 };
 use crate::domain::{GameStatus, Seat};
 
+/// A game's place in the lists: newest last.
+type ListKey = (DateTime<Utc>, String);
+
 #[derive(Default)]
 struct Models {
     summaries: HashMap<String, GameSummary>,
     results: BTreeMap<(String, Seat), PlayerResult>,
+    /// Every game by (created_at, id).
+    newest: BTreeSet<ListKey>,
+    /// The games of each status by (created_at, id).
+    by_status: HashMap<GameStatus, BTreeSet<ListKey>>,
+}
+
+fn list_key(summary: &GameSummary) -> ListKey {
+    (summary.created_at, summary.game_id.clone())
 }
 
 /// The in-memory [`ReadModels`].
@@ -32,10 +48,25 @@ impl MemoryReadModels {
 
 impl ReadModels for MemoryReadModels {
     async fn upsert_summary(&self, summary: GameSummary) -> Result<bool, ReadModelError> {
-        let mut models = self.models.write();
+        let mut guard = self.models.write();
+        let models = &mut *guard;
         match models.summaries.get(&summary.game_id) {
             Some(stored) if stored.version >= summary.version => Ok(false),
-            _ => {
+            stored => {
+                if let Some(stored) = stored {
+                    let key = list_key(stored);
+                    if let Some(set) = models.by_status.get_mut(&stored.status) {
+                        set.remove(&key);
+                    }
+                    models.newest.remove(&key);
+                }
+                let key = list_key(&summary);
+                models.newest.insert(key.clone());
+                models
+                    .by_status
+                    .entry(summary.status)
+                    .or_default()
+                    .insert(key);
                 models.summaries.insert(summary.game_id.clone(), summary);
                 Ok(true)
             }
@@ -62,19 +93,21 @@ impl ReadModels for MemoryReadModels {
         query: GameListQuery,
     ) -> Result<Vec<GameSummary>, ReadModelError> {
         let models = self.models.read();
-        let mut games: Vec<&GameSummary> = models
-            .summaries
-            .values()
-            .filter(|s| query.status.map_or(true, |status| s.status == status))
-            .filter(|s| {
-                query.after.as_ref().map_or(true, |cursor| {
-                    (s.created_at, s.game_id.as_str())
-                        < (cursor.created_at, cursor.game_id.as_str())
-                })
-            })
-            .collect();
-        games.sort_unstable_by(|a, b| (b.created_at, &b.game_id).cmp(&(a.created_at, &a.game_id)));
-        Ok(games.into_iter().take(query.limit).cloned().collect())
+        let index = match query.status {
+            None => Some(&models.newest),
+            Some(status) => models.by_status.get(&status),
+        };
+        let Some(index) = index else {
+            return Ok(Vec::new());
+        };
+        let keys: Box<dyn Iterator<Item = &ListKey>> = match query.after {
+            Some(cursor) => Box::new(index.range(..(cursor.created_at, cursor.game_id)).rev()),
+            None => Box::new(index.iter().rev()),
+        };
+        Ok(keys
+            .take(query.limit)
+            .filter_map(|(_, id)| models.summaries.get(id).cloned())
+            .collect())
     }
 
     async fn player_results(
@@ -147,6 +180,65 @@ impl ReadModels for MemoryReadModels {
         let mut models = self.models.write();
         models.summaries.clear();
         models.results.clear();
+        models.newest.clear();
+        models.by_status.clear();
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn summary(id: &str, status: GameStatus, version: u64, created: i64) -> GameSummary {
+        GameSummary {
+            game_id: id.into(),
+            status,
+            num_players: 2,
+            players: vec![],
+            current_seat: None,
+            round: 0,
+            winner: None,
+            version,
+            created_at: Utc.timestamp_opt(created, 0).unwrap(),
+            updated_at: Utc.timestamp_opt(created, 0).unwrap(),
+        }
+    }
+
+    async fn ids(models: &MemoryReadModels, status: Option<GameStatus>) -> Vec<String> {
+        let query = GameListQuery {
+            status,
+            limit: 100,
+            after: None,
+        };
+        let page = models.list_summaries(query).await.unwrap();
+        page.into_iter().map(|s| s.game_id).collect()
+    }
+
+    #[tokio::test]
+    async fn a_game_moves_between_the_status_lists_as_its_summary_changes() {
+        let models = MemoryReadModels::new();
+        for (i, id) in ["a", "b", "c"].iter().enumerate() {
+            models
+                .upsert_summary(summary(id, GameStatus::Waiting, 1, i as i64))
+                .await
+                .unwrap();
+        }
+        models
+            .upsert_summary(summary("b", GameStatus::Active, 2, 1))
+            .await
+            .unwrap();
+        // An older version changes nothing.
+        models
+            .upsert_summary(summary("b", GameStatus::Waiting, 1, 1))
+            .await
+            .unwrap();
+        assert_eq!(ids(&models, Some(GameStatus::Waiting)).await, ["c", "a"]);
+        assert_eq!(ids(&models, Some(GameStatus::Active)).await, ["b"]);
+        assert_eq!(ids(&models, None).await, ["c", "b", "a"]);
+        assert!(ids(&models, Some(GameStatus::Finished)).await.is_empty());
+        models.clear().await.unwrap();
+        assert!(ids(&models, None).await.is_empty());
     }
 }
