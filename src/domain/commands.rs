@@ -118,6 +118,9 @@ pub enum Command {
         /// The cubes returned: exactly the excess.
         spices: Spices,
     },
+    /// Closes a game whose seats did not fill in time. Only the server sends it, and only to a
+    /// waiting game; the game ends with reason `expired`, without a winner.
+    Expire,
 }
 
 impl Command {
@@ -134,6 +137,7 @@ impl Command {
             Command::Rest => "rest",
             Command::Claim { .. } => "claim",
             Command::Discard { .. } => "discard",
+            Command::Expire => "expire",
         }
     }
 

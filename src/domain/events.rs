@@ -63,6 +63,8 @@ pub enum EndReason {
     PointCards,
     /// Every other player left.
     LastPlayerStanding,
+    /// The seats did not fill in time: the server closed the waiting game.
+    Expired,
 }
 
 /// Something that happened in a game.

@@ -154,6 +154,7 @@ impl Game {
             }
             Command::TimeOut { seat } => self.decide_time_out(actor, *seat),
             Command::Leave => self.decide_leave(actor),
+            Command::Expire => self.decide_expire(actor),
             Command::PlayCard {
                 card_id,
                 upgrades,
@@ -441,6 +442,26 @@ impl Game {
             after.end_turn(seat, &mut events);
         }
         Ok(events)
+    }
+
+    fn decide_expire(&self, actor: &Actor) -> Result<Vec<Event>, RuleViolation> {
+        if *actor != Actor::System {
+            return Err(RuleViolation::InvalidCommand {
+                reason: "only the server closes a waiting game",
+            });
+        }
+        match self.status {
+            GameStatus::New => Err(RuleViolation::GameNotCreated),
+            GameStatus::Active => Err(RuleViolation::InvalidCommand {
+                reason: "the game has started: only waiting games expire",
+            }),
+            GameStatus::Finished => Err(RuleViolation::GameOver),
+            GameStatus::Waiting => Ok(vec![Event::GameEnded {
+                scores: self.scores(),
+                winner: None,
+                reason: EndReason::Expired,
+            }]),
+        }
     }
 
     /// The actor's seat and belongings, if the actor sits at the table and has not left.

@@ -312,6 +312,7 @@ fn play_checked_game(num_players: u8, seed: u64, mix: Mix) {
         EndReason::LastPlayerStanding => {
             assert_eq!(game.players().iter().filter(|p| !p.left).count(), 1);
         }
+        EndReason::Expired => panic!("bots never leave a game waiting"),
     }
     // nothing is legal any more
     for seat in 0..num_players {

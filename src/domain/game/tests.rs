@@ -252,6 +252,38 @@ fn a_name_is_taken_once_per_table_whatever_its_case_or_composition() {
 }
 
 #[test]
+fn only_the_server_closes_a_game_and_only_while_it_waits() {
+    let mut t = Table::created(3, &Setup::default());
+    t.ok(0, join(0));
+    assert_eq!(t.refused(0, Command::Expire).code(), "invalid_command");
+    let events = t.game.decide(&Actor::System, &Command::Expire).unwrap();
+    assert!(matches!(
+        &events[..],
+        [Event::GameEnded { winner: None, reason: EndReason::Expired, scores }] if scores.len() == 1
+    ));
+    t.record(events);
+    assert_eq!(t.game.status(), GameStatus::Finished);
+    assert_eq!(t.game.end_reason(), Some(EndReason::Expired));
+    assert_eq!(t.refused(1, join(1)), RuleViolation::GameOver);
+    assert_eq!(
+        t.game.decide(&Actor::System, &Command::Expire),
+        Err(RuleViolation::GameOver)
+    );
+
+    let mut running = Table::created(2, &Setup::default());
+    running.ok(0, join(0));
+    running.ok(1, join(1));
+    assert_eq!(
+        running
+            .game
+            .decide(&Actor::System, &Command::Expire)
+            .unwrap_err()
+            .code(),
+        "invalid_command"
+    );
+}
+
+#[test]
 fn only_seated_players_act_and_only_on_their_turn() {
     let t = Table::started(3);
     assert_eq!(

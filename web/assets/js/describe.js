@@ -99,6 +99,7 @@ export function describe(ev, names) {
         .map((s) => `${s.name || names.of(s.seat)} ${s.total}${s.forfeited ? ' (forfeited)' : ''}`)
         .join(', ');
       const winner = d.winner === null || d.winner === undefined ? 'no winner' : `${names.of(d.winner)} wins`;
+      if (d.reason === 'expired') return 'Game closed: the seats did not fill in time';
       const why = d.reason === 'lastPlayerStanding' ? ' as the last player standing' : '';
       return `Game over: ${winner}${why}${scores ? ` — ${scores}` : ''}`;
     }
