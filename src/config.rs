@@ -60,6 +60,7 @@ const SETTINGS: &[(&str, bool)] = &[
     ("WS_CLIENT_TIMEOUT_SECS", false),
     ("WS_OUTBOUND_QUEUE_BYTES", false),
     ("WS_MAX_SPECTATORS_PER_GAME", false),
+    ("WAITING_GAME_TIMEOUT_SECS", false),
 ];
 
 /// Why the settings could not be loaded. The message always names the setting at fault.
@@ -263,6 +264,9 @@ pub struct GameSettings {
     /// `SCHEDULER_RESCAN_SECS`: how often an instance looks for running games whose next server
     /// move another (stopped) instance would have made (1–3600).
     pub scheduler_rescan_secs: u64,
+    /// `WAITING_GAME_TIMEOUT_SECS`: a game whose seats are not all taken this long after its
+    /// creation is closed (`GameEnded` with reason `expired`); 0 keeps waiting games open for ever.
+    pub waiting_timeout_secs: u64,
 }
 
 /// Token settings.
@@ -347,6 +351,7 @@ struct RawSettings {
     ws_client_timeout_secs: u64,
     ws_outbound_queue_bytes: usize,
     ws_max_spectators_per_game: usize,
+    waiting_game_timeout_secs: u64,
 }
 
 impl Default for RawSettings {
@@ -384,6 +389,7 @@ impl Default for RawSettings {
             ws_client_timeout_secs: 30,
             ws_outbound_queue_bytes: 256 * 1024,
             ws_max_spectators_per_game: 200,
+            waiting_game_timeout_secs: 1800,
         }
     }
 }
@@ -672,6 +678,15 @@ impl Settings {
                 ),
             ));
         }
+        if raw.waiting_game_timeout_secs > 30 * 24 * 3600 {
+            return Err(invalid(
+                "WAITING_GAME_TIMEOUT_SECS",
+                format!(
+                    "must be between 0 (never) and 2592000 (got {})",
+                    raw.waiting_game_timeout_secs
+                ),
+            ));
+        }
 
         Ok(Settings {
             app_env: raw.app_env,
@@ -699,6 +714,7 @@ impl Settings {
                 timeouts_to_forfeit: raw.timeouts_to_forfeit,
                 bot_thinking_ms: raw.bot_thinking_ms,
                 scheduler_rescan_secs: raw.scheduler_rescan_secs,
+                waiting_timeout_secs: raw.waiting_game_timeout_secs,
             },
             auth: AuthSettings {
                 jwt_secret: Secret(raw.jwt_secret),
@@ -821,6 +837,10 @@ impl Settings {
             (
                 "WS_MAX_SPECTATORS_PER_GAME",
                 self.websocket.max_spectators_per_game.to_string(),
+            ),
+            (
+                "WAITING_GAME_TIMEOUT_SECS",
+                self.game.waiting_timeout_secs.to_string(),
             ),
         ]
     }

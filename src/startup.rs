@@ -27,7 +27,7 @@ use crate::adapters::outbound::redis::{
 };
 use crate::application::ports::{DynEventBus, DynEventStore, DynReadModels, Metrics, Ports};
 use crate::application::{
-    CommandSettings, FeedSettings, SchedulerSettings, ServiceSettings, Services,
+    expiry, CommandSettings, FeedSettings, SchedulerSettings, ServiceSettings, Services,
 };
 use crate::config::{AppEnv, EventBusKind, EventStoreKind, Settings};
 
@@ -163,6 +163,8 @@ pub struct Application {
     stop: Arc<Notify>,
     /// This instance's consumer of the projection stream (redis + mongodb), run while serving.
     projections: Option<ProjectionConsumer>,
+    /// `WAITING_GAME_TIMEOUT_SECS`, when waiting games expire: swept while serving.
+    waiting_timeout: Option<Duration>,
 }
 
 /// Projects the games the projection stream names, through the services.
@@ -245,6 +247,8 @@ impl Application {
             trigger,
             stop: Arc::new(Notify::new()),
             projections,
+            waiting_timeout: (settings.game.waiting_timeout_secs > 0)
+                .then(|| Duration::from_secs(settings.game.waiting_timeout_secs)),
         })
     }
 
@@ -267,11 +271,12 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let Application {
             server,
+            state,
             trigger,
             stop,
             port,
             projections,
-            state,
+            waiting_timeout,
         } = self;
         let handle = server.handle();
         let mut server = tokio::spawn(server);
@@ -289,6 +294,12 @@ impl Application {
         let _scheduler = AbortOnDrop(tokio::spawn(
             state.services.scheduler.clone().run(std::future::pending()),
         ));
+        let _expiry = waiting_timeout.map(|timeout| {
+            AbortOnDrop(tokio::spawn(expiry::run_sweeps(
+                state.services.clone(),
+                timeout,
+            )))
+        });
         tracing::info!(port, "caravan is serving");
         tokio::select! {
             result = &mut server => return result.map_err(std::io::Error::other)?,

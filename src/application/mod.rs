@@ -10,6 +10,7 @@
 
 pub mod commands;
 pub mod errors;
+pub mod expiry;
 pub mod feed;
 pub mod games;
 pub mod ids;
