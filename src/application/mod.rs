@@ -207,6 +207,11 @@ impl Services {
         self.projector.rebuild(self.ports.store.as_ref()).await
     }
 
+    /// Games whose state this instance holds in memory now.
+    pub fn cached_games(&self) -> usize {
+        self.games.len()
+    }
+
     /// The metrics port (the WebSocket layer counts its connections there).
     pub fn metrics(&self) -> &Arc<dyn ports::Metrics> {
         &self.ports.metrics

@@ -3,7 +3,8 @@
 //!
 //! - `api`: the REST protocol;
 //! - `websocket`: the WebSocket protocol (`GET /ws`);
-//! - `memory`: the port contract suites (`tests/contract`) on the in-memory adapters.
+//! - `memory`: the port contract suites (`tests/contract`) on the in-memory adapters;
+//! - `hostile`: attacks as hostile clients would make them, while honest games play on.
 //!
 //! The tests that need MongoDB and Redis are in `tests/services`.
 
@@ -13,5 +14,6 @@ mod contract;
 mod support;
 
 mod api;
+mod hostile;
 mod memory;
 mod websocket;
