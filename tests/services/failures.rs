@@ -12,7 +12,7 @@ use crate::support::app::{Joined, TestApp};
 use crate::support::bus::{batch, next_batch};
 use crate::support::play::{assert_gap_free, collect_feed, next_move};
 use crate::support::proxy::{host_port, through, Proxy};
-use crate::support::services::{with_services, Backing, TestRedis};
+use crate::support::services::{with_redis, with_services, Backing};
 use caravan::adapters::outbound::redis::{RedisBusOptions, RedisEventBus, RedisKeys};
 use caravan::application::ports::{BusMessage, EventBus, StoredEvent};
 use caravan::config::EventBusKind;
@@ -222,47 +222,41 @@ async fn an_instance_started_while_mongodb_is_down_is_not_ready_until_it_comes_u
 
 #[tokio::test]
 async fn a_subscriber_is_told_it_lagged_once_the_redis_connection_returns() {
-    let Some(redis) = TestRedis::new().await else {
-        return;
-    };
-    redis
-        .run(|url, prefix| async move {
-            let proxy = Proxy::start(&host_port(&url)).await;
-            let options = RedisBusOptions {
-                health_interval: Duration::from_millis(200),
-                max_reconnect_delay: Duration::from_millis(500),
-                ..RedisBusOptions::default()
-            };
-            let cut_off =
-                RedisEventBus::new(&through(&url, &proxy), RedisKeys::new(&prefix), options)
-                    .unwrap();
-            let other =
-                RedisEventBus::new(&url, RedisKeys::new(&prefix), RedisBusOptions::default())
-                    .unwrap();
-            let mut subscription = cut_off.subscribe("g").await.unwrap();
-            other.publish("g", batch("g", 1, 1)).await.unwrap();
-            assert_eq!(next_batch(&mut subscription).await, batch("g", 1, 1));
+    with_redis(|url, prefix| async move {
+        let proxy = Proxy::start(&host_port(&url)).await;
+        let options = RedisBusOptions {
+            health_interval: Duration::from_millis(200),
+            max_reconnect_delay: Duration::from_millis(500),
+            ..RedisBusOptions::default()
+        };
+        let cut_off =
+            RedisEventBus::new(&through(&url, &proxy), RedisKeys::new(&prefix), options).unwrap();
+        let other =
+            RedisEventBus::new(&url, RedisKeys::new(&prefix), RedisBusOptions::default()).unwrap();
+        let mut subscription = cut_off.subscribe("g").await.unwrap();
+        other.publish("g", batch("g", 1, 1)).await.unwrap();
+        assert_eq!(next_batch(&mut subscription).await, batch("g", 1, 1));
 
-            proxy.cut();
-            tokio::time::sleep(Duration::from_millis(300)).await;
-            assert!(cut_off.ping().await.is_err(), "the bus reports Redis gone");
-            other.publish("g", batch("g", 2, 2)).await.unwrap();
-            // Local publishes still reach local subscribers.
-            assert!(cut_off.publish("g", batch("g", 3, 3)).await.is_err());
-            assert_eq!(next_batch(&mut subscription).await, batch("g", 3, 3));
+        proxy.cut();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(cut_off.ping().await.is_err(), "the bus reports Redis gone");
+        other.publish("g", batch("g", 2, 2)).await.unwrap();
+        // Local publishes still reach local subscribers.
+        assert!(cut_off.publish("g", batch("g", 3, 3)).await.is_err());
+        assert_eq!(next_batch(&mut subscription).await, batch("g", 3, 3));
 
-            proxy.restore().await;
-            // The first thing after the reconnection: "you may have missed something".
-            let first = tokio::time::timeout(Duration::from_secs(10), subscription.next())
-                .await
-                .expect("a message after the reconnection");
-            assert!(
-                matches!(first, Some(BusMessage::Lagged)),
-                "expected Lagged, got {first:?}"
-            );
-            assert!(cut_off.ping().await.is_ok());
-            other.publish("g", batch("g", 4, 4)).await.unwrap();
-            assert_eq!(next_batch(&mut subscription).await, batch("g", 4, 4));
-        })
-        .await;
+        proxy.restore().await;
+        // The first thing after the reconnection: "you may have missed something".
+        let first = tokio::time::timeout(Duration::from_secs(10), subscription.next())
+            .await
+            .expect("a message after the reconnection");
+        assert!(
+            matches!(first, Some(BusMessage::Lagged)),
+            "expected Lagged, got {first:?}"
+        );
+        assert!(cut_off.ping().await.is_ok());
+        other.publish("g", batch("g", 4, 4)).await.unwrap();
+        assert_eq!(next_batch(&mut subscription).await, batch("g", 4, 4));
+    })
+    .await;
 }

@@ -20,16 +20,13 @@ mod mongo_store {
     use mongodb::bson::{doc, RawDocumentBuf};
 
     use crate::contract::{joined, t};
-    use crate::support::services::TestDb;
+    use crate::support::services::with_mongo;
 
     /// Two processes, each with its own store on one log: the one that knows a version only from
     /// an earlier read still loses to the one that appended since, and leaves no gap.
     #[tokio::test]
     async fn a_second_process_at_a_version_it_read_earlier_gets_a_conflict() {
-        let Some(db) = TestDb::new().await else {
-            return;
-        };
-        db.run(|database| async move {
+        with_mongo(|database| async move {
             let one = MongoEventStore::new(&database);
             let two = MongoEventStore::new(&database);
             one.append("g", 0, vec![joined(0)], None, t(0))
@@ -59,10 +56,7 @@ mod mongo_store {
     /// Whole games average at most 200 bytes of BSON per event, batch fields included.
     #[tokio::test]
     async fn stored_games_average_at_most_200_bytes_per_event() {
-        let Some(db) = TestDb::new().await else {
-            return;
-        };
-        db.run(|database| async move {
+        with_mongo(|database| async move {
             let store = MongoEventStore::new(&database);
             crate::contract::event_store::whole_played_games_round_trip_whatever_their_seed(
                 store.clone(),

@@ -10,7 +10,7 @@ use futures::future::BoxFuture;
 use parking_lot::Mutex;
 
 use crate::support::bus::batch;
-use crate::support::services::TestRedis;
+use crate::support::services::with_redis;
 use caravan::adapters::outbound::redis::{
     pool, ProjectionConsumer, ProjectionConsumerOptions, ProjectionHandler, RedisBusOptions,
     RedisEventBus, RedisKeys, PROJECTION_GROUP,
@@ -126,6 +126,28 @@ macro_rules! eventually {
     }};
 }
 
+/// A bus that feeds the projection stream.
+fn projecting_bus(url: &str, prefix: &str) -> RedisEventBus {
+    let options = RedisBusOptions {
+        projection_stream: true,
+        ..RedisBusOptions::default()
+    };
+    RedisEventBus::new(url, RedisKeys::new(prefix), options).unwrap()
+}
+
+/// Creates the projection group on `stream` (and the stream), as a consumer would.
+async fn create_group(conn: &mut redis::aio::MultiplexedConnection, stream: &str) {
+    redis::cmd("XGROUP")
+        .arg("CREATE")
+        .arg(stream)
+        .arg(PROJECTION_GROUP)
+        .arg("0")
+        .arg("MKSTREAM")
+        .query_async::<()>(conn)
+        .await
+        .unwrap();
+}
+
 async fn consumers(url: &str, stream: &str) -> Vec<String> {
     let info: redis::streams::StreamInfoConsumersReply = redis::cmd("XINFO")
         .arg("CONSUMERS")
@@ -139,151 +161,103 @@ async fn consumers(url: &str, stream: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn committed_batches_are_projected_then_acknowledged() {
-    let Some(redis) = TestRedis::new().await else {
-        return;
-    };
-    redis
-        .run(|url, prefix| async move {
-            let recorder = Recorder::failing(0);
-            let _consumer = start(&url, &prefix, fast_options("one"), recorder.clone());
-            let bus = RedisEventBus::new(
-                &url,
-                RedisKeys::new(&prefix),
-                RedisBusOptions {
-                    projection_stream: true,
-                    ..RedisBusOptions::default()
-                },
-            )
-            .unwrap();
-            bus.publish("g", batch("g", 1, 2)).await.unwrap();
-            bus.publish("h", batch("h", 1, 1)).await.unwrap();
-            bus.publish("g", batch("g", 3, 3)).await.unwrap();
-            eventually!(
-                "both games projected",
-                recorder.succeeded("g", 3) && recorder.succeeded("h", 1)
-            );
-            eventually!("nothing pending", pending(&url, &prefix).await == 0);
-        })
-        .await;
+    with_redis(|url, prefix| async move {
+        let recorder = Recorder::failing(0);
+        let _consumer = start(&url, &prefix, fast_options("one"), recorder.clone());
+        let bus = projecting_bus(&url, &prefix);
+        bus.publish("g", batch("g", 1, 2)).await.unwrap();
+        bus.publish("h", batch("h", 1, 1)).await.unwrap();
+        bus.publish("g", batch("g", 3, 3)).await.unwrap();
+        eventually!(
+            "both games projected",
+            recorder.succeeded("g", 3) && recorder.succeeded("h", 1)
+        );
+        eventually!("nothing pending", pending(&url, &prefix).await == 0);
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn a_failed_projection_stays_pending_and_is_tried_again() {
-    let Some(redis) = TestRedis::new().await else {
-        return;
-    };
-    redis
-        .run(|url, prefix| async move {
-            let recorder = Recorder::failing(1);
-            let _consumer = start(&url, &prefix, fast_options("one"), recorder.clone());
-            let bus = RedisEventBus::new(
-                &url,
-                RedisKeys::new(&prefix),
-                RedisBusOptions {
-                    projection_stream: true,
-                    ..RedisBusOptions::default()
-                },
-            )
-            .unwrap();
-            bus.publish("g", batch("g", 1, 1)).await.unwrap();
-            eventually!("a failed attempt", !recorder.calls.lock().is_empty());
-            assert_eq!(
-                pending(&url, &prefix).await,
-                1,
-                "not acknowledged after a failure"
-            );
-            eventually!("projected on a later attempt", recorder.succeeded("g", 1));
-            eventually!("nothing pending", pending(&url, &prefix).await == 0);
-        })
-        .await;
+    with_redis(|url, prefix| async move {
+        let recorder = Recorder::failing(1);
+        let _consumer = start(&url, &prefix, fast_options("one"), recorder.clone());
+        let bus = projecting_bus(&url, &prefix);
+        bus.publish("g", batch("g", 1, 1)).await.unwrap();
+        eventually!("a failed attempt", !recorder.calls.lock().is_empty());
+        assert_eq!(
+            pending(&url, &prefix).await,
+            1,
+            "not acknowledged after a failure"
+        );
+        eventually!("projected on a later attempt", recorder.succeeded("g", 1));
+        eventually!("nothing pending", pending(&url, &prefix).await == 0);
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn entries_a_dead_consumer_left_pending_are_claimed_by_another() {
-    let Some(redis) = TestRedis::new().await else {
-        return;
-    };
-    redis
-        .run(|url, prefix| async move {
-            let stream = RedisKeys::new(&prefix).projection_stream();
-            let mut conn = connection(&url).await;
-            redis::cmd("XGROUP")
-                .arg("CREATE")
-                .arg(&stream)
-                .arg(PROJECTION_GROUP)
-                .arg("0")
-                .arg("MKSTREAM")
-                .query_async::<()>(&mut conn)
-                .await
-                .unwrap();
-            redis::cmd("XADD")
-                .arg(&stream)
-                .arg("*")
-                .arg("g")
-                .arg("orphan")
-                .arg("v")
-                .arg(7)
-                .query_async::<String>(&mut conn)
-                .await
-                .unwrap();
-            // A consumer reads the entry and dies before acknowledging it.
-            let _: redis::Value = redis::cmd("XREADGROUP")
-                .arg("GROUP")
-                .arg(PROJECTION_GROUP)
-                .arg("dead")
-                .arg("STREAMS")
-                .arg(&stream)
-                .arg(">")
-                .query_async(&mut conn)
-                .await
-                .unwrap();
-            assert_eq!(pending(&url, &prefix).await, 1);
+    with_redis(|url, prefix| async move {
+        let stream = RedisKeys::new(&prefix).projection_stream();
+        let mut conn = connection(&url).await;
+        create_group(&mut conn, &stream).await;
+        redis::cmd("XADD")
+            .arg(&stream)
+            .arg("*")
+            .arg("g")
+            .arg("orphan")
+            .arg("v")
+            .arg(7)
+            .query_async::<String>(&mut conn)
+            .await
+            .unwrap();
+        // A consumer reads the entry and dies before acknowledging it.
+        let _: redis::Value = redis::cmd("XREADGROUP")
+            .arg("GROUP")
+            .arg(PROJECTION_GROUP)
+            .arg("dead")
+            .arg("STREAMS")
+            .arg(&stream)
+            .arg(">")
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(pending(&url, &prefix).await, 1);
 
-            let recorder = Recorder::failing(0);
-            let _alive = start(&url, &prefix, fast_options("alive"), recorder.clone());
-            eventually!("the orphan projected", recorder.succeeded("orphan", 7));
-            eventually!("nothing pending", pending(&url, &prefix).await == 0);
-        })
-        .await;
+        let recorder = Recorder::failing(0);
+        let _alive = start(&url, &prefix, fast_options("alive"), recorder.clone());
+        eventually!("the orphan projected", recorder.succeeded("orphan", 7));
+        eventually!("nothing pending", pending(&url, &prefix).await == 0);
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn consumers_idle_with_nothing_pending_leave_the_group() {
-    let Some(redis) = TestRedis::new().await else {
-        return;
-    };
-    redis
-        .run(|url, prefix| async move {
-            let stream = RedisKeys::new(&prefix).projection_stream();
-            let mut conn = connection(&url).await;
-            redis::cmd("XGROUP")
-                .arg("CREATE")
-                .arg(&stream)
-                .arg(PROJECTION_GROUP)
-                .arg("0")
-                .arg("MKSTREAM")
-                .query_async::<()>(&mut conn)
-                .await
-                .unwrap();
-            redis::cmd("XGROUP")
-                .arg("CREATECONSUMER")
-                .arg(&stream)
-                .arg(PROJECTION_GROUP)
-                .arg("gone")
-                .query_async::<()>(&mut conn)
-                .await
-                .unwrap();
-            assert_eq!(consumers(&url, &stream).await, ["gone"]);
-            tokio::time::sleep(Duration::from_millis(300)).await;
-            let options = ProjectionConsumerOptions {
-                forget_consumers_after: Duration::from_millis(200),
-                ..fast_options("alive")
-            };
-            let _alive = start(&url, &prefix, options, Recorder::failing(0));
-            eventually!(
-                "the idle consumer removed",
-                !consumers(&url, &stream).await.contains(&"gone".to_string())
-            );
-        })
-        .await;
+    with_redis(|url, prefix| async move {
+        let stream = RedisKeys::new(&prefix).projection_stream();
+        let mut conn = connection(&url).await;
+        create_group(&mut conn, &stream).await;
+        redis::cmd("XGROUP")
+            .arg("CREATECONSUMER")
+            .arg(&stream)
+            .arg(PROJECTION_GROUP)
+            .arg("gone")
+            .query_async::<()>(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(consumers(&url, &stream).await, ["gone"]);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let options = ProjectionConsumerOptions {
+            forget_consumers_after: Duration::from_millis(200),
+            ..fast_options("alive")
+        };
+        let _alive = start(&url, &prefix, options, Recorder::failing(0));
+        eventually!(
+            "the idle consumer removed",
+            !consumers(&url, &stream).await.contains(&"gone".to_string())
+        );
+    })
+    .await;
 }

@@ -145,6 +145,30 @@ impl TestRedis {
     }
 }
 
+/// Runs `test(database)` on a fresh MongoDB database, dropped afterwards, or skips (outside CI)
+/// when MongoDB is missing.
+pub async fn with_mongo<F, Fut>(test: F)
+where
+    F: FnOnce(Database) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    if let Some(db) = TestDb::new().await {
+        db.run(test).await;
+    }
+}
+
+/// Runs `test(redis_url, key_prefix)` under a fresh key prefix, whose keys are deleted afterwards,
+/// or skips (outside CI) when Redis is missing.
+pub async fn with_redis<F, Fut>(test: F)
+where
+    F: FnOnce(String, String) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    if let Some(redis) = TestRedis::new().await {
+        redis.run(test).await;
+    }
+}
+
 /// A namespace of a test's own on a service (a MongoDB database, a Redis key prefix).
 pub trait Namespace: Sized + Send + Sync + 'static {
     /// A fresh namespace; `None` (after a loud message) when the service does not answer outside

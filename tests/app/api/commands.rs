@@ -1,5 +1,5 @@
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::support::app::{error_code, spawn_app};
 
@@ -29,10 +29,9 @@ async fn the_same_command_id_twice_produces_events_once() {
     let app = spawn_app().await;
     let (game_id, players) = app.started_game(2, 21).await;
     let play = json!({ "type": "playCard", "cardId": "S01" });
-    let first: Value = app
-        .command(&game_id, &players[0].token, "once", &play.clone())
-        .await
-        .1;
+    let (_, first) = app
+        .command(&game_id, &players[0].token, "once", &play)
+        .await;
     let (status, again) = app
         .command(&game_id, &players[0].token, "once", &play)
         .await;

@@ -1,6 +1,6 @@
 use caravan::domain::Bot;
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::support::app::{spawn_app, TestApp};
 use crate::support::play::Mirror;
@@ -27,7 +27,7 @@ async fn stats_count_games_by_status_and_commands() {
         &json!({ "type": "playCard", "cardId": "S01" }),
     )
     .await;
-    let stats: Value = app.get("/api/stats", None).await.1;
+    let (_, stats) = app.get("/api/stats", None).await;
     assert_eq!(
         stats["games"],
         json!({ "waiting": 1, "active": 1, "finished": 0 })
@@ -88,13 +88,13 @@ async fn a_game_played_to_the_end_over_rest_fills_results_and_the_leaderboard() 
     let winner = ended["winner"].as_u64().unwrap();
     assert_eq!(view["state"]["winner"], winner);
 
-    let summary: Value = app.get("/api/games?status=finished", None).await.1;
+    let (_, summary) = app.get("/api/games?status=finished", None).await;
     let summary = &summary["games"][0];
     assert_eq!(summary["gameId"], game_id.as_str());
     assert_eq!(summary["winner"], winner);
     assert_eq!(summary["version"], view["lastEventId"]);
 
-    let board: Value = app.get("/api/leaderboard", None).await.1;
+    let (_, board) = app.get("/api/leaderboard", None).await;
     let board = board["leaderboard"].as_array().unwrap();
     assert_eq!(board.len(), 3);
     let winner_name = format!("Player{winner}");
@@ -105,10 +105,9 @@ async fn a_game_played_to_the_end_over_rest_fills_results_and_the_leaderboard() 
     assert_eq!(top["wins"], 1);
     assert_eq!(board[0]["wins"], 1, "the winner ranks first");
 
-    let results: Value = app
+    let (_, results) = app
         .get(&format!("/api/players/{winner_name}/results"), None)
-        .await
-        .1;
+        .await;
     assert_eq!(results["results"][0]["gameId"], game_id.as_str());
     assert_eq!(results["results"][0]["won"], true);
     let final_scores = ended["scores"].as_array().unwrap();

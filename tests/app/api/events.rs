@@ -23,10 +23,7 @@ async fn events_are_read_after_an_id_with_a_limit() {
         &json!({ "type": "playCard", "cardId": "S01" }),
     )
     .await;
-    let all: Value = app
-        .get(&format!("/api/games/{game_id}/events"), None)
-        .await
-        .1;
+    let (_, all) = app.get(&format!("/api/games/{game_id}/events"), None).await;
     assert_eq!(ids(&all), vec![1, 2, 3, 4, 5, 6]);
     let first = &all["events"][0];
     assert_eq!(first["gameId"], game_id.as_str());
@@ -37,18 +34,16 @@ async fn events_are_read_after_an_id_with_a_limit() {
         "RFC 3339"
     );
     assert_eq!(first["data"]["numPlayers"], 2);
-    let page: Value = app
+    let (_, page) = app
         .get(
             &format!("/api/games/{game_id}/events?after=2&limit=2"),
             None,
         )
-        .await
-        .1;
+        .await;
     assert_eq!(ids(&page), vec![3, 4]);
-    let none: Value = app
+    let (_, none) = app
         .get(&format!("/api/games/{game_id}/events?after=6"), None)
-        .await
-        .1;
+        .await;
     assert!(ids(&none).is_empty());
 }
 
@@ -69,22 +64,20 @@ async fn events_are_read_by_a_half_open_time_range() {
             urlencode(until)
         )
     };
-    let everything: Value = app
+    let (_, everything) = app
         .get(&q("2000-01-01T00:00:00Z", "2999-01-01T00:00:00Z"), None)
-        .await
-        .1;
+        .await;
     assert_eq!(ids(&everything), vec![1, 2, 3, 4]);
-    let before_first: Value = app.get(&q("2000-01-01T00:00:00Z", &first), None).await.1;
+    let (_, before_first) = app.get(&q("2000-01-01T00:00:00Z", &first), None).await;
     assert!(ids(&before_first).is_empty(), "until is exclusive");
-    let from_last: Value = app.get(&q(&last, "2999-01-01T00:00:00Z"), None).await.1;
+    let (_, from_last) = app.get(&q(&last, "2999-01-01T00:00:00Z"), None).await;
     assert_eq!(*ids(&from_last).last().unwrap(), 4, "since is inclusive");
-    let only_since: Value = app
+    let (_, only_since) = app
         .get(
             &format!("/api/games/{game_id}/events?since={}", urlencode(&first)),
             None,
         )
-        .await
-        .1;
+        .await;
     assert_eq!(ids(&only_since), vec![1, 2, 3, 4]);
 }
 
@@ -135,22 +128,19 @@ async fn the_state_at_a_version_is_the_state_after_that_event() {
         &json!({ "type": "playCard", "cardId": "S01" }),
     )
     .await;
-    let created: Value = app
+    let (_, created) = app
         .get(&format!("/api/games/{game_id}/state?at=1"), None)
-        .await
-        .1;
+        .await;
     assert_eq!(created["lastEventId"], 1);
     assert_eq!(created["state"]["status"], "waiting");
     assert_eq!(created["state"]["players"], json!([]));
-    let one_joined: Value = app
+    let (_, one_joined) = app
         .get(&format!("/api/games/{game_id}/state?at=2"), None)
-        .await
-        .1;
+        .await;
     assert_eq!(one_joined["state"]["players"].as_array().unwrap().len(), 1);
-    let latest: Value = app
+    let (_, latest) = app
         .get(&format!("/api/games/{game_id}/state?at=6"), None)
-        .await
-        .1;
+        .await;
     assert_eq!(latest["state"], app.view(&game_id, None).await["state"]);
     let response = app
         .get(&format!("/api/games/{game_id}/state?at=7"), None)

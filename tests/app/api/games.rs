@@ -274,16 +274,15 @@ async fn listing_games_filters_by_status_and_pages_with_a_cursor() {
             .await;
     }
     let (active, _) = app.started_game(2, 4).await;
-    let page: Value = app.get("/api/games?status=waiting&limit=2", None).await.1;
+    let (_, page) = app.get("/api/games?status=waiting&limit=2", None).await;
     assert_eq!(page["games"].as_array().unwrap().len(), 2);
     let cursor = page["nextCursor"].as_str().expect("a next page");
-    let next: Value = app
+    let (_, next) = app
         .get(
             &format!("/api/games?status=waiting&limit=2&cursor={cursor}"),
             None,
         )
-        .await
-        .1;
+        .await;
     assert_eq!(next["games"].as_array().unwrap().len(), 1);
     assert!(next.get("nextCursor").is_none());
     let mut seen: Vec<String> = page["games"]
@@ -295,7 +294,7 @@ async fn listing_games_filters_by_status_and_pages_with_a_cursor() {
         .collect();
     seen.sort();
     assert_eq!(seen, vec!["w0", "w1", "w2"]);
-    let running: Value = app.get("/api/games?status=active", None).await.1;
+    let (_, running) = app.get("/api/games?status=active", None).await;
     assert_eq!(running["games"][0]["gameId"], active.as_str());
     assert_eq!(running["games"][0]["currentSeat"], 0);
     for bad in ["status=bogus", "limit=0", "limit=abc", "cursor=garbage"] {
@@ -313,10 +312,9 @@ async fn a_game_view_is_public_for_spectators_and_personal_for_its_players() {
     assert_eq!(spectator["lastEventId"], 4);
     assert!(spectator["state"]["viewerSeat"].is_null());
     assert!(spectator["state"]["legal"].is_null());
-    let first: Value = app
+    let (_, first) = app
         .get(&format!("/api/games/{game_id}"), Some(&players[0].token))
-        .await
-        .1;
+        .await;
     assert_eq!(first["state"]["viewerSeat"], 0);
     assert!(
         first["state"]["legal"]["playable"].is_array(),
