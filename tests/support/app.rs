@@ -301,6 +301,40 @@ impl TestApp {
         WsClient::connect(&self.ws_url(game_id, token, last_event_id)).await
     }
 
+    /// Connects a spectator whose socket takes at most `receive_buffer` bytes before the server
+    /// has to wait for it: a reader that is slow as soon as it stops reading.
+    pub async fn connect_with_receive_buffer(
+        &self,
+        game_id: &str,
+        receive_buffer: u32,
+    ) -> WsClient {
+        let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
+        socket
+            .set_recv_buffer_size(receive_buffer)
+            .expect("a small buffer");
+        let address = format!("127.0.0.1:{}", self.port);
+        let tcp = socket
+            .connect(address.parse().expect("an address"))
+            .await
+            .expect("connected");
+        let (stream, _) = tokio_tungstenite::client_async(
+            self.ws_url(game_id, None, None),
+            tokio_tungstenite::MaybeTlsStream::Plain(tcp),
+        )
+        .await
+        .expect("the handshake succeeds");
+        WsClient::from_stream(stream)
+    }
+
+    /// The value of an unlabelled series in `GET /metrics`, if exported.
+    pub async fn metric(&self, name: &str) -> Option<f64> {
+        let prefix = format!("{name} ");
+        self.metrics()
+            .await
+            .lines()
+            .find_map(|line| line.strip_prefix(&prefix)?.trim().parse().ok())
+    }
+
     /// The claims of a player's token.
     pub fn claims(&self, player: &Joined) -> PlayerClaims {
         self.services

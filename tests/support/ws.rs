@@ -155,6 +155,21 @@ impl WsClient {
             .collect()
     }
 
+    /// The messages read until the server closes, and its close code; panics unless it closes
+    /// within `within`.
+    pub async fn until_closed(&mut self, within: Duration) -> (Vec<Value>, Option<u16>) {
+        let deadline = tokio::time::Instant::now() + within;
+        let mut messages = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match self.recv_within(left).await {
+                Some(Incoming::Json(message)) => messages.push(message),
+                Some(Incoming::Closed(close)) => return (messages, close.map(|(code, _)| code)),
+                None => panic!("the server did not close within {within:?}: {messages:?}"),
+            }
+        }
+    }
+
     /// Reads until the server closes; the close code and reason.
     pub async fn recv_close(&mut self) -> Option<(u16, String)> {
         loop {
@@ -167,6 +182,11 @@ impl WsClient {
     /// Sends one JSON message.
     pub async fn send_json(&mut self, message: &Value) {
         self.send(Message::text(message.to_string())).await;
+    }
+
+    /// Sends one frame of any kind; false when the connection is gone.
+    pub async fn try_send(&mut self, message: Message) -> bool {
+        self.stream.send(message).await.is_ok()
     }
 
     /// Sends one frame of any kind.

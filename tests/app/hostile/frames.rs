@@ -3,26 +3,25 @@
 
 use std::time::Duration;
 
-use futures::SinkExt;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 use tokio_tungstenite::tungstenite::protocol::frame::Frame;
 use tokio_tungstenite::tungstenite::Message;
 
-use super::{connect, first_message, settings, until_closed, Socket};
-use crate::support::app::TestApp;
+use crate::support::app::{spawn_app_with, TestApp};
+use crate::support::ws::WsClient;
 
 /// Sends `frames` as fast as the socket takes them (stopping when the server has closed).
-async fn flood(socket: &mut Socket, frames: impl Iterator<Item = Message>) {
+async fn flood(socket: &mut WsClient, frames: impl Iterator<Item = Message>) {
     for frame in frames {
-        if socket.send(frame).await.is_err() {
+        if !socket.try_send(frame).await {
             return;
         }
     }
 }
 
 /// The flood ends with `rate_limited` and close 1008; a bystander's connection is untouched.
-async fn assert_closed_for_flooding(app: &TestApp, game_id: &str, mut flooder: Socket) {
-    let (messages, close) = until_closed(&mut flooder, Duration::from_secs(20)).await;
+async fn assert_closed_for_flooding(app: &TestApp, game_id: &str, mut flooder: WsClient) {
+    let (messages, close) = flooder.until_closed(Duration::from_secs(20)).await;
     assert_eq!(close, Some(1008), "closed for flooding: {messages:?}");
     assert!(
         messages
@@ -30,18 +29,18 @@ async fn assert_closed_for_flooding(app: &TestApp, game_id: &str, mut flooder: S
             .any(|m| m["type"] == "error" && m["error"]["code"] == "rate_limited"),
         "{messages:?}"
     );
-    let mut bystander = connect(app, game_id, None).await;
-    assert_eq!(first_message(&mut bystander).await["type"], "welcome");
+    let mut bystander = app.connect(game_id, None, None).await;
+    assert_eq!(bystander.recv().await.json()["type"], "welcome");
     let (status, _) = app.get("/health", None).await;
     assert_eq!(status, 200);
 }
 
 #[tokio::test]
 async fn a_ping_flood_is_closed_with_1008() {
-    let app = TestApp::spawn(settings(|s| s.websocket.max_messages_per_sec = 5)).await;
+    let app = spawn_app_with(|s| s.websocket.max_messages_per_sec = 5).await;
     let game_id = app.create_game(2, 401).await;
-    let mut flooder = connect(&app, &game_id, None).await;
-    assert_eq!(first_message(&mut flooder).await["type"], "welcome");
+    let mut flooder = app.connect(&game_id, None, None).await;
+    assert_eq!(flooder.recv().await.json()["type"], "welcome");
     flood(
         &mut flooder,
         (0..200).map(|_| Message::Ping(vec![0u8; 100].into())),
@@ -53,10 +52,10 @@ async fn a_ping_flood_is_closed_with_1008() {
 
 #[tokio::test]
 async fn a_pong_flood_is_closed_with_1008() {
-    let app = TestApp::spawn(settings(|s| s.websocket.max_messages_per_sec = 5)).await;
+    let app = spawn_app_with(|s| s.websocket.max_messages_per_sec = 5).await;
     let game_id = app.create_game(2, 402).await;
-    let mut flooder = connect(&app, &game_id, None).await;
-    assert_eq!(first_message(&mut flooder).await["type"], "welcome");
+    let mut flooder = app.connect(&game_id, None, None).await;
+    assert_eq!(flooder.recv().await.json()["type"], "welcome");
     flood(
         &mut flooder,
         (0..200).map(|_| Message::Pong(Vec::new().into())),
@@ -68,10 +67,10 @@ async fn a_pong_flood_is_closed_with_1008() {
 
 #[tokio::test]
 async fn a_flood_of_empty_continuation_frames_is_closed_with_1008() {
-    let app = TestApp::spawn(settings(|s| s.websocket.max_messages_per_sec = 5)).await;
+    let app = spawn_app_with(|s| s.websocket.max_messages_per_sec = 5).await;
     let game_id = app.create_game(2, 403).await;
-    let mut flooder = connect(&app, &game_id, None).await;
-    assert_eq!(first_message(&mut flooder).await["type"], "welcome");
+    let mut flooder = app.connect(&game_id, None, None).await;
+    assert_eq!(flooder.recv().await.json()["type"], "welcome");
     let first = Message::Frame(Frame::message(
         b"{\"type\":".to_vec(),
         OpCode::Data(Data::Text),
@@ -91,10 +90,10 @@ async fn a_flood_of_empty_continuation_frames_is_closed_with_1008() {
 
 #[tokio::test]
 async fn a_fragmented_message_within_the_limit_is_still_answered() {
-    let app = TestApp::spawn(settings(|s| s.websocket.max_messages_per_sec = 5)).await;
+    let app = spawn_app_with(|s| s.websocket.max_messages_per_sec = 5).await;
     let game_id = app.create_game(2, 404).await;
-    let mut client = connect(&app, &game_id, None).await;
-    assert_eq!(first_message(&mut client).await["type"], "welcome");
+    let mut client = app.connect(&game_id, None, None).await;
+    assert_eq!(client.recv().await.json()["type"], "welcome");
     let text = br#"{"type":"ping"}"#;
     for (part, opcode, last) in [
         (&text[..5], Data::Text, false),
@@ -107,9 +106,8 @@ async fn a_fragmented_message_within_the_limit_is_still_answered() {
                 OpCode::Data(opcode),
                 last,
             )))
-            .await
-            .expect("sent");
+            .await;
     }
-    assert_eq!(first_message(&mut client).await["type"], "pong");
+    assert_eq!(client.recv().await.json()["type"], "pong");
     app.stop().await;
 }

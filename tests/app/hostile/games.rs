@@ -6,12 +6,11 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use super::{connect, first_message, settings};
-use crate::support::app::TestApp;
+use crate::support::app::{spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn joins_and_feeds_of_unknown_games_leave_the_game_cache_as_it_was() {
-    let app = TestApp::spawn(settings(|_| {})).await;
+    let app = spawn_app().await;
     let game_id = app.create_game(2, 901).await;
     app.join(&game_id, "Ana").await;
     let cached = app.services.cached_games();
@@ -30,9 +29,9 @@ async fn joins_and_feeds_of_unknown_games_leave_the_game_cache_as_it_was() {
     for i in 0..100 {
         let (status, _) = app.get(&format!("/api/games/ghost-{i}"), None).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
-        let mut socket = connect(&app, &format!("ghost-{i}"), None).await;
+        let mut socket = app.connect(&format!("ghost-{i}"), None, None).await;
         assert_eq!(
-            first_message(&mut socket).await["error"]["code"],
+            socket.recv().await.json()["error"]["code"],
             "game_not_found"
         );
     }
@@ -42,7 +41,7 @@ async fn joins_and_feeds_of_unknown_games_leave_the_game_cache_as_it_was() {
 
 #[tokio::test]
 async fn the_token_of_a_player_who_left_sees_the_spectators_view() {
-    let app = TestApp::spawn(settings(|_| {})).await;
+    let app = spawn_app().await;
     let game_id = app.create_game(2, 902).await;
     app.join(&game_id, "Ana").await;
     let bo = app.join(&game_id, "Bo").await;
@@ -85,8 +84,8 @@ async fn the_token_of_a_player_who_left_sees_the_spectators_view() {
         .await;
     assert_eq!(own["state"]["viewerSeat"], cy.seat);
 
-    let mut socket = connect(&app, &game_id, Some(&leaver.token)).await;
-    let welcome = first_message(&mut socket).await;
+    let mut socket = app.connect(&game_id, Some(&leaver.token), None).await;
+    let welcome = socket.recv().await.json();
     assert_eq!(welcome["type"], "welcome");
     assert_eq!(welcome["seat"], serde_json::Value::Null);
     assert_eq!(welcome["state"]["viewerSeat"], serde_json::Value::Null);
@@ -105,7 +104,7 @@ async fn the_token_of_a_player_who_left_sees_the_spectators_view() {
 
 #[tokio::test]
 async fn a_game_that_never_fills_is_closed_with_an_event_and_leaves_the_waiting_list() {
-    let app = TestApp::spawn(settings(|s| s.game.waiting_timeout_secs = 1)).await;
+    let app = spawn_app_with(|s| s.game.waiting_timeout_secs = 1).await;
     let waiting = app.create_game(3, 911).await;
     app.join(&waiting, "Ana").await;
     let full = app.create_game(2, 912).await;

@@ -4,8 +4,8 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use super::{play_to_the_end, settings};
-use crate::support::app::TestApp;
+use super::play_to_the_end;
+use crate::support::app::{spawn_app, TestApp};
 
 async fn join_as(app: &TestApp, game_id: &str, name: &str) -> (StatusCode, serde_json::Value) {
     app.call(
@@ -19,7 +19,7 @@ async fn join_as(app: &TestApp, game_id: &str, name: &str) -> (StatusCode, serde
 
 #[tokio::test]
 async fn names_with_invisible_characters_or_taken_in_another_case_are_refused() {
-    let app = TestApp::spawn(settings(|_| {})).await;
+    let app = spawn_app().await;
     let game_id = app.create_game(4, 601).await;
     let (status, body) = join_as(&app, &game_id, "Ana").await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
@@ -69,7 +69,7 @@ async fn names_with_invisible_characters_or_taken_in_another_case_are_refused() 
 
 #[tokio::test]
 async fn wins_by_forfeit_do_not_reach_the_leaderboard_and_games_played_out_do() {
-    let app = TestApp::spawn(settings(|_| {})).await;
+    let app = spawn_app().await;
     // The farm: create, join twice, the second seat leaves; a hundred times.
     for i in 0..100 {
         let game_id = app.create_game(2, 700 + i).await;

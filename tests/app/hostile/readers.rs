@@ -4,38 +4,17 @@
 
 use std::time::{Duration, Instant};
 
-use futures::SinkExt;
 use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::MaybeTlsStream;
 
-use super::{first_message, play_to_the_end, settings, ws_url, Socket};
-use crate::support::app::TestApp;
-
-/// A spectator whose socket takes little before the server has to wait for it.
-async fn small_window_spectator(app: &TestApp, game_id: &str) -> Socket {
-    let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
-    socket.set_recv_buffer_size(4096).expect("a small buffer");
-    let address = app.address.trim_start_matches("http://");
-    let tcp = socket
-        .connect(address.parse().expect("an address"))
-        .await
-        .expect("connected");
-    let (stream, _) =
-        tokio_tungstenite::client_async(ws_url(app, game_id, None), MaybeTlsStream::Plain(tcp))
-            .await
-            .expect("the handshake succeeds");
-    stream
-}
+use super::play_to_the_end;
+use crate::support::app::{spawn_app_with, TestApp};
 
 /// `caravan_websockets_open` from `/metrics`.
 async fn websockets_open(app: &TestApp) -> i64 {
-    let metrics = app.metrics().await;
-    metrics
-        .lines()
-        .find_map(|line| line.strip_prefix("caravan_websockets_open "))
-        .and_then(|n| n.trim().parse().ok())
-        .expect("the gauge is exported")
+    app.metric("caravan_websockets_open")
+        .await
+        .expect("the gauge is exported") as i64
 }
 
 /// `openConnections` of `/api/stats`: feeds still fed on this instance.
@@ -111,14 +90,14 @@ async fn honest_game(app: &TestApp, seed: u64) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_silent_reader_is_closed_within_the_client_timeout_and_a_heartbeat() {
-    let app = TestApp::spawn(settings(|s| {
+    let app = spawn_app_with(|s| {
         s.websocket.heartbeat_secs = 1;
         s.websocket.client_timeout_secs = 2;
-    }))
+    })
     .await;
     let game_id = busy_lobby(&app, 301).await;
-    let mut silent = small_window_spectator(&app, &game_id).await;
-    assert_eq!(first_message(&mut silent).await["type"], "welcome");
+    let mut silent = app.connect_with_receive_buffer(&game_id, 4096).await;
+    assert_eq!(silent.recv().await.json()["type"], "welcome");
     let last_read = Instant::now();
     // It never reads (nor answers a ping) again, while the game keeps sending.
     let visits = keep_busy_until(&app, &game_id, || async {
@@ -140,19 +119,19 @@ async fn a_silent_reader_is_closed_within_the_client_timeout_and_a_heartbeat() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reader_that_talks_but_never_reads_is_reset_and_its_buffers_freed() {
-    let app = TestApp::spawn(settings(|s| {
+    let app = spawn_app_with(|s| {
         s.websocket.heartbeat_secs = 1;
         s.websocket.client_timeout_secs = 30;
         s.websocket.outbound_queue_bytes = 64 * 1024;
-    }))
+    })
     .await;
     let game_id = busy_lobby(&app, 311).await;
-    let mut talker = small_window_spectator(&app, &game_id).await;
-    assert_eq!(first_message(&mut talker).await["type"], "welcome");
+    let mut talker = app.connect_with_receive_buffer(&game_id, 4096).await;
+    assert_eq!(talker.recv().await.json()["type"], "welcome");
     // It sends a ping every 200 ms (so it is never silent) and never reads.
     let pinger = tokio::spawn(async move {
         loop {
-            if talker.send(Message::Ping(Vec::new().into())).await.is_err() {
+            if !talker.try_send(Message::Ping(Vec::new().into())).await {
                 return talker;
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
@@ -175,41 +154,27 @@ async fn a_reader_that_talks_but_never_reads_is_reset_and_its_buffers_freed() {
         .expect("the pinger sees its connection end")
         .expect("the pinger ends");
     // What it reads now ends in a reset or a close, never waits for more.
-    let ended = tokio::time::timeout(Duration::from_secs(10), async {
-        use futures::StreamExt;
-        while let Some(Ok(_)) = talker.next().await {}
-    })
-    .await;
-    assert!(ended.is_ok(), "the connection is over");
+    talker.until_closed(Duration::from_secs(10)).await;
     assert!(honest_game(&app, 312).await > 10);
     app.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_with_a_stuck_reader_stops_well_within_its_shutdown_timeout() {
-    let app = TestApp::spawn(settings(|s| {
+    let app = spawn_app_with(|s| {
         s.server.shutdown_timeout_secs = 20;
         s.websocket.heartbeat_secs = 2;
         s.websocket.client_timeout_secs = 60;
         s.websocket.outbound_queue_bytes = 64 * 1024;
-    }))
+    })
     .await;
     let game_id = busy_lobby(&app, 321).await;
-    let mut stuck = small_window_spectator(&app, &game_id).await;
-    assert_eq!(first_message(&mut stuck).await["type"], "welcome");
-    let mut reader = tokio_tungstenite::connect_async(ws_url(&app, &game_id, None))
-        .await
-        .expect("an honest spectator connects")
-        .0;
-    assert_eq!(first_message(&mut reader).await["type"], "welcome");
+    let mut stuck = app.connect_with_receive_buffer(&game_id, 4096).await;
+    assert_eq!(stuck.recv().await.json()["type"], "welcome");
+    let mut reader = app.connect(&game_id, None, None).await;
+    assert_eq!(reader.recv().await.json()["type"], "welcome");
     let honest = tokio::spawn(async move {
-        use futures::StreamExt;
-        let mut close = None;
-        while let Some(Ok(message)) = reader.next().await {
-            if let Message::Close(frame) = message {
-                close = frame.map(|f| u16::from(f.code));
-            }
-        }
+        let (_, close) = reader.until_closed(Duration::from_secs(600)).await;
         close
     });
     // The server gives up feeding the stuck reader, whose connection is stalled now.

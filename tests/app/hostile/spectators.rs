@@ -3,41 +3,40 @@
 
 use std::time::Duration;
 
-use super::{connect, first_message, settings, until_closed};
-use crate::support::app::TestApp;
+use crate::support::app::spawn_app_with;
 
 #[tokio::test]
 async fn spectators_beyond_the_cap_are_refused_with_too_many_spectators_and_1013() {
-    let app = TestApp::spawn(settings(|s| s.websocket.max_spectators_per_game = 2)).await;
+    let app = spawn_app_with(|s| s.websocket.max_spectators_per_game = 2).await;
     let game_id = app.create_game(2, 501).await;
     let ana = app.join(&game_id, "Ana").await;
 
-    let mut first = connect(&app, &game_id, None).await;
-    assert_eq!(first_message(&mut first).await["type"], "welcome");
-    let mut second = connect(&app, &game_id, None).await;
-    assert_eq!(first_message(&mut second).await["type"], "welcome");
+    let mut first = app.connect(&game_id, None, None).await;
+    assert_eq!(first.recv().await.json()["type"], "welcome");
+    let mut second = app.connect(&game_id, None, None).await;
+    assert_eq!(second.recv().await.json()["type"], "welcome");
 
-    let mut third = connect(&app, &game_id, None).await;
-    let (messages, close) = until_closed(&mut third, Duration::from_secs(10)).await;
+    let mut third = app.connect(&game_id, None, None).await;
+    let (messages, close) = third.until_closed(Duration::from_secs(10)).await;
     assert_eq!(close, Some(1013), "{messages:?}");
     assert_eq!(messages[0]["type"], "error");
     assert_eq!(messages[0]["error"]["code"], "too_many_spectators");
 
     // A player of the game is not a spectator; another game has its own places.
-    let mut player = connect(&app, &game_id, Some(&ana.token)).await;
-    let welcome = first_message(&mut player).await;
+    let mut player = app.connect(&game_id, Some(&ana.token), None).await;
+    let welcome = player.recv().await.json();
     assert_eq!(welcome["type"], "welcome");
     assert_eq!(welcome["seat"], 0);
     let other = app.create_game(2, 502).await;
-    let mut elsewhere = connect(&app, &other, None).await;
-    assert_eq!(first_message(&mut elsewhere).await["type"], "welcome");
+    let mut elsewhere = app.connect(&other, None, None).await;
+    assert_eq!(elsewhere.recv().await.json()["type"], "welcome");
 
     // A spectator who leaves frees its place.
     drop(first);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
-        let mut again = connect(&app, &game_id, None).await;
-        if first_message(&mut again).await["type"] == "welcome" {
+        let mut again = app.connect(&game_id, None, None).await;
+        if again.recv().await.json()["type"] == "welcome" {
             break;
         }
         assert!(

@@ -6,10 +6,9 @@ use serde_json::json;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 use tokio_tungstenite::tungstenite::protocol::frame::Frame;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::MaybeTlsStream;
 
 use crate::support::app::spawn_app_with;
-use crate::support::ws::{assert_contiguous, Incoming, WsClient};
+use crate::support::ws::{assert_contiguous, Incoming};
 
 #[tokio::test]
 async fn a_frame_over_the_limit_is_refused_with_frame_too_large_and_close_1009() {
@@ -147,23 +146,7 @@ async fn a_reader_too_slow_for_the_outbound_queue_is_closed_with_slow_consumer_a
     }
 
     // A spectator whose socket takes little before the server has to wait for it.
-    let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
-    socket.set_recv_buffer_size(4096).expect("a small buffer");
-    let tcp = socket
-        .connect(
-            format!("127.0.0.1:{}", app.port)
-                .parse()
-                .expect("an address"),
-        )
-        .await
-        .expect("connected");
-    let (stream, _) = tokio_tungstenite::client_async(
-        app.ws_url(&game_id, None, None),
-        MaybeTlsStream::Plain(tcp),
-    )
-    .await
-    .expect("the handshake succeeds");
-    let mut slow = WsClient::from_stream(stream);
+    let mut slow = app.connect_with_receive_buffer(&game_id, 4096).await;
     let welcome = slow.recv_type("welcome").await;
     let start = welcome["lastEventId"].as_u64().expect("lastEventId");
 

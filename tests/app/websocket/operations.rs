@@ -47,11 +47,9 @@ async fn a_silent_client_is_dropped_after_the_timeout_while_a_live_one_stays() {
 
 /// The value of `caravan_websockets_open` in `/metrics`.
 async fn open_websockets(app: &TestApp) -> Option<i64> {
-    app.metrics()
+    app.metric("caravan_websockets_open")
         .await
-        .lines()
-        .find_map(|line| line.strip_prefix("caravan_websockets_open "))
-        .and_then(|v| v.trim().parse().ok())
+        .map(|open| open as i64)
 }
 
 async fn wait_for_open_websockets(app: &TestApp, expected: i64) {
