@@ -19,3 +19,4 @@ mod failures;
 mod mongodb;
 mod projection_stream;
 mod redis;
+mod server_moves;
