@@ -45,6 +45,8 @@ export function listOf(json, ...keys) {
 export const api = {
   /** `extra`: {gameId} and any other field of POST /api/games. */
   createGame: (numPlayers, extra = {}) => call('POST', '/api/games', { body: { numPlayers, ...extra } }),
+  /** Seat a computer player of `level` (easy, greedy, strong) in a waiting game. */
+  addBot: (gameId, level) => call('POST', `/api/games/${encodeURIComponent(gameId)}/bots`, { body: { level } }),
   join: (gameId, name) => call('POST', `/api/games/${encodeURIComponent(gameId)}/join`, { body: { name } }),
   leave: (gameId, token) => call('POST', `/api/games/${encodeURIComponent(gameId)}/leave`, { token }),
   listGames: async (status, limit = 50) =>

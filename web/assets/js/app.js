@@ -6,6 +6,7 @@ import { loadCatalogue } from './cards.js';
 import { openGame, turnMessage } from './game.js';
 import { nameOf } from './table.js';
 import { mountReplay } from './replay.js';
+import { versusSection } from './versus.js';
 import { seatFor, rememberSeat, forgetSeat, myGames, playerName, setPlayerName } from './seats.js';
 
 const root = document.getElementById('app');
@@ -234,6 +235,7 @@ function openLobby(el) {
           h('button', { class: 'primary', type: 'submit' }, 'Create game'),
         ),
       ),
+      versusSection({ needName, showError: (message) => { errorBox.textContent = message; } }),
       h('section', { class: 'area', 'aria-labelledby': 'h-waiting' }, h('h2', { id: 'h-waiting' }, 'Waiting for players'), waitingList),
       h('section', { class: 'area', 'aria-labelledby': 'h-active' }, h('h2', { id: 'h-active' }, 'Running'), activeList),
       h('section', { class: 'area', 'aria-labelledby': 'h-finished' }, h('h2', { id: 'h-finished' }, 'Finished'), finishedList),

@@ -51,6 +51,7 @@ static ASSETS: &[Asset] = &[
     asset!("assets/js/sound.js"),
     asset!("assets/js/spices.js"),
     asset!("assets/js/table.js"),
+    asset!("assets/js/versus.js"),
     // uPlot (MIT, see its LICENSE), drawing the dashboard's charts.
     asset!("assets/vendor/uplot/LICENSE"),
     asset!("assets/vendor/uplot/uPlot.esm.js"),
