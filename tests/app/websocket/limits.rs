@@ -137,7 +137,16 @@ async fn a_client_that_keeps_flooding_is_disconnected_with_1008() {
 #[tokio::test]
 async fn a_reader_too_slow_for_the_outbound_queue_is_closed_with_slow_consumer_and_resumes_where_it_stopped(
 ) {
-    let app = spawn_app_with(|s| s.websocket.outbound_queue = 8).await;
+    let app = spawn_app_with(|s| {
+        s.websocket.outbound_queue = 8;
+        // The reader reads again once the server has given up on it, which on a busy machine may
+        // be many seconds later: long enough heartbeats that the kernel does not reset its stalled
+        // connection before (tests/app/hostile/readers.rs covers the reset).
+        s.websocket.heartbeat_secs = 60;
+        s.websocket.client_timeout_secs = 120;
+        s.server.shutdown_timeout_secs = 240;
+    })
+    .await;
     let game_id = app.create_game(5, 74).await;
     // Three of five seats taken, so that every state frame carries a few players.
     for i in 0..3 {
