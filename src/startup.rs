@@ -27,7 +27,7 @@ use crate::adapters::outbound::redis::{
 };
 use crate::application::ports::{DynEventBus, DynEventStore, DynReadModels, Metrics, Ports};
 use crate::application::{
-    expiry, CommandSettings, FeedSettings, SchedulerSettings, ServiceSettings, Services,
+    CommandSettings, FeedSettings, SchedulerSettings, ServiceSettings, Services,
 };
 use crate::config::{AppEnv, EventBusKind, EventStoreKind, Settings};
 
@@ -138,6 +138,8 @@ pub fn service_settings(settings: &Settings) -> ServiceSettings {
         scheduler: SchedulerSettings {
             bot_thinking: Duration::from_millis(settings.game.bot_thinking_ms),
             rescan: Duration::from_secs(settings.game.scheduler_rescan_secs),
+            waiting_timeout: (settings.game.waiting_timeout_secs > 0)
+                .then(|| Duration::from_secs(settings.game.waiting_timeout_secs)),
             ..SchedulerSettings::default()
         },
     }
@@ -163,8 +165,6 @@ pub struct Application {
     stop: Arc<Notify>,
     /// This instance's consumer of the projection stream (redis + mongodb), run while serving.
     projections: Option<ProjectionConsumer>,
-    /// `WAITING_GAME_TIMEOUT_SECS`, when waiting games expire: swept while serving.
-    waiting_timeout: Option<Duration>,
 }
 
 /// Projects the games the projection stream names, through the services.
@@ -247,8 +247,6 @@ impl Application {
             trigger,
             stop: Arc::new(Notify::new()),
             projections,
-            waiting_timeout: (settings.game.waiting_timeout_secs > 0)
-                .then(|| Duration::from_secs(settings.game.waiting_timeout_secs)),
         })
     }
 
@@ -276,7 +274,6 @@ impl Application {
             stop,
             port,
             projections,
-            waiting_timeout,
         } = self;
         let handle = server.handle();
         let mut server = tokio::spawn(server);
@@ -294,12 +291,6 @@ impl Application {
         let _scheduler = AbortOnDrop(tokio::spawn(
             state.services.scheduler.clone().run(std::future::pending()),
         ));
-        let _expiry = waiting_timeout.map(|timeout| {
-            AbortOnDrop(tokio::spawn(expiry::run_sweeps(
-                state.services.clone(),
-                timeout,
-            )))
-        });
         tracing::info!(port, "caravan is serving");
         tokio::select! {
             result = &mut server => return result.map_err(std::io::Error::other)?,

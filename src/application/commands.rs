@@ -13,9 +13,7 @@ use std::time::Instant;
 use chrono::Duration;
 use tracing::Instrument;
 
-use crate::domain::{
-    Actor, BotLevel, Command, Event, GameStatus, PlayerId, Scenario, Seat, TurnClock,
-};
+use crate::domain::{Actor, BotLevel, Command, Event, PlayerId, Scenario, Seat, TurnClock};
 
 use super::errors::ApplicationError;
 use super::games::{GameRepository, LoadedGame, Slot};
@@ -351,52 +349,6 @@ impl CommandService {
         game_id: &str,
     ) -> Result<Committed, ApplicationError> {
         self.execute(player, game_id, None, Command::Leave).await
-    }
-
-    /// Closes `game_id` if it is still waiting for players `timeout` after its creation (the time
-    /// of its `GameCreated` in the log): appends `GameEnded` (reason `expired`) at the version the
-    /// decision was made on, so among several instances (or sweeps) exactly one closes it, and a
-    /// join that fills the game first wins. True when this call closed it.
-    pub async fn expire_waiting(
-        &self,
-        game_id: &str,
-        timeout: Duration,
-    ) -> Result<bool, ApplicationError> {
-        let loaded = self.games.current(game_id).await?;
-        let Some(created_at) = loaded.created_at else {
-            return Ok(false);
-        };
-        if loaded.game.status() != GameStatus::Waiting
-            || self.ports.clock.now() < created_at + timeout
-        {
-            return Ok(false);
-        }
-        let span = tracing::info_span!(
-            "command",
-            game_id,
-            command = "expire",
-            outcome = tracing::field::Empty
-        );
-        let started = Instant::now();
-        // Only for the game as it was checked: a join since then supersedes the close.
-        let result = self
-            .run(
-                game_id,
-                &Actor::System,
-                &Command::Expire,
-                None,
-                Some(loaded.version()),
-            )
-            .instrument(span.clone())
-            .await;
-        self.finish(&span, "expire", started, &result);
-        match result {
-            Ok(_) => Ok(true),
-            // Filled, left empty by its last player, closed by another instance, or moved on
-            // since it was checked (the next sweep looks again).
-            Err(ApplicationError::Domain(_) | ApplicationError::Conflict { .. }) => Ok(false),
-            Err(e) => Err(e),
-        }
     }
 
     /// Handles a player's command. With a `command_id`, the same id sent again returns the first

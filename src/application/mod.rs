@@ -10,7 +10,6 @@
 
 pub mod commands;
 pub mod errors;
-pub mod expiry;
 pub mod feed;
 pub mod games;
 pub mod ids;

@@ -1,5 +1,5 @@
 //! Moves the server makes when their time comes: a turn clock that ran out, a computer player
-//! whose thinking delay is over.
+//! whose thinking delay is over, a waiting game whose seats did not fill in time.
 //!
 //! One [`Timetable`] holds, per game this instance knows of, when the server next has something
 //! to do in it. It is only a reminder: each time is derived from the game's log (the commit that
@@ -43,6 +43,9 @@ pub struct SchedulerSettings {
     pub rescan: StdDuration,
     /// Server moves fired at once.
     pub concurrency: usize,
+    /// `WAITING_GAME_TIMEOUT_SECS`: a game still waiting for players this long after its
+    /// creation is closed (`None`: never).
+    pub waiting_timeout: Option<StdDuration>,
 }
 
 impl Default for SchedulerSettings {
@@ -51,6 +54,7 @@ impl Default for SchedulerSettings {
             bot_thinking: StdDuration::from_millis(700),
             rescan: StdDuration::from_secs(10),
             concurrency: 16,
+            waiting_timeout: None,
         }
     }
 }
@@ -70,6 +74,8 @@ pub enum ServerMove {
         /// Its level.
         level: BotLevel,
     },
+    /// The seats did not fill in time: the waiting game is closed.
+    Expire,
 }
 
 /// The next move the server makes in a game and when, derived from the game's log alone.
@@ -78,6 +84,12 @@ pub fn next_move(
     settings: &SchedulerSettings,
 ) -> Option<(DateTime<Utc>, ServerMove)> {
     let game = &loaded.game;
+    if game.status() == GameStatus::Waiting {
+        // The deadline is the time of the game's `GameCreated` in its log.
+        let timeout = Duration::from_std(settings.waiting_timeout?).ok()?;
+        let created_at = loaded.created_at?;
+        return Some((created_at.checked_add_signed(timeout)?, ServerMove::Expire));
+    }
     if game.status() != GameStatus::Active {
         return None;
     }
@@ -288,6 +300,7 @@ impl Scheduler {
         let version = loaded.version();
         let (actor, command) = match action {
             ServerMove::TimeOut { seat } => (Actor::System, Command::TimeOut { seat }),
+            ServerMove::Expire => (Actor::System, Command::Expire),
             ServerMove::Computer { seat, level } => {
                 let Some(player) = loaded.game.player(seat) else {
                     return Ok(Fired::Nothing);
@@ -368,11 +381,20 @@ impl Scheduler {
     }
 }
 
-/// The games to look at again: those the read models list as active.
+/// The games to look at again: those the read models list as active, and as waiting.
 async fn running_games(ports: &Ports) -> Result<Vec<String>, ApplicationError> {
     let mut ids = Vec::new();
+    for status in [GameStatus::Active, GameStatus::Waiting] {
+        ids.extend(games_in(ports, status).await?);
+    }
+    Ok(ids)
+}
+
+/// The games the read models list in `status`, newest first (bounded).
+async fn games_in(ports: &Ports, status: GameStatus) -> Result<Vec<String>, ApplicationError> {
+    let mut ids = Vec::new();
     let mut query = super::ports::GameListQuery {
-        status: Some(GameStatus::Active),
+        status: Some(status),
         limit: 200,
         after: None,
     };

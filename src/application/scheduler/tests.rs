@@ -302,3 +302,75 @@ async fn an_instance_that_starts_after_a_deadline_fires_it_at_once() {
     assert_eq!(second.scheduler.run_due().await, 1);
     assert_eq!(count(&world.events(&second, "g").await, "TurnTimedOut"), 1);
 }
+
+/// An instance whose waiting games expire after a minute.
+fn expiring(world: &World) -> Services {
+    let mut tokens = MockPlayerTokens::new();
+    tokens
+        .expect_issue()
+        .returning(|claims| Ok(format!("token-for-{}", claims.player_id)));
+    let ports = Ports {
+        store: world.store.clone(),
+        bus: Arc::new(LocalEventBus::new(1024)),
+        read_models: Arc::new(MemoryReadModels::new()),
+        clock: world.clock.clone(),
+        tokens: Arc::new(tokens),
+        metrics: Arc::new(NoMetrics),
+    };
+    let settings = ServiceSettings {
+        scheduler: SchedulerSettings {
+            waiting_timeout: Some(StdDuration::from_secs(60)),
+            ..SchedulerSettings::default()
+        },
+        ..ServiceSettings::default()
+    };
+    Services::new(ports, settings)
+}
+
+#[tokio::test]
+async fn a_game_that_does_not_fill_in_time_is_closed_once_on_any_number_of_instances() {
+    let world = World::new();
+    let (a, b) = (expiring(&world), expiring(&world));
+    for id in ["lonely", "filled"] {
+        a.commands
+            .create_game(NewGame {
+                game_id: Some(id.into()),
+                num_players: 2,
+                ..NewGame::default()
+            })
+            .await
+            .unwrap();
+        a.commands.join(id, "ada").await.unwrap();
+    }
+    let deadline = world.clock.now() + Duration::seconds(60);
+    assert_eq!(a.scheduler.timetable().due_at("lonely"), Some(deadline));
+    assert_eq!(b.scheduler.load_all().await.unwrap(), 2);
+    // The second seat of one game fills before the deadline: that game starts instead.
+    b.commands.join("filled", "bo").await.unwrap();
+
+    world.clock.advance(Duration::seconds(59));
+    assert_eq!(a.scheduler.run_due().await + b.scheduler.run_due().await, 0);
+    world.clock.advance(Duration::seconds(1));
+    let (on_a, on_b) = tokio::join!(a.scheduler.run_due(), b.scheduler.run_due());
+    assert_eq!(on_a + on_b, 1, "closed by exactly one instance");
+
+    let lonely = world.events(&a, "lonely").await;
+    assert_eq!(count(&lonely, "GameEnded"), 1);
+    assert!(matches!(
+        lonely.last(),
+        Some(Event::GameEnded {
+            winner: None,
+            reason: crate::domain::EndReason::Expired,
+            ..
+        })
+    ));
+    let filled = world.events(&a, "filled").await;
+    assert_eq!(count(&filled, "GameEnded"), 0);
+    assert_eq!(count(&filled, "GameStarted"), 1);
+    let view = a
+        .queries
+        .view("lonely", crate::domain::Viewer::Spectator)
+        .await
+        .unwrap();
+    assert_eq!(view.state.status, GameStatus::Finished);
+}
