@@ -40,6 +40,18 @@ export async function publicView(page) {
   });
 }
 
+/** Elements wider than the viewport push the page sideways on a phone: name the first few. */
+export async function sidewaysOverflow(page) {
+  return page.evaluate(() => {
+    const width = document.documentElement.clientWidth;
+    if (document.documentElement.scrollWidth <= width) return [];
+    return [...document.querySelectorAll('body *')]
+      .filter((el) => el.getBoundingClientRect().right > width + 1 && !el.closest('.row'))
+      .slice(0, 5)
+      .map((el) => `${el.tagName.toLowerCase()}.${el.className} right=${Math.round(el.getBoundingClientRect().right)}`);
+  });
+}
+
 export async function logTexts(page) {
   return page.getByTestId('event-log').locator('li').allTextContents();
 }

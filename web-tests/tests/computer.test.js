@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { rest, startServer } from '../lib/server.js';
 import { launch, openPage, screenshot } from '../lib/browser.js';
-import { act, logTexts, waitMyTurn } from '../lib/table.js';
+import { act, logTexts, sidewaysOverflow, waitMyTurn } from '../lib/table.js';
 
 const RUN = Date.now().toString(36);
 
@@ -128,6 +128,7 @@ describe('the turn clock and the computer', () => {
     }
     assert.ok(sawThinking, `the turn bar said "${bot.name} is thinking…"`);
     await ana.getByTestId('results').waitFor();
+    assert.deepEqual(await sidewaysOverflow(ana), [], 'nothing pushes the phone page sideways');
     await screenshot(ana, 'computer-03-end-phone.png');
 
     await ana.getByTestId('rematch').click();

@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ADMIN_TOKEN, rest, startServer } from '../lib/server.js';
 import { launch, openPage, screenshot } from '../lib/browser.js';
-import { act, logTexts, version, waitMyTurn, waitVersion } from '../lib/table.js';
+import { act, logTexts, sidewaysOverflow, version, waitMyTurn, waitVersion } from '../lib/table.js';
 import { assertAccessible } from '../lib/a11y.js';
 
 const GAME = `whole-${Date.now().toString(36)}`;
@@ -155,6 +155,7 @@ describe('a whole game, on a screen and on a phone', () => {
     const points = await ben.locator('.points-area').boundingBox();
     assert.ok(mine.y < points.y, 'your caravan and hand come before the market on a phone');
     assert.ok(mine.y < 400, `your caravan starts ${mine.y}px down`);
+    assert.deepEqual(await sidewaysOverflow(ben), [], 'nothing pushes the phone page sideways');
     await ben.mouse.wheel(0, 1500);
     await ben.waitForFunction(() => window.scrollY > 300);
     const bar = await ben.getByTestId('turn-bar').boundingBox();
