@@ -15,10 +15,9 @@ use actix_web::{web, App, HttpServer};
 use tokio::sync::Notify;
 
 use crate::adapters::inbound::{http, websocket, AppState, ShutdownSignal, ShutdownTrigger};
+use crate::adapters::outbound::clock::SystemClock;
 use crate::adapters::outbound::jwt::JwtTokens;
-use crate::adapters::outbound::memory::{
-    LocalEventBus, MemoryEventStore, MemoryReadModels, SystemClock,
-};
+use crate::adapters::outbound::memory::{LocalEventBus, MemoryEventStore, MemoryReadModels};
 use crate::adapters::outbound::mongodb::{self, MongoEventStore, MongoReadModels};
 use crate::adapters::outbound::prometheus::PrometheusMetrics;
 use crate::adapters::outbound::redis::{

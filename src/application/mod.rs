@@ -18,6 +18,7 @@ pub mod ports;
 pub mod projections;
 pub mod queries;
 pub mod scheduler;
+pub mod summaries;
 #[cfg(test)]
 mod testing;
 
@@ -179,6 +180,15 @@ impl Services {
             ));
         }
         Ok(self.ports.tokens.verify(token)?)
+    }
+
+    /// `token_expired` once `claims` have expired by the services' clock: a connection that
+    /// authenticated earlier checks its claims again before each command.
+    pub fn ensure_unexpired(&self, claims: &PlayerClaims) -> Result<(), ApplicationError> {
+        if claims.exp <= self.ports.clock.now().timestamp() {
+            return Err(ports::TokenError::Expired.into());
+        }
+        Ok(())
     }
 
     /// Pings the event store and the bus.

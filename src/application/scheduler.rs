@@ -10,9 +10,9 @@
 //! changes nothing, so each move happens once on any number of instances. An instance that starts
 //! loads every game in the store and fires what became due while nobody was running.
 //!
-//! Time comes only from the [`Clock`] port: [`Scheduler::run_due`] fires what is due at the
-//! clock's now, so tests drive it with a controlled clock; [`Scheduler::run`] is the loop that
-//! sleeps until the next due time in production.
+//! Time comes only from the [`Clock`](super::ports::Clock) port: [`Scheduler::run_due`] fires
+//! what is due at the clock's now, so tests drive it with a controlled clock; [`Scheduler::run`]
+//! is the loop that sleeps until the next due time in production.
 //!
 //! This module holds no game rule: what a timeout does, and what a computer player plays, the
 //! domain decides.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use tokio::sync::watch;
 
 use crate::adapters::inbound::websocket::Sessions;
-use crate::adapters::outbound::prometheus::PrometheusMetrics;
+use crate::application::ports::MetricsExposition;
 use crate::application::Services;
 use crate::config::{Secret, WebSocketSettings};
 
@@ -15,7 +15,7 @@ pub struct AppState {
     /// The use cases.
     pub services: Arc<Services>,
     /// The metrics registry behind `/metrics` (the same one the services report to).
-    pub metrics: Arc<PrometheusMetrics>,
+    pub metrics: Arc<dyn MetricsExposition>,
     /// Bearer token for admin requests; `None` disables them.
     pub admin_token: Option<Secret>,
     /// WebSocket limits.

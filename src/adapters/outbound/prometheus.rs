@@ -5,7 +5,7 @@ use prometheus::{
     TextEncoder,
 };
 
-use crate::application::ports::{CommandOutcome, Metrics};
+use crate::application::ports::{CommandOutcome, Metrics, MetricsExposition};
 
 /// Every metric the server exports.
 #[derive(Clone)]
@@ -72,6 +72,12 @@ impl PrometheusMetrics {
             tracing::error!(error = %e, "cannot encode metrics");
         }
         String::from_utf8(buffer).unwrap_or_default()
+    }
+}
+
+impl MetricsExposition for PrometheusMetrics {
+    fn render(&self) -> String {
+        PrometheusMetrics::render(self)
     }
 }
 

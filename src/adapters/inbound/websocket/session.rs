@@ -318,11 +318,7 @@ impl Session {
             return;
         }
         // The token was checked at connect time; it may have expired since.
-        if player.exp <= self.services.ports().clock.now().timestamp() {
-            let expired = ApplicationError::unauthorized(
-                "token_expired",
-                "the token has expired; join again",
-            );
+        if let Err(expired) = self.services.ensure_unexpired(&player) {
             self.send(
                 ctx,
                 &ServerMessage::CommandResult(CommandResult::failed(request_id, &expired)),

@@ -1,0 +1,220 @@
+//! The event store port: the log of every game's events, the source of truth.
+
+use std::future::Future;
+
+use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::Event;
+
+/// One event as stored: the domain event plus its place in the game's log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredEvent {
+    /// The game this event belongs to.
+    pub game_id: String,
+    /// Position in the game's log: 1, 2, 3 … without gaps.
+    pub event_id: u64,
+    /// The command that produced it (every event of one command carries the same id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command_id: Option<String>,
+    /// When it was committed (the same for all events of one command).
+    pub timestamp: DateTime<Utc>,
+    /// What happened. May hold hidden information (`GameCreated`): use [`StoredEvent::public`] before
+    /// it leaves the server.
+    pub event: Event,
+}
+
+impl StoredEvent {
+    /// The same event with hidden information removed, for clients.
+    pub fn public(&self) -> StoredEvent {
+        StoredEvent {
+            game_id: self.game_id.clone(),
+            event_id: self.event_id,
+            command_id: self.command_id.clone(),
+            timestamp: self.timestamp,
+            event: self.event.public().into_owned(),
+        }
+    }
+}
+
+/// What an append wrote, or what an earlier append with the same command id wrote.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppendOutcome {
+    /// The events, with their ids, in order.
+    pub events: Vec<StoredEvent>,
+    /// True when the command id was already stored: `events` are the ORIGINAL events and nothing was written.
+    pub duplicate: bool,
+}
+
+/// Why an append did not happen. Nothing was written in either case.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum AppendError {
+    /// The game's log is not at the expected version: another writer got there first.
+    #[error("the game is at version {actual}, not the expected one")]
+    Conflict {
+        /// The log's latest event id.
+        actual: u64,
+    },
+    /// The store cannot be reached or refused the write.
+    #[error("event store unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// Why a read failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum StoreError {
+    /// The store cannot be reached.
+    #[error("event store unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// The log of every game's events: the source of truth.
+///
+/// Per game, event ids start at 1 and have no gaps. An append is all-or-nothing and guarded by the
+/// expected version, so two writers (two processes) can never both append at the same position.
+#[cfg_attr(test, mockall::automock)]
+pub trait EventStore: Send + Sync + 'static {
+    /// Appends `events` as ids `expected_version + 1 …`, all stamped `at` and `command_id`.
+    ///
+    /// - `Err(Conflict { actual })` when the log's latest id is not `expected_version`;
+    /// - when `command_id` is `Some` and already stored for this game, returns
+    ///   `Ok(AppendOutcome { events: <the original events>, duplicate: true })` and writes nothing
+    ///   (checked before the version, so a retried command is answered even after others moved on).
+    /// - `events` is never empty.
+    fn append(
+        &self,
+        game_id: &str,
+        expected_version: u64,
+        events: Vec<Event>,
+        command_id: Option<String>,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<AppendOutcome, AppendError>> + Send;
+
+    /// Events with id > `after`, ascending, at most `limit` of them (all when `None`).
+    fn read(
+        &self,
+        game_id: &str,
+        after: u64,
+        limit: Option<usize>,
+    ) -> impl Future<Output = Result<Vec<StoredEvent>, StoreError>> + Send;
+
+    /// Events with `since <= timestamp < until`, ascending by id, at most `limit`.
+    fn read_range(
+        &self,
+        game_id: &str,
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+        limit: Option<usize>,
+    ) -> impl Future<Output = Result<Vec<StoredEvent>, StoreError>> + Send;
+
+    /// The latest event id; 0 when the game has no events (does not exist).
+    fn latest_id(&self, game_id: &str) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// The events a command produced, if that command id is stored for this game.
+    fn find_command(
+        &self,
+        game_id: &str,
+        command_id: &str,
+    ) -> impl Future<Output = Result<Option<Vec<StoredEvent>>, StoreError>> + Send;
+
+    /// Every game id with at least one event (for projection rebuilds), in no particular order.
+    fn game_ids(&self) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
+
+    /// Answers when the store is reachable (for `/ready`).
+    fn ping(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// Object-safe twin of [`EventStore`], implemented for every `EventStore`. Services hold `Arc<dyn DynEventStore>`.
+pub trait DynEventStore: Send + Sync + 'static {
+    /// See [`EventStore::append`].
+    fn append<'a>(
+        &'a self,
+        game_id: &'a str,
+        expected_version: u64,
+        events: Vec<Event>,
+        command_id: Option<String>,
+        at: DateTime<Utc>,
+    ) -> BoxFuture<'a, Result<AppendOutcome, AppendError>>;
+    /// See [`EventStore::read`].
+    fn read<'a>(
+        &'a self,
+        game_id: &'a str,
+        after: u64,
+        limit: Option<usize>,
+    ) -> BoxFuture<'a, Result<Vec<StoredEvent>, StoreError>>;
+    /// See [`EventStore::read_range`].
+    fn read_range<'a>(
+        &'a self,
+        game_id: &'a str,
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+        limit: Option<usize>,
+    ) -> BoxFuture<'a, Result<Vec<StoredEvent>, StoreError>>;
+    /// See [`EventStore::latest_id`].
+    fn latest_id<'a>(&'a self, game_id: &'a str) -> BoxFuture<'a, Result<u64, StoreError>>;
+    /// See [`EventStore::find_command`].
+    fn find_command<'a>(
+        &'a self,
+        game_id: &'a str,
+        command_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Vec<StoredEvent>>, StoreError>>;
+    /// See [`EventStore::game_ids`].
+    fn game_ids(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>>;
+    /// See [`EventStore::ping`].
+    fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>>;
+}
+
+impl<T: EventStore> DynEventStore for T {
+    fn append<'a>(
+        &'a self,
+        game_id: &'a str,
+        expected_version: u64,
+        events: Vec<Event>,
+        command_id: Option<String>,
+        at: DateTime<Utc>,
+    ) -> BoxFuture<'a, Result<AppendOutcome, AppendError>> {
+        Box::pin(EventStore::append(
+            self,
+            game_id,
+            expected_version,
+            events,
+            command_id,
+            at,
+        ))
+    }
+    fn read<'a>(
+        &'a self,
+        game_id: &'a str,
+        after: u64,
+        limit: Option<usize>,
+    ) -> BoxFuture<'a, Result<Vec<StoredEvent>, StoreError>> {
+        Box::pin(EventStore::read(self, game_id, after, limit))
+    }
+    fn read_range<'a>(
+        &'a self,
+        game_id: &'a str,
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+        limit: Option<usize>,
+    ) -> BoxFuture<'a, Result<Vec<StoredEvent>, StoreError>> {
+        Box::pin(EventStore::read_range(self, game_id, since, until, limit))
+    }
+    fn latest_id<'a>(&'a self, game_id: &'a str) -> BoxFuture<'a, Result<u64, StoreError>> {
+        Box::pin(EventStore::latest_id(self, game_id))
+    }
+    fn find_command<'a>(
+        &'a self,
+        game_id: &'a str,
+        command_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Vec<StoredEvent>>, StoreError>> {
+        Box::pin(EventStore::find_command(self, game_id, command_id))
+    }
+    fn game_ids(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
+        Box::pin(EventStore::game_ids(self))
+    }
+    fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(EventStore::ping(self))
+    }
+}
