@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use caravan::adapters::outbound::mongodb::baseline::raw_insert_rate;
-use caravan::application::games::LoadedGame;
+use caravan::application::replay::{ReplayError, Replayed};
 use caravan::application::Services;
 use caravan::config::Settings;
 use caravan::domain::Viewer;
@@ -142,31 +142,22 @@ async fn replay(
 ) -> anyhow::Result<()> {
     telemetry::init(&settings.log);
     let services = services(&settings).await?;
-    let store = &services.ports().store;
-    let events = store
-        .read(
-            game_id,
-            0,
-            at.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
-        )
-        .await
-        .context("cannot read the event store")?;
-    if events.is_empty() {
-        anyhow::bail!(
+    let Replayed {
+        events,
+        game: loaded,
+    } = match services.replay(game_id, at).await {
+        Ok(replayed) => replayed,
+        Err(ReplayError::NoEvents(_)) => anyhow::bail!(
             "no events for game {game_id:?} in the {:?} event store (the memory store keeps events only while its server runs)",
             settings.storage.event_store
-        );
-    }
+        ),
+        Err(e) => return Err(e.into()),
+    };
     if print_events {
         for event in &events {
             println!("{}", serde_json::to_string(event)?);
         }
     }
-    let mut loaded = LoadedGame::empty();
-    anyhow::ensure!(
-        loaded.fold(&events),
-        "the log of game {game_id:?} has a gap"
-    );
     let state = serde_json::json!({
         "gameId": game_id,
         "lastEventId": loaded.version(),

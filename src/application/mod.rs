@@ -17,6 +17,7 @@ pub mod per_game;
 pub mod ports;
 pub mod projections;
 pub mod queries;
+pub mod replay;
 pub mod scheduler;
 pub mod summaries;
 #[cfg(test)]
