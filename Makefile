@@ -25,9 +25,10 @@ build: ## build the release binary
 test: ## start the test services, then run every test suite (what CI runs)
 	scripts/test.sh
 
-lint: ## rustfmt check and clippy with warnings as errors
+lint: ## rustfmt check, clippy with warnings as errors, the docs with broken links denied
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	RUSTDOCFLAGS="-D rustdoc::broken_intra_doc_links" $(CARGO) doc --workspace --no-deps
 
 fmt: ## format the code
 	$(CARGO) fmt --all

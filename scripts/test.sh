@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The project's test command (`make test`; CI runs it through .ci/run).
 # Starts the services the tests talk to (scripts/services.sh), then runs every suite:
+#   rustfmt --check, clippy with warnings as errors, the docs with broken intra-doc links denied,
 #   cargo test --workspace --all-targets (the server and tools/), cargo test --workspace --doc,
 #   and the browser tests when web-tests/ exists.
 # Every suite runs even when an earlier one failed; the exit status is non-zero if any failed.
@@ -28,6 +29,10 @@ run_suite() {
     printf '==> FAILED: %s\n' "$name"
 }
 
+run_suite "cargo fmt --check" cargo fmt --all -- --check
+run_suite "cargo clippy -D warnings" cargo clippy --workspace --all-targets -- -D warnings
+run_suite "cargo doc (broken intra-doc links denied)" \
+    env RUSTDOCFLAGS="-D rustdoc::broken_intra_doc_links" cargo doc --workspace --no-deps
 run_suite "cargo test --workspace --all-targets" cargo test --workspace --all-targets
 run_suite "cargo test --workspace --doc" cargo test --workspace --doc
 if [[ -f web-tests/package.json ]]; then
