@@ -3,8 +3,8 @@
 //! an event), and on its turn sends a command from [`Game::legal_commands`] through the domain's
 //! [`Bot`] (which claims a point card whenever it can, so games end).
 //!
-//! The machine does no I/O: the connection loop in [`super::play`] feeds it frames and sends what it
-//! returns, which keeps it testable against the domain alone.
+//! The machine does no I/O: the connection loop (`play_seat` in `loadtest/mod.rs`) feeds it frames
+//! and sends what it returns, which keeps it testable against the domain alone.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
