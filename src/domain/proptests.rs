@@ -30,6 +30,8 @@ struct Mix {
     random_per_mille: u64,
     /// Per mille of steps where a random seated player leaves.
     leave_per_mille: u64,
+    /// Per mille of turns that the clock runs out on (the game has a turn clock when > 0).
+    timeout_per_mille: u64,
 }
 
 /// Checks that an event's payments are covered by what the paying player holds.
@@ -190,7 +192,10 @@ fn play_checked_game(num_players: u8, seed: u64, mix: Mix) {
         scenario: None,
         caravan_capacity: None,
         point_cards_to_end: None,
-        turn_clock: None,
+        turn_clock: (mix.timeout_per_mille > 0).then_some(TurnClock {
+            turn_seconds: 30,
+            timeouts_to_forfeit: 1 + (seed % 4) as u8,
+        }),
     };
     let events = game.decide(&Actor::System, &create).unwrap();
     record(&mut game, &mut history, events);
@@ -215,6 +220,16 @@ fn play_checked_game(num_players: u8, seed: u64, mix: Mix) {
         );
         let seat = game.current_seat().unwrap();
         let actor = Actor::Player(bot_player_id(seat));
+
+        if chaos.below(1000) < mix.timeout_per_mille {
+            // The clock runs out: always accepted for the seat to move, whatever it owes.
+            let events = game
+                .decide(&Actor::System, &Command::TimeOut { seat })
+                .unwrap();
+            assert!(matches!(events[0], Event::TurnTimedOut { seat: s, .. } if s == seat));
+            record(&mut game, &mut history, events);
+            continue;
+        }
 
         if chaos.below(1000) < mix.leave_per_mille {
             let leaver = chaos.below(u64::from(num_players)) as Seat;
@@ -323,10 +338,22 @@ fn play_checked_game(num_players: u8, seed: u64, mix: Mix) {
 const PLAIN: Mix = Mix {
     random_per_mille: 150,
     leave_per_mille: 0,
+    timeout_per_mille: 0,
 };
 const WITH_LEAVERS: Mix = Mix {
     random_per_mille: 100,
     leave_per_mille: 4,
+    timeout_per_mille: 0,
+};
+const WITH_TIMEOUTS: Mix = Mix {
+    random_per_mille: 100,
+    leave_per_mille: 2,
+    timeout_per_mille: 150,
+};
+const ONLY_TIMEOUTS: Mix = Mix {
+    random_per_mille: 0,
+    leave_per_mille: 0,
+    timeout_per_mille: 1000,
 };
 
 proptest! {
@@ -358,6 +385,22 @@ proptest! {
         seed in any::<u64>(),
     ) {
         play_checked_game(num_players, seed, WITH_LEAVERS);
+    }
+
+    #[test]
+    fn random_games_mixing_moves_and_timeouts_keep_every_invariant_and_end(
+        num_players in 2u8..=5,
+        seed in any::<u64>(),
+    ) {
+        play_checked_game(num_players, seed, WITH_TIMEOUTS);
+    }
+
+    #[test]
+    fn games_where_every_clock_runs_out_end_by_forfeits(
+        num_players in 2u8..=5,
+        seed in any::<u64>(),
+    ) {
+        play_checked_game(num_players, seed, ONLY_TIMEOUTS);
     }
 
     #[test]
