@@ -7,6 +7,7 @@ import { rematchId } from '../../web/assets/js/rematch.js';
 import { breakdown, cardsToEnd, fromFinal, partsText } from '../../web/assets/js/score.js';
 import { sortMerchant } from '../../web/assets/js/cards.js';
 import { turnMessage } from '../../web/assets/js/game.js';
+import { Names, describe as tell } from '../../web/assets/js/describe.js';
 
 const METRICS = (n1, n2, inf) => `# HELP caravan_command_duration_seconds Time from receiving a command to its result
 # TYPE caravan_command_duration_seconds histogram
@@ -105,5 +106,20 @@ describe('the turn bar', () => {
     assert.equal(turnMessage(view({ currentSeat: 1, awaitingDiscard: 1 }), null).text, 'Ben is discarding 1 cube…');
     assert.equal(turnMessage(view({ status: 'finished', winner: 0 }), 0).text, 'Game over — you win!');
     assert.equal(turnMessage(view({ status: 'finished', winner: 1 }), 0).text, 'Game over — Ben wins');
+  });
+});
+
+describe('the story in words', () => {
+  it('tells a game that ended by the rules, and one that expired', () => {
+    const names = new Names();
+    tell({ type: 'PlayerJoined', data: { seat: 0, name: 'Ana' } }, names);
+    tell({ type: 'PlayerJoined', data: { seat: 1, name: 'Ben' } }, names);
+    const scores = [
+      { seat: 0, name: 'Ana', total: 9 },
+      { seat: 1, name: 'Ben', total: 2 },
+    ];
+    assert.equal(tell({ type: 'GameEnded', data: { scores, winner: 0, reason: 'pointCards' } }, names), 'Game over: Ana wins — Ana 9, Ben 2');
+    assert.equal(tell({ type: 'GameEnded', data: { scores: [], winner: null, reason: 'expired' } }, names), 'The game expired: its seats were not all taken in time');
+    assert.equal(tell({ type: 'TurnTimedOut', data: { seat: 1, consecutive: 2 } }, names), 'Ben ran out of time (twice in a row)');
   });
 });

@@ -95,6 +95,7 @@ export function describe(ev, names) {
     case 'TurnEnded':
       return `${names.of(d.nextSeat)} to move (round ${d.round}${d.endTriggered ? ', the last round' : ''})`;
     case 'GameEnded': {
+      if (d.reason === 'expired') return 'The game expired: its seats were not all taken in time';
       const scores = (d.scores || [])
         .map((s) => `${s.name || names.of(s.seat)} ${s.total}${s.forfeited ? ' (forfeited)' : ''}`)
         .join(', ');
