@@ -9,6 +9,7 @@
 //! [`Secret`] type redacts itself in `Debug` and `Display`.
 
 use std::fmt;
+use std::net::IpAddr;
 use std::path::PathBuf;
 
 use figment::providers::{Format, Serialized, Toml};
@@ -61,6 +62,13 @@ const SETTINGS: &[(&str, bool)] = &[
     ("WS_OUTBOUND_QUEUE_BYTES", false),
     ("WS_MAX_SPECTATORS_PER_GAME", false),
     ("WAITING_GAME_TIMEOUT_SECS", false),
+    ("HTTP_BODY_TIMEOUT_SECS", false),
+    ("TRUSTED_PROXIES", true),
+    ("RATE_LIMIT_GAMES_PER_MIN", false),
+    ("RATE_LIMIT_JOINS_PER_MIN", false),
+    ("WS_CONNECTIONS_PER_ADDRESS", false),
+    ("ADMIN_AUTH_FAILURES_PER_MIN", false),
+    ("METRICS_TOKEN", true),
 ];
 
 /// Why the settings could not be loaded. The message always names the setting at fault.
@@ -208,6 +216,8 @@ pub struct Settings {
     pub log: LogSettings,
     /// WebSocket limits.
     pub websocket: WebSocketSettings,
+    /// Per-address limits and who may forward a client's address.
+    pub limits: LimitSettings,
 }
 
 /// HTTP listener settings.
@@ -221,6 +231,9 @@ pub struct ServerSettings {
     pub shutdown_timeout_secs: u64,
     /// `HTTP_MAX_BODY_BYTES`: JSON bodies above this are refused with 413.
     pub max_body_bytes: usize,
+    /// `HTTP_BODY_TIMEOUT_SECS`: a request body not fully received this long after its headers is
+    /// refused with 408 and its connection closed.
+    pub body_timeout_secs: u64,
 }
 
 /// Adapter choice and service addresses.
@@ -278,6 +291,8 @@ pub struct AuthSettings {
     pub jwt_ttl_secs: u64,
     /// `ADMIN_TOKEN`: bearer token for admin requests; `None` disables them.
     pub admin_token: Option<Secret>,
+    /// `METRICS_TOKEN`: bearer token `/metrics` asks for; `None` leaves it open.
+    pub metrics_token: Option<Secret>,
 }
 
 impl AuthSettings {
@@ -313,6 +328,90 @@ pub struct WebSocketSettings {
     pub outbound_queue_bytes: usize,
     /// `WS_MAX_SPECTATORS_PER_GAME`: spectator connections one game may have on one server.
     pub max_spectators_per_game: usize,
+}
+
+/// Per-client-address limits. Requests that carry the admin token are exempt from all of them.
+#[derive(Debug, Clone)]
+pub struct LimitSettings {
+    /// `TRUSTED_PROXIES`: addresses or CIDR blocks of reverse proxies whose `X-Forwarded-For` is
+    /// believed; empty = the peer's address is the client's.
+    pub trusted_proxies: Vec<IpNet>,
+    /// `RATE_LIMIT_GAMES_PER_MIN`: games one address may create per minute (also the burst).
+    pub games_per_min: u32,
+    /// `RATE_LIMIT_JOINS_PER_MIN`: seats one address may take per minute (also the burst).
+    pub joins_per_min: u32,
+    /// `WS_CONNECTIONS_PER_ADDRESS`: WebSockets one address may hold open at once.
+    pub ws_connections_per_address: u32,
+    /// `ADMIN_AUTH_FAILURES_PER_MIN`: wrong admin or metrics tokens one address may present per
+    /// minute; beyond it even the right one is refused until the allowance refills.
+    pub admin_failures_per_min: u32,
+}
+
+/// An IP network: an address and a prefix length (`10.0.0.0/8`, `::1/128`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpNet {
+    addr: IpAddr,
+    prefix: u8,
+}
+
+impl IpNet {
+    /// Parses `a.b.c.d`, `a.b.c.d/n`, an IPv6 address or `v6/n`.
+    pub fn parse(text: &str) -> Option<IpNet> {
+        let text = text.trim();
+        let (addr, prefix) = match text.split_once('/') {
+            Some((addr, prefix)) => (
+                addr.parse::<IpAddr>().ok()?,
+                Some(prefix.parse::<u8>().ok()?),
+            ),
+            None => (text.parse::<IpAddr>().ok()?, None),
+        };
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = prefix.unwrap_or(max);
+        (prefix <= max).then_some(IpNet { addr, prefix })
+    }
+
+    /// Whether `ip` is inside this network (an IPv4-mapped IPv6 address counts as IPv4).
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let ip = canonical_ip(ip);
+        match (self.addr, ip) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for IpNet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.addr, self.prefix)
+    }
+}
+
+/// `::ffff:a.b.c.d` as `a.b.c.d`; any other address unchanged.
+pub fn canonical_ip(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+/// Whether binding `host` only accepts connections from this machine.
+pub fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim().trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<IpAddr>()
+            .is_ok_and(|ip| canonical_ip(ip).is_loopback())
 }
 
 /// The flat form that figment fills: one field per setting, named like the variable in lower case.
@@ -352,6 +451,13 @@ struct RawSettings {
     ws_outbound_queue_bytes: usize,
     ws_max_spectators_per_game: usize,
     waiting_game_timeout_secs: u64,
+    http_body_timeout_secs: u64,
+    trusted_proxies: String,
+    rate_limit_games_per_min: u32,
+    rate_limit_joins_per_min: u32,
+    ws_connections_per_address: u32,
+    admin_auth_failures_per_min: u32,
+    metrics_token: Option<String>,
 }
 
 impl Default for RawSettings {
@@ -390,6 +496,13 @@ impl Default for RawSettings {
             ws_outbound_queue_bytes: 256 * 1024,
             ws_max_spectators_per_game: 200,
             waiting_game_timeout_secs: 1800,
+            http_body_timeout_secs: 10,
+            trusted_proxies: String::new(),
+            rate_limit_games_per_min: 10,
+            rate_limit_joins_per_min: 30,
+            ws_connections_per_address: 32,
+            admin_auth_failures_per_min: 10,
+            metrics_token: None,
         }
     }
 }
@@ -458,11 +571,15 @@ impl Settings {
         Self::from_raw(raw)
     }
 
-    /// Settings for tests: defaults, port 0, quiet logs.
+    /// Settings for tests: defaults, port 0, quiet logs, and per-address limits far above what
+    /// a functional test does from its one address (the limits' own tests set them back).
     pub fn for_tests() -> Settings {
         let raw = RawSettings {
             server_port: 0,
             log_level: "warn".into(),
+            rate_limit_games_per_min: 1_000_000,
+            rate_limit_joins_per_min: 1_000_000,
+            ws_connections_per_address: 1_000_000,
             ..RawSettings::default()
         };
         // unwrap: the defaults are valid, and a test checks it (`defaults_are_valid`).
@@ -595,17 +712,28 @@ impl Settings {
         if raw.jwt_secret.is_empty() {
             return Err(invalid("JWT_SECRET", "must not be empty".into()));
         }
-        if raw.app_env == AppEnv::Production {
+        // Anyone who can reach a non-loopback listener can forge tokens signed with a public or
+        // guessable secret, whatever APP_ENV says.
+        let public = !is_loopback_host(&raw.server_host);
+        if raw.app_env == AppEnv::Production || public {
+            let why = if raw.app_env == AppEnv::Production {
+                "with APP_ENV=production".to_string()
+            } else {
+                format!(
+                    "when SERVER_HOST ({}) is not a loopback address",
+                    raw.server_host
+                )
+            };
             if raw.jwt_secret == DEFAULT_JWT_SECRET {
                 return Err(invalid(
                     "JWT_SECRET",
-                    "the built-in development secret is refused with APP_ENV=production; set a random secret of at least 32 bytes".into(),
+                    format!("the built-in development secret is refused {why}; set a random secret of at least 32 bytes (openssl rand -hex 32)"),
                 ));
             }
             if raw.jwt_secret.len() < 32 {
                 return Err(invalid(
                     "JWT_SECRET",
-                    "must be at least 32 bytes with APP_ENV=production".into(),
+                    format!("must be at least 32 bytes {why}"),
                 ));
             }
         }
@@ -621,6 +749,54 @@ impl Settings {
                 return Err(invalid(
                     "ADMIN_TOKEN",
                     "must be at least 16 characters".into(),
+                ));
+            }
+        }
+        let metrics_token = raw.metrics_token.filter(|t| !t.is_empty());
+        if metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
+            return Err(invalid(
+                "METRICS_TOKEN",
+                "must be at least 16 characters".into(),
+            ));
+        }
+        if !(1..=600).contains(&raw.http_body_timeout_secs) {
+            return Err(invalid(
+                "HTTP_BODY_TIMEOUT_SECS",
+                format!(
+                    "must be between 1 and 600 seconds (got {})",
+                    raw.http_body_timeout_secs
+                ),
+            ));
+        }
+        let mut trusted_proxies = Vec::new();
+        for item in raw
+            .trusted_proxies
+            .split(',')
+            .filter(|i| !i.trim().is_empty())
+        {
+            trusted_proxies.push(IpNet::parse(item).ok_or_else(|| {
+                invalid(
+                    "TRUSTED_PROXIES",
+                    format!(
+                        "{:?} is not an IP address or CIDR block (e.g. 10.0.0.0/8, ::1)",
+                        item.trim()
+                    ),
+                )
+            })?);
+        }
+        for (setting, value) in [
+            ("RATE_LIMIT_GAMES_PER_MIN", raw.rate_limit_games_per_min),
+            ("RATE_LIMIT_JOINS_PER_MIN", raw.rate_limit_joins_per_min),
+            ("WS_CONNECTIONS_PER_ADDRESS", raw.ws_connections_per_address),
+            (
+                "ADMIN_AUTH_FAILURES_PER_MIN",
+                raw.admin_auth_failures_per_min,
+            ),
+        ] {
+            if !(1..=1_000_000).contains(&value) {
+                return Err(invalid(
+                    setting,
+                    format!("must be between 1 and 1000000 (got {value})"),
                 ));
             }
         }
@@ -695,6 +871,7 @@ impl Settings {
                 port: raw.server_port,
                 shutdown_timeout_secs: raw.shutdown_timeout_secs,
                 max_body_bytes: raw.http_max_body_bytes,
+                body_timeout_secs: raw.http_body_timeout_secs,
             },
             storage: StorageSettings {
                 event_store: raw.event_store,
@@ -720,6 +897,7 @@ impl Settings {
                 jwt_secret: Secret(raw.jwt_secret),
                 jwt_ttl_secs: raw.jwt_ttl_secs,
                 admin_token: admin_token.map(Secret),
+                metrics_token: metrics_token.map(Secret),
             },
             log: LogSettings {
                 level: raw.log_level,
@@ -733,6 +911,13 @@ impl Settings {
                 client_timeout_secs: raw.ws_client_timeout_secs,
                 outbound_queue_bytes: raw.ws_outbound_queue_bytes,
                 max_spectators_per_game: raw.ws_max_spectators_per_game,
+            },
+            limits: LimitSettings {
+                trusted_proxies,
+                games_per_min: raw.rate_limit_games_per_min,
+                joins_per_min: raw.rate_limit_joins_per_min,
+                ws_connections_per_address: raw.ws_connections_per_address,
+                admin_failures_per_min: raw.admin_auth_failures_per_min,
             },
         })
     }
@@ -842,6 +1027,40 @@ impl Settings {
                 "WAITING_GAME_TIMEOUT_SECS",
                 self.game.waiting_timeout_secs.to_string(),
             ),
+            (
+                "HTTP_BODY_TIMEOUT_SECS",
+                self.server.body_timeout_secs.to_string(),
+            ),
+            (
+                "TRUSTED_PROXIES",
+                if self.limits.trusted_proxies.is_empty() {
+                    "(none)".into()
+                } else {
+                    self.limits
+                        .trusted_proxies
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(",")
+                },
+            ),
+            (
+                "RATE_LIMIT_GAMES_PER_MIN",
+                self.limits.games_per_min.to_string(),
+            ),
+            (
+                "RATE_LIMIT_JOINS_PER_MIN",
+                self.limits.joins_per_min.to_string(),
+            ),
+            (
+                "WS_CONNECTIONS_PER_ADDRESS",
+                self.limits.ws_connections_per_address.to_string(),
+            ),
+            (
+                "ADMIN_AUTH_FAILURES_PER_MIN",
+                self.limits.admin_failures_per_min.to_string(),
+            ),
+            ("METRICS_TOKEN", masked(self.auth.metrics_token.is_some())),
         ]
     }
 }
@@ -908,6 +1127,58 @@ mod tests {
     fn production_refuses_the_default_secret() {
         let err = Settings::load_from(&env(&[("APP_ENV", "production")])).unwrap_err();
         assert!(err.to_string().contains("JWT_SECRET"), "{err}");
+    }
+
+    #[test]
+    fn a_public_bind_refuses_the_default_or_a_short_secret_whatever_app_env_says() {
+        for host in ["0.0.0.0", "::", "192.0.2.7"] {
+            let err = Settings::load_from(&env(&[("SERVER_HOST", host)])).unwrap_err();
+            assert!(err.to_string().contains("JWT_SECRET"), "{host}: {err}");
+            let err = Settings::load_from(&env(&[
+                ("SERVER_HOST", host),
+                ("APP_ENV", "development"),
+                ("JWT_SECRET", "short-secret"),
+            ]))
+            .unwrap_err();
+            assert!(
+                err.to_string().contains("at least 32 bytes"),
+                "{host}: {err}"
+            );
+        }
+        let long = "0123456789abcdef0123456789abcdef";
+        let s =
+            Settings::load_from(&env(&[("SERVER_HOST", "0.0.0.0"), ("JWT_SECRET", long)])).unwrap();
+        assert_eq!(s.server.host, "0.0.0.0");
+        for host in ["127.0.0.1", "localhost", "::1", "[::1]", "127.0.0.2"] {
+            Settings::load_from(&env(&[("SERVER_HOST", host)]))
+                .unwrap_or_else(|e| panic!("{host}: {e}"));
+        }
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_cidr_blocks() {
+        let s =
+            Settings::load_from(&env(&[("TRUSTED_PROXIES", "10.0.0.0/8, ::1,192.0.2.1")])).unwrap();
+        let nets = &s.limits.trusted_proxies;
+        assert_eq!(nets.len(), 3);
+        assert!(nets[0].contains("10.200.3.4".parse().unwrap()));
+        assert!(nets[0].contains("::ffff:10.1.1.1".parse().unwrap()));
+        assert!(!nets[0].contains("11.0.0.1".parse().unwrap()));
+        assert!(nets[1].contains("::1".parse().unwrap()));
+        assert!(!nets[2].contains("192.0.2.2".parse().unwrap()));
+        let err = Settings::load_from(&env(&[("TRUSTED_PROXIES", "10.0.0.0/33")])).unwrap_err();
+        assert!(err.to_string().contains("TRUSTED_PROXIES"), "{err}");
+        let err = Settings::load_from(&env(&[("TRUSTED_PROXIES", "nginx")])).unwrap_err();
+        assert!(err.to_string().contains("TRUSTED_PROXIES"), "{err}");
+    }
+
+    #[test]
+    fn a_zero_rate_limit_is_refused() {
+        let err = Settings::load_from(&env(&[("RATE_LIMIT_JOINS_PER_MIN", "0")])).unwrap_err();
+        assert!(
+            err.to_string().contains("RATE_LIMIT_JOINS_PER_MIN"),
+            "{err}"
+        );
     }
 
     #[test]
