@@ -14,6 +14,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use tokio::sync::Notify;
 
+use crate::adapters::inbound::throttle::ClientLimits;
 use crate::adapters::inbound::{http, websocket, AppState, ShutdownSignal, ShutdownTrigger};
 use crate::adapters::outbound::clock::SystemClock;
 use crate::adapters::outbound::jwt::JwtTokens;
@@ -228,6 +229,8 @@ impl Application {
             websocket: settings.websocket.clone(),
             shutdown,
             websockets: Arc::new(websocket::Sessions::new()),
+            limits: Arc::new(ClientLimits::new(&settings.limits)),
+            metrics_token: settings.auth.metrics_token.clone(),
         };
         let address = settings.address();
         let listener = bind(&address).map_err(|error| StartupError::Bind {
@@ -320,9 +323,13 @@ fn run(
 ) -> Result<Server, StartupError> {
     let max_body = settings.server.max_body_bytes;
     let stall = stalled_connection_timeout(settings);
+    let body_timeout = Duration::from_secs(settings.server.body_timeout_secs);
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
+            .wrap(from_fn(move |req, next| {
+                http::body::guard_bodies(body_timeout, req, next)
+            }))
             .wrap(from_fn(http::trace_requests))
             .app_data(data.clone())
             .configure(http::configure(max_body))

@@ -160,9 +160,10 @@ impl TestApp {
         self.call(Method::POST, path, token, Some(body)).await
     }
 
-    /// Creates a game from a whole request body; panics unless 201; the game's summary.
+    /// Creates a game from a whole request body, as the admin (who alone may choose a seed or a
+    /// scenario); panics unless 201; the game's summary.
     pub async fn post_game(&self, body: Value) -> Value {
-        let (status, summary) = self.post("/api/games", None, &body).await;
+        let (status, summary) = self.post("/api/games", Some(ADMIN_TOKEN), &body).await;
         assert_eq!(status, StatusCode::CREATED, "create: {summary}");
         summary
     }

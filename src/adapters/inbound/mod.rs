@@ -1,8 +1,11 @@
 //! Driving adapters: the protocol's edges. They translate requests into application calls and
 //! application results into responses; they hold no game rule.
 
+pub mod client_ip;
 pub mod http;
+pub mod malformed;
 pub mod state;
+pub mod throttle;
 pub mod websocket;
 pub mod wire;
 

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use tokio::sync::watch;
 
+use crate::adapters::inbound::throttle::ClientLimits;
 use crate::adapters::inbound::websocket::Sessions;
 use crate::application::ports::MetricsExposition;
 use crate::application::Services;
@@ -24,6 +25,10 @@ pub struct AppState {
     pub shutdown: ShutdownSignal,
     /// The server's WebSocket sessions (commands in flight, for a graceful stop).
     pub websockets: Arc<Sessions>,
+    /// Per-address limits (`429` + `Retry-After`); admin requests are exempt.
+    pub limits: Arc<ClientLimits>,
+    /// `METRICS_TOKEN`: what `/metrics` asks for; `None` leaves it open.
+    pub metrics_token: Option<Secret>,
 }
 
 /// Tells long-lived connections that the server is stopping (WebSockets close with 1001).

@@ -64,7 +64,9 @@ pub struct LoadtestArgs {
     /// How long each `--mongo-baseline` measurement inserts.
     #[arg(long, default_value = "5s", value_parser = parse_duration)]
     pub baseline_time: Duration,
-    /// Bearer token sent with game creation (for servers that restrict it to admins).
+    /// The server's admin token, sent on every request and WebSocket handshake
+    /// (`Authorization: Bearer`): admin requests are exempt from the per-address limits, and only
+    /// an admin may choose a game's seed (without it, games get the server's random seeds).
     #[arg(long, env = "ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
     /// Write the report as JSON to this file (`-` for standard output).

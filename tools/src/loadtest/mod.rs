@@ -153,7 +153,14 @@ pub async fn run(config: Config) -> Report {
     let server_pid = args
         .server_pid
         .or_else(|| config.local.then(report::find_server_pid).flatten());
+    let mut headers = reqwest::header::HeaderMap::new();
+    if let Some(token) = args.admin_token.as_deref() {
+        if let Ok(value) = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}")) {
+            headers.insert(reqwest::header::AUTHORIZATION, value);
+        }
+    }
     let http = reqwest::Client::builder()
+        .default_headers(headers)
         .pool_max_idle_per_host(args.connect_concurrency)
         .timeout(Duration::from_secs(30))
         .build()
@@ -583,12 +590,17 @@ pub(crate) async fn post_json<T: DeserializeOwned>(
         .map_or_else(|| format!("http_{}", status.as_u16()), str::to_string))
 }
 
-/// Creates a game over REST.
+/// Creates a game over REST, with `seed` when the admin token is given (only an admin may choose
+/// one).
 pub(crate) async fn create_game(ctx: &Ctx, players: u8, seed: u64) -> Result<String, String> {
+    let body = match ctx.config.args.admin_token {
+        Some(_) => serde_json::json!({"numPlayers": players, "seed": seed}),
+        None => serde_json::json!({"numPlayers": players}),
+    };
     let created: Created = post_json(
         ctx,
         "/api/games",
-        &serde_json::json!({"numPlayers": players, "seed": seed}),
+        &body,
         ctx.config.args.admin_token.as_deref(),
     )
     .await?;
@@ -605,10 +617,22 @@ pub(crate) async fn until_set(flag: &mut signal::Receiver<bool>) {
 /// Frames here are a few KiB; a longer one takes more reads.
 const READ_BUFFER: usize = 4 * 1024;
 
-/// Opens a WebSocket (Nagle off, so small frames leave at once).
-pub(crate) async fn connect_ws(url: &str) -> Result<Ws, String> {
+/// Opens a WebSocket (Nagle off, so small frames leave at once), with the admin token in the
+/// handshake's `Authorization` header when one is given.
+pub(crate) async fn connect_ws(ctx: &Ctx, url: &str) -> Result<Ws, String> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tokio_tungstenite::tungstenite::http::HeaderValue;
+
     let config = WebSocketConfig::default().read_buffer_size(READ_BUFFER);
-    let connect = tokio_tungstenite::connect_async_with_config(url, Some(config), true);
+    let mut request = url
+        .into_client_request()
+        .map_err(|_| "ws_url".to_string())?;
+    if let Some(token) = ctx.config.args.admin_token.as_deref() {
+        let value = HeaderValue::from_str(&format!("Bearer {token}"))
+            .map_err(|_| "ws_admin_token".to_string())?;
+        request.headers_mut().insert("authorization", value);
+    }
+    let connect = tokio_tungstenite::connect_async_with_config(request, Some(config), true);
     match tokio::time::timeout(Duration::from_secs(15), connect).await {
         Err(_) => Err("ws_connect_timeout".into()),
         Ok(Err(tokio_tungstenite::tungstenite::Error::Http(response))) => {
@@ -726,7 +750,7 @@ async fn play_seat(
         );
         let connected = {
             let _permit = ctx.connect.acquire().await;
-            connect_ws(&url).await
+            connect_ws(&ctx, &url).await
         };
         let mut ws = match connected {
             Ok(ws) => ws,

@@ -121,7 +121,7 @@ async fn spectate(ctx: &Ctx, game_id: &str, label: String) -> Result<(Ws, Stream
     let url = format!("{}/ws?gameId={game_id}", ctx.config.ws_base);
     let mut ws = {
         let _permit = ctx.connect.acquire().await;
-        connect_ws(&url).await?
+        connect_ws(ctx, &url).await?
     };
     let welcome = tokio::time::timeout(HELLO_TIMEOUT, async {
         while let Some(message) = ws.next().await {
@@ -413,7 +413,7 @@ async fn resume(
         "{}/ws?gameId={game_id}&lastEventId={last}",
         ctx.config.ws_base
     );
-    let mut ws = match connect_ws(&url).await {
+    let mut ws = match connect_ws(&ctx, &url).await {
         Ok(ws) => ws,
         Err(code) => {
             let _ = done.send(Err(code));

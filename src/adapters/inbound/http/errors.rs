@@ -33,6 +33,22 @@ pub enum ApiError {
     /// No such route.
     #[error("no such resource")]
     NoRoute,
+    /// A per-address limit was reached: `429` with `Retry-After`.
+    #[error("{message}")]
+    Limited {
+        /// The stable code (`too_many_games`, …).
+        code: &'static str,
+        /// What was limited, and the setting.
+        message: String,
+        /// Whole seconds to wait.
+        retry_after_secs: u64,
+    },
+    /// The body is compressed (`Content-Encoding` other than `identity`).
+    #[error("compressed request bodies are not accepted; send the body without Content-Encoding")]
+    UnsupportedEncoding,
+    /// The body did not arrive within `HTTP_BODY_TIMEOUT_SECS`.
+    #[error("the request body did not arrive in time")]
+    BodyTimeout,
     /// A failure the client cannot act on.
     #[error("internal error")]
     Internal,
@@ -61,6 +77,9 @@ impl ApiError {
             ApiError::Validation(_) => "invalid_request",
             ApiError::TooLarge => "payload_too_large",
             ApiError::NoRoute => "not_found",
+            ApiError::Limited { code, .. } => code,
+            ApiError::UnsupportedEncoding => "unsupported_encoding",
+            ApiError::BodyTimeout => "body_timeout",
             ApiError::Internal => "internal",
         }
     }
@@ -86,6 +105,9 @@ impl ResponseError for ApiError {
             }
             ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::NoRoute => StatusCode::NOT_FOUND,
+            ApiError::Limited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::UnsupportedEncoding => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -117,7 +139,32 @@ impl ResponseError for ApiError {
         if status == StatusCode::UNAUTHORIZED {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
+        if let ApiError::Limited {
+            retry_after_secs, ..
+        } = self
+        {
+            response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+        }
+        if matches!(self, ApiError::BodyTimeout) {
+            // The rest of the body may still be trickling in: do not wait for it.
+            response.insert_header((header::CONNECTION, "close"));
+        }
         response.json(body)
+    }
+}
+
+impl ApiError {
+    /// A `429` for limit `code`, with `Retry-After` from `limited`.
+    pub fn limited(
+        code: &'static str,
+        message: impl Into<String>,
+        limited: crate::adapters::inbound::throttle::Limited,
+    ) -> ApiError {
+        ApiError::Limited {
+            code,
+            message: message.into(),
+            retry_after_secs: limited.retry_after_secs(),
+        }
     }
 }
 
@@ -169,21 +216,69 @@ pub fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error
             ApiError::BadJson("the body must be JSON (Content-Type: application/json)".into())
                 .into()
         }
-        JsonPayloadError::Deserialize(e) => {
-            ApiError::BadJson(format!("the body is not valid: {e}")).into()
+        JsonPayloadError::Deserialize(e) if e.is_syntax() || e.is_eof() => {
+            ApiError::BadJson(crate::adapters::inbound::malformed::syntax("the body", &e)).into()
         }
-        other => ApiError::BadJson(other.to_string()).into(),
+        JsonPayloadError::Deserialize(e) => ApiError::BadJson(format!(
+            "the body must be {}",
+            crate::adapters::inbound::malformed::expected_in_words(&e.to_string())
+        ))
+        .into(),
+        JsonPayloadError::Payload(e) if super::body::is_body_timeout(&e) => {
+            ApiError::BodyTimeout.into()
+        }
+        JsonPayloadError::Payload(actix_web::error::PayloadError::Overflow) => {
+            ApiError::TooLarge.into()
+        }
+        _ => ApiError::BadJson("the body could not be read".into()).into(),
     }
 }
 
-/// For `QueryConfig::error_handler`.
-pub fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
-    ApiError::BadQuery(format!("invalid query parameters: {err}")).into()
+/// For `QueryConfig::error_handler`: names the first parameter whose value is not of its form.
+pub fn query_error(_err: QueryPayloadError, req: &HttpRequest) -> actix_web::Error {
+    ApiError::BadQuery(describe_query(req.query_string())).into()
+}
+
+/// The query parameters of the REST routes and the form of each, in words.
+const QUERY_PARAMETERS: &[(&str, &str)] = &[
+    ("limit", "a whole number ≥ 0"),
+    ("after", "a whole number ≥ 0"),
+    ("at", "a whole number ≥ 0"),
+    ("status", "one of waiting, active, finished"),
+    (
+        "since",
+        "a time in RFC 3339 form, such as 2024-05-01T12:00:00Z",
+    ),
+    (
+        "until",
+        "a time in RFC 3339 form, such as 2024-05-01T12:00:00Z",
+    ),
+];
+
+/// Which parameter of `query` is malformed, and what it should be.
+fn describe_query(query: &str) -> String {
+    let pairs = actix_web::web::Query::<Vec<(String, String)>>::from_query(query)
+        .map(|q| q.into_inner())
+        .unwrap_or_default();
+    for (name, value) in &pairs {
+        let Some((_, form)) = QUERY_PARAMETERS.iter().find(|(known, _)| known == name) else {
+            continue;
+        };
+        let ok = match name.as_str() {
+            "limit" | "after" | "at" => value.parse::<u64>().is_ok(),
+            "status" => matches!(value.as_str(), "waiting" | "active" | "finished"),
+            _ => chrono::DateTime::parse_from_rfc3339(value).is_ok(),
+        };
+        if !ok {
+            return format!("{name} must be {form}");
+        }
+    }
+    "the query string is malformed".into()
 }
 
 /// For `PathConfig::error_handler`.
-pub fn path_error(err: PathError, _req: &HttpRequest) -> actix_web::Error {
-    ApiError::BadQuery(format!("invalid path: {err}")).into()
+pub fn path_error(_err: PathError, _req: &HttpRequest) -> actix_web::Error {
+    ApiError::BadQuery("the path is malformed".into()).into()
 }
 
 #[cfg(test)]
@@ -193,6 +288,19 @@ mod tests {
 
     fn status(e: ApplicationError) -> u16 {
         ApiError::from(e).status_code().as_u16()
+    }
+
+    #[test]
+    fn a_malformed_query_names_the_parameter_and_its_form() {
+        assert_eq!(
+            describe_query("limit=abc"),
+            "limit must be a whole number ≥ 0"
+        );
+        assert_eq!(
+            describe_query("status=new&limit=2"),
+            "status must be one of waiting, active, finished"
+        );
+        assert!(describe_query("after=1&since=yesterday").starts_with("since must be"));
     }
 
     #[test]

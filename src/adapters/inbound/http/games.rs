@@ -7,6 +7,8 @@ use validator::{Validate, ValidationError};
 
 use super::auth::{Admin, MaybePlayer, Player};
 use super::errors::ApiError;
+use super::json::JsonBody;
+use crate::adapters::inbound::malformed::{self, HIDDEN_COMMANDS};
 use crate::adapters::inbound::wire::EventDto;
 use crate::adapters::inbound::AppState;
 use crate::application::ids::is_valid_game_id;
@@ -47,7 +49,7 @@ pub struct CreateGameRequest {
     /// Optional id; random when absent.
     #[validate(custom(function = "game_id_format"))]
     pub game_id: Option<String>,
-    /// Optional deck seed.
+    /// Deck seed: admin only (anyone who knows it knows the decks' order).
     pub seed: Option<u64>,
     /// Fixed deck starts: admin only.
     pub scenario: Option<Scenario>,
@@ -72,12 +74,25 @@ pub struct BotRequest {
 async fn create_game(
     state: web::Data<AppState>,
     admin: Admin,
-    body: web::Json<CreateGameRequest>,
+    body: JsonBody<CreateGameRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     body.validate()?;
-    if body.scenario.is_some() {
+    if body.scenario.is_some() || body.seed.is_some() {
         admin.require()?;
+    }
+    if !admin.is_admin() {
+        state
+            .limits
+            .games
+            .check(&admin.client())
+            .map_err(|limited| {
+                ApiError::limited(
+                    "too_many_games",
+                    "this address has created too many games lately (RATE_LIMIT_GAMES_PER_MIN)",
+                    limited,
+                )
+            })?;
     }
     let summary = state
         .services
@@ -204,9 +219,23 @@ pub struct JoinResponse {
 async fn join(
     state: web::Data<AppState>,
     path: web::Path<String>,
-    body: web::Json<JoinRequest>,
+    admin: Admin,
+    body: JsonBody<JoinRequest>,
 ) -> Result<HttpResponse, ApiError> {
     body.validate()?;
+    if !admin.is_admin() {
+        state
+            .limits
+            .joins
+            .check(&admin.client())
+            .map_err(|limited| {
+                ApiError::limited(
+                    "too_many_joins",
+                    "this address has taken too many seats lately (RATE_LIMIT_JOINS_PER_MIN)",
+                    limited,
+                )
+            })?;
+    }
     let joined = state
         .services
         .commands
@@ -271,14 +300,14 @@ async fn command(
     state: web::Data<AppState>,
     path: web::Path<String>,
     player: Player,
-    body: web::Json<CommandRequest>,
+    body: JsonBody<CommandRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     body.validate()?;
-    let command: Command = serde_json::from_value(body.command).map_err(|e| {
+    let command: Command = Command::deserialize(&body.command).map_err(|_| {
         ApiError::Application(crate::application::ApplicationError::invalid(
             "invalid_command",
-            format!("the command is not valid: {e}"),
+            malformed::describe_hiding::<Command>("the command", &body.command, HIDDEN_COMMANDS),
         ))
     })?;
     let committed = state

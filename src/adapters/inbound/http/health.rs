@@ -1,8 +1,11 @@
-//! `/health` (the process answers), `/ready` (its store and bus answer), `/metrics` (Prometheus).
+//! `/health` (the process answers), `/ready` (its store and bus answer), `/metrics` (Prometheus, behind
+//! `METRICS_TOKEN` when it is set).
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
+use super::auth::check_metrics_token;
+use super::errors::ApiError;
 use crate::adapters::inbound::AppState;
 
 /// Registers the routes of this module.
@@ -41,8 +44,9 @@ async fn ready(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
-async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok()
+async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    check_metrics_token(&req, &state)?;
+    Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(state.metrics.render())
+        .body(state.metrics.render()))
 }

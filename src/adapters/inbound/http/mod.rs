@@ -6,10 +6,12 @@
 
 pub mod assets;
 pub mod auth;
+pub mod body;
 pub mod dashboards;
 pub mod errors;
 pub mod games;
 pub mod health;
+pub mod json;
 
 use std::time::Instant;
 
@@ -25,17 +27,18 @@ use errors::ApiError;
 /// Registers every REST route, the JSON/query/path error handlers and the JSON 404.
 pub fn configure(max_body_bytes: usize) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
-        cfg.app_data(
-            web::JsonConfig::default()
-                .limit(max_body_bytes)
-                .error_handler(errors::json_error),
-        )
-        .app_data(web::QueryConfig::default().error_handler(errors::query_error))
-        .app_data(web::PathConfig::default().error_handler(errors::path_error))
-        .configure(health::routes)
-        .configure(games::routes)
-        .configure(dashboards::routes)
-        .configure(assets::routes);
+        cfg.app_data(json::BodyLimit(max_body_bytes))
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(max_body_bytes)
+                    .error_handler(errors::json_error),
+            )
+            .app_data(web::QueryConfig::default().error_handler(errors::query_error))
+            .app_data(web::PathConfig::default().error_handler(errors::path_error))
+            .configure(health::routes)
+            .configure(games::routes)
+            .configure(dashboards::routes)
+            .configure(assets::routes);
     }
 }
 

@@ -7,9 +7,10 @@
 //! rule: a command that parses is handed to the application as it is.
 
 use actix_web_actors::ws::{CloseCode, CloseReason};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::adapters::inbound::malformed::{self, HIDDEN_COMMANDS};
 use crate::adapters::inbound::wire::{ErrorDto, EventDto};
 use crate::application::ports::StoredEvent;
 use crate::application::{ApplicationError, Committed};
@@ -124,14 +125,27 @@ impl Refusal {
     }
 }
 
+/// What a WebSocket protocol error means, in words (the library's own text names its internals,
+/// such as "I/O error: invalid utf-8").
+pub fn describe_protocol_error(error: &actix_web_actors::ws::ProtocolError) -> String {
+    use actix_web_actors::ws::ProtocolError as P;
+    match error {
+        P::Io(_) => "a text frame must be valid UTF-8".into(),
+        P::Overflow => "the frame is larger than WS_MAX_FRAME_BYTES".into(),
+        P::UnmaskedFrame => "client frames must be masked".into(),
+        P::ContinuationNotStarted | P::ContinuationStarted | P::ContinuationFragment(_) => {
+            "the fragments of a message arrived out of order".into()
+        }
+        P::BadOpCode | P::InvalidOpcode(_) => "unknown frame opcode".into(),
+        P::InvalidLength(_) => "a control frame is longer than 125 bytes".into(),
+        _ => "the frame breaks the WebSocket protocol".into(),
+    }
+}
+
 /// Reads one text frame.
 pub fn parse(text: &str) -> Result<ClientMessage, Refusal> {
-    let value: Value = serde_json::from_str(text).map_err(|e| {
-        Refusal::new(
-            codes::INVALID_JSON,
-            format!("the message is not valid JSON: {e}"),
-        )
-    })?;
+    let value: Value = serde_json::from_str(text)
+        .map_err(|e| Refusal::new(codes::INVALID_JSON, malformed::syntax("the message", &e)))?;
     let Value::Object(mut fields) = value else {
         return Err(Refusal::new(
             codes::INVALID_MESSAGE,
@@ -181,8 +195,13 @@ pub fn parse(text: &str) -> Result<ClientMessage, Refusal> {
                 Some(_) => return Err(refused("\"command\" must be a JSON object".into())),
                 None => return Err(refused("a command message needs a \"command\"".into())),
             };
-            let command: Command = serde_json::from_value(command)
-                .map_err(|e| refused(format!("the command is not valid: {e}")))?;
+            let command: Command = Command::deserialize(&command).map_err(|_| {
+                refused(malformed::describe_hiding::<Command>(
+                    "the command",
+                    &command,
+                    HIDDEN_COMMANDS,
+                ))
+            })?;
             Ok(ClientMessage::Command {
                 request_id,
                 command,

@@ -612,7 +612,8 @@ impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for Session {
                 return;
             }
             Err(e) => {
-                self.close_with_error(ctx, codes::PROTOCOL_ERROR, e.to_string(), close::PROTOCOL);
+                let message = super::protocol::describe_protocol_error(&e);
+                self.close_with_error(ctx, codes::PROTOCOL_ERROR, message, close::PROTOCOL);
                 return;
             }
         };

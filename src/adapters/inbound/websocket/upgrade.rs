@@ -8,15 +8,27 @@
 //! refusal is not an HTTP status. A request that is not a WebSocket handshake at all gets an HTTP
 //! 400 with the usual JSON error body.
 //!
+//! Each address may hold `WS_CONNECTIONS_PER_ADDRESS` sockets at once (admin requests, with
+//! `Authorization: Bearer <ADMIN_TOKEN>`, are exempt); one more is answered `429` with
+//! `Retry-After` before any upgrade.
+//!
 //! The token travels in the query string (browsers cannot set headers on a WebSocket); it is
 //! never logged (the request span records the path only).
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use actix_web::body::{BodySize, BoxBody, MessageBody};
+use actix_web::web::Bytes;
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use actix_web_actors::ws;
 use serde::Deserialize;
 
 use super::protocol::{close, codes};
 use super::session::{Opened, Refused, Session};
+use crate::adapters::inbound::http::auth::carries_admin_token;
+use crate::adapters::inbound::http::errors::ApiError;
+use crate::adapters::inbound::throttle::Permit;
 use crate::adapters::inbound::wire::ErrorDto;
 use crate::adapters::inbound::AppState;
 use crate::application::ApplicationError;
@@ -44,8 +56,40 @@ pub async fn connect(
             }
         })));
     }
+    // Held for the connection's life: the response body (the socket's outgoing stream) owns it.
+    let permit = if carries_admin_token(&req, &state) {
+        None
+    } else {
+        let client = state.limits.client(&req);
+        match state.limits.websockets.acquire(client) {
+            Ok(permit) => Some(permit),
+            Err(limited) => {
+                tracing::debug!(%client, "WebSocket refused: too many from this address");
+                return Ok(ApiError::limited(
+                    "too_many_connections",
+                    "this address has too many WebSockets open (WS_CONNECTIONS_PER_ADDRESS)",
+                    limited,
+                )
+                .error_response());
+            }
+        }
+    };
+    let response = start(&req, payload, &state).await?;
+    Ok(match permit {
+        Some(permit) => response.map_body(|_, body| HoldWhileOpen::new(body, permit).boxed()),
+        None => response,
+    })
+}
+
+/// Checks the request and starts the session (or the refusal's).
+async fn start(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &web::Data<AppState>,
+) -> Result<HttpResponse, actix_web::Error> {
+    let req = req.clone();
     let frame_size = state.websocket.max_frame_bytes;
-    let opened = match open(&req, &state).await {
+    let opened = match open(&req, state).await {
         Ok(opened) => opened,
         Err(e) => Err(Refused::new(&e)),
     };
@@ -144,4 +188,35 @@ fn too_many_spectators(limit: usize) -> Refused {
         },
         close::TRY_AGAIN,
     )
+}
+
+/// A WebSocket's outgoing stream with a [`Permit`] that is given back when the connection ends
+/// (the stream is dropped then, whichever side closed).
+struct HoldWhileOpen {
+    body: BoxBody,
+    _permit: Permit,
+}
+
+impl HoldWhileOpen {
+    fn new(body: BoxBody, permit: Permit) -> Self {
+        HoldWhileOpen {
+            body,
+            _permit: permit,
+        }
+    }
+}
+
+impl MessageBody for HoldWhileOpen {
+    type Error = Box<dyn std::error::Error>;
+
+    fn size(&self) -> BodySize {
+        self.body.size()
+    }
+
+    fn poll_next(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Bytes, Self::Error>>> {
+        Pin::new(&mut self.get_mut().body).poll_next(cx)
+    }
 }
