@@ -5,12 +5,32 @@
 //! - `frames`: floods of pings, pongs and fragments (they count toward the message limit);
 //! - `spectators`: one spectator too many for a game;
 //! - `names`: invisible characters, names taken in another case, wins by forfeit;
-//! - `games`: unknown games, tokens of players who left, games that never fill.
+//! - `games`: unknown games, tokens of players who left, games that never fill;
+//!
+//! and against the real server binary (`CARGO_BIN_EXE_caravan`, one process per test, so that its
+//! peak memory can be read from `/proc`; `server` starts it), whose clients speak for several
+//! addresses through `X-Forwarded-For`, believed from 127.0.0.1 (`TRUSTED_PROXIES=127.0.0.1`):
+//!
+//! - `bodies`: compression bombs (peak RSS within 20 MiB of idle) and bodies that trickle in;
+//! - `limits`: floods of games, joins and WebSockets from one address, forged `X-Forwarded-For`;
+//! - `secrets`: a public bind with a known or short secret, tokens signed with the built-in one;
+//! - `seeds`: seeds chosen by anyone but the admin;
+//! - `admin`: guessing the admin token, `/metrics` behind its token;
+//! - `messages`: malformed bodies, queries and frames answered in words;
+//! - `siege`: all of these at once while an honest game is played to its end.
 
+mod admin;
+mod bodies;
 mod frames;
 mod games;
+mod limits;
+mod messages;
 mod names;
 mod readers;
+mod secrets;
+mod seeds;
+mod server;
+mod siege;
 mod spectators;
 
 use caravan::domain::Bot;

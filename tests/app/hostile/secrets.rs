@@ -7,7 +7,7 @@ use jsonwebtoken::{decode, Algorithm, DecodingKey, Validation};
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::server::{code, refuses_to_start, Client, Server, ADMIN_TOKEN};
+use super::server::{code, refuses_to_start, Client, Server, ADMIN_TOKEN};
 
 const LONG_SECRET: &str = "a-random-secret-of-well-over-32-bytes-0123456789";
 

@@ -8,7 +8,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 use tokio_tungstenite::tungstenite::protocol::frame::Frame;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::server::{code, raw_exchange, Client, Server, ADMIN_TOKEN};
+use super::server::{code, raw_exchange, Client, Server, ADMIN_TOKEN};
 
 /// Words that only the server's code would say.
 const INTERNALS: &[&str] = &[

@@ -3,61 +3,27 @@
 //! answers throughout, the peak memory stays within its bound, and the honest game's log has no
 //! gap.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use caravan::domain::{Actor, Bot, Command, Event, Game, GameStatus};
+use caravan::domain::{Bot, GameStatus};
 use futures::future::join_all;
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::json;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
-use crate::bodies::{encoded_post, gzip_zeros, idle_peak, zstd_zeros, RSS_BOUND_KIB};
-use crate::limits::open_ws;
-use crate::server::{raw_exchange, raw_status, Client, Endpoint, Server, ADMIN_TOKEN};
+use crate::support::play::Mirror;
+
+use super::bodies::{encoded_post, gzip_zeros, idle_peak, zstd_zeros, RSS_BOUND_KIB};
+use super::limits::open_ws;
+use super::server::{raw_exchange, raw_status, Client, Endpoint, Server, ADMIN_TOKEN};
 
 const ATTACKER: &str = "203.0.113.66";
 const HONEST: &str = "198.51.100.77";
 const WATCHER: &str = "198.51.100.78";
 const SEED: u64 = 20_240_501;
-
-/// A local copy of the honest game, rebuilt from its seed and the public events.
-struct Mirror {
-    game: Game,
-}
-
-impl Mirror {
-    fn new(seed: u64) -> Mirror {
-        let mut game = Game::default();
-        let create = Command::CreateGame {
-            num_players: 2,
-            seed,
-            scenario: None,
-            caravan_capacity: Some(10),
-            point_cards_to_end: None,
-        };
-        for event in game.decide(&Actor::System, &create).unwrap() {
-            game.apply_mut(&event);
-        }
-        Mirror { game }
-    }
-
-    fn apply(&mut self, events: &[Value]) {
-        for dto in events {
-            let id = dto["eventId"].as_u64().unwrap();
-            if id <= self.game.version() {
-                continue;
-            }
-            assert_eq!(id, self.game.version() + 1, "events arrive without gaps");
-            let event: Event =
-                serde_json::from_value(json!({ "type": dto["eventType"], "data": dto["data"] }))
-                    .unwrap();
-            self.game.apply_mut(&event);
-        }
-    }
-}
 
 /// Plays the honest game to its end over REST; returns its event ids as served.
 async fn play_honest_game(server: &Server) -> Vec<u64> {
@@ -85,7 +51,7 @@ async fn play_honest_game(server: &Server) -> Vec<u64> {
         tokens[joined["seat"].as_u64().unwrap() as usize] =
             joined["token"].as_str().unwrap().into();
     }
-    let mut mirror = Mirror::new(SEED);
+    let mut mirror = Mirror::new(2, SEED);
     let mut bot = Bot::new(5);
     let mut n = 0;
     loop {
@@ -130,7 +96,13 @@ async fn play_honest_game(server: &Server) -> Vec<u64> {
 }
 
 /// Attack rounds until `stop`; panics when an attack is not refused as documented.
-async fn attack(server: Endpoint, stop: Arc<AtomicBool>, zstd: Arc<Vec<u8>>, gzip: Arc<Vec<u8>>) {
+async fn attack(
+    server: Endpoint,
+    stop: Arc<AtomicBool>,
+    rounds: Arc<AtomicUsize>,
+    zstd: Arc<Vec<u8>>,
+    gzip: Arc<Vec<u8>>,
+) {
     let attacker = Client::new(&server, Some(ATTACKER));
     let mut sockets = Vec::new();
     let mut round = 0;
@@ -229,6 +201,7 @@ async fn attack(server: Endpoint, stop: Arc<AtomicBool>, zstd: Arc<Vec<u8>>, gzi
         for cut in slow {
             assert!(cut.await.unwrap(), "a slow body was held for 10 s");
         }
+        rounds.fetch_add(1, Ordering::SeqCst);
     }
 }
 
@@ -247,7 +220,7 @@ async fn honest_players_finish_their_game_while_every_attack_runs() {
     let idle = idle_peak(&server).await;
 
     let stop = Arc::new(AtomicBool::new(false));
-    let health_failures = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let health_failures = Arc::new(AtomicUsize::new(0));
     let watcher = {
         let client = Client::new(&server, Some(WATCHER));
         let stop = stop.clone();
@@ -267,13 +240,19 @@ async fn honest_players_finish_their_game_while_every_attack_runs() {
             answered
         })
     };
+    let rounds = Arc::new(AtomicUsize::new(0));
     let attacks = {
         let stop = stop.clone();
-        tokio::spawn(attack((*server).clone(), stop, zstd, gzip))
+        let rounds = rounds.clone();
+        tokio::spawn(attack((*server).clone(), stop, rounds, zstd, gzip))
     };
     // Let the attacks start before the honest players sit down.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let ids = play_honest_game(&server).await;
+    // At least two whole rounds of attacks, whatever the honest game's pace.
+    while rounds.load(Ordering::SeqCst) < 2 && !attacks.is_finished() {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     stop.store(true, Ordering::SeqCst);
     attacks
         .await

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::server::{raw_exchange, raw_status, Client, Server};
+use super::server::{raw_exchange, raw_status, Client, Server};
 
 /// Peak resident memory an attack may add to the idle server's, in KiB.
 pub const RSS_BOUND_KIB: u64 = 20 * 1024;

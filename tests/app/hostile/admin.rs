@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::server::{code, Client, Server, ADMIN_TOKEN};
+use super::server::{code, Client, Server, ADMIN_TOKEN};
 
 const METRICS_TOKEN: &str = "hostile-tests-metrics-token-0123";
 

@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::server::{code, Client, Server, ADMIN_TOKEN};
+use super::server::{code, Client, Server, ADMIN_TOKEN};
 
 /// The market and point rows of a started game, as any spectator sees them.
 async fn rows(client: &Client, game_id: &str) -> (Value, Value) {
