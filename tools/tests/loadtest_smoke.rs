@@ -36,7 +36,13 @@ fn caravan_binary() -> PathBuf {
 /// server, and stops the server.
 async fn against_a_server(args: impl FnOnce(String) -> LoadtestArgs) -> Report {
     let app = support::app::spawn_app().await;
-    let report = run(Config::new(args(app.address.clone())).expect("valid arguments")).await;
+    // As an operator runs it: with the admin token, sent on every request and handshake, so the
+    // games are seeded from --seed and exempt from the per-address limits.
+    let args = LoadtestArgs {
+        admin_token: Some(support::app::ADMIN_TOKEN.into()),
+        ..args(app.address.clone())
+    };
+    let report = run(Config::new(args).expect("valid arguments")).await;
     app.stop().await;
     report
 }
