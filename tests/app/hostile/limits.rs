@@ -186,6 +186,17 @@ async fn a_client_that_joins_every_waiting_game_is_stopped_and_honest_players_st
     }
     assert_eq!(seats, 4, "one address takes at most its share of seats");
     assert_eq!(refused, 16);
+    // Computer players take seats too: from the same allowance.
+    let (status, body, retry_after) = attacker
+        .post(
+            &format!("/api/games/{}/bots", games[8]),
+            None,
+            &json!({"level": "easy"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert_eq!(code(&body), "too_many_joins");
+    assert!(retry_after.is_some());
     let honest = Client::new(&server, Some("198.51.100.30"));
     let (status, body, _) = honest
         .post(

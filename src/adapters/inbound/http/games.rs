@@ -117,6 +117,24 @@ async fn create_game(
     Ok(HttpResponse::Created().json(summary))
 }
 
+/// Takes one seat from the client's `RATE_LIMIT_JOINS_PER_MIN` allowance (admins are exempt).
+fn check_join_allowance(state: &AppState, admin: &Admin) -> Result<(), ApiError> {
+    if admin.is_admin() {
+        return Ok(());
+    }
+    state
+        .limits
+        .joins
+        .check(&admin.client())
+        .map_err(|limited| {
+            ApiError::limited(
+                "too_many_joins",
+                "this address has taken too many seats lately (RATE_LIMIT_JOINS_PER_MIN)",
+                limited,
+            )
+        })
+}
+
 /// `POST /api/games/{id}/bots` answer.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -131,12 +149,15 @@ pub struct BotResponse {
     pub last_event_id: u64,
 }
 
-/// Seats a computer player in a waiting game; anyone may.
+/// Seats a computer player in a waiting game; anyone may, within the same per-address allowance
+/// as joins (a seat is a seat, whoever plays it).
 async fn add_bot(
     state: web::Data<AppState>,
     path: web::Path<String>,
-    body: web::Json<BotRequest>,
+    admin: Admin,
+    body: JsonBody<BotRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    check_join_allowance(&state, &admin)?;
     let game_id = path.into_inner();
     let level = body.into_inner().level;
     let (loaded, seat) = state.services.commands.add_bot(&game_id, level).await?;
@@ -223,19 +244,7 @@ async fn join(
     body: JsonBody<JoinRequest>,
 ) -> Result<HttpResponse, ApiError> {
     body.validate()?;
-    if !admin.is_admin() {
-        state
-            .limits
-            .joins
-            .check(&admin.client())
-            .map_err(|limited| {
-                ApiError::limited(
-                    "too_many_joins",
-                    "this address has taken too many seats lately (RATE_LIMIT_JOINS_PER_MIN)",
-                    limited,
-                )
-            })?;
-    }
+    check_join_allowance(&state, &admin)?;
     let joined = state
         .services
         .commands
