@@ -6,7 +6,7 @@ use actix_web::dev::Payload;
 use actix_web::error::PayloadError;
 use actix_web::http::header;
 use actix_web::web::BytesMut;
-use actix_web::{FromRequest, HttpRequest};
+use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use futures::future::LocalBoxFuture;
 use futures::StreamExt;
 use serde::de::DeserializeOwned;
@@ -47,15 +47,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
         let limit = req
             .app_data::<BodyLimit>()
             .map_or(64 * 1024, |limit| limit.0);
-        let is_json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<mime_guess::mime::Mime>().ok())
-            .is_some_and(|mime| {
-                mime.subtype() == mime_guess::mime::JSON
-                    || mime.suffix() == Some(mime_guess::mime::JSON)
-            });
+        let is_json = req.mime_type().ok().flatten().is_some_and(|mime| {
+            mime.subtype().as_str() == "json" || mime.suffix().map(|s| s.as_str()) == Some("json")
+        });
         let declared = req
             .headers()
             .get(header::CONTENT_LENGTH)
