@@ -245,8 +245,24 @@ async fn a_subscriber_is_told_it_lagged_once_the_redis_connection_returns() {
         assert!(cut_off.publish("g", batch("g", 3, 3)).await.is_err());
         assert_eq!(next_batch(&mut subscription).await, batch("g", 3, 3));
 
+        // While Redis is away the subscriber is told, again and again, to look in the store.
+        for _ in 0..2 {
+            let polled = tokio::time::timeout(Duration::from_secs(1), subscription.next())
+                .await
+                .expect("a message while Redis is away");
+            assert!(
+                matches!(polled, Some(BusMessage::Lagged)),
+                "expected Lagged, got {polled:?}"
+            );
+        }
+
         proxy.restore().await;
-        // The first thing after the reconnection: "you may have missed something".
+        let until = tokio::time::Instant::now() + Duration::from_secs(10);
+        while !cut_off.is_listening() {
+            assert!(tokio::time::Instant::now() < until, "the bus reconnects");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        // After the reconnection: "you may have missed something".
         let first = tokio::time::timeout(Duration::from_secs(10), subscription.next())
             .await
             .expect("a message after the reconnection");

@@ -13,6 +13,9 @@
 //! - `subscribe` waits until Redis has confirmed the channel, so everything published from then
 //!   on arrives; when Redis is unreachable it returns at once (local events still flow) and the
 //!   `Lagged` after reconnection covers the rest.
+//! - While the pub/sub connection is down, every local subscriber is sent `Lagged` every
+//!   [`RedisBusOptions::poll_while_down`], so feeds poll the store for what other instances
+//!   committed and no client falls more than that behind while Redis is away.
 //! - Messages carry the publishing process's id; a process ignores its own (already delivered).
 //!
 //! Pub/sub is a hint, never the truth: nothing here stores an event.
@@ -49,6 +52,9 @@ pub struct RedisBusOptions {
     pub stream_max_len: usize,
     /// Messages a game's local channel holds for its slowest subscriber.
     pub channel_capacity: usize,
+    /// While the pub/sub connection is down, how often every local subscriber is told
+    /// [`BusMessage::Lagged`], so that feeds read what other instances committed from the store.
+    pub poll_while_down: Duration,
 }
 
 impl Default for RedisBusOptions {
@@ -60,6 +66,7 @@ impl Default for RedisBusOptions {
             projection_stream: false,
             stream_max_len: 100_000,
             channel_capacity: 256,
+            poll_while_down: Duration::from_millis(250),
         }
     }
 }
@@ -143,6 +150,7 @@ impl Drop for AbortOnDrop {
 pub struct RedisEventBus {
     shared: Arc<Shared>,
     _listener: AbortOnDrop,
+    _poller: AbortOnDrop,
 }
 
 impl RedisEventBus {
@@ -166,9 +174,11 @@ impl RedisEventBus {
             listening: AtomicBool::new(false),
         });
         let listener = tokio::spawn(listen(shared.clone(), client, requests));
+        let poller = tokio::spawn(poll_while_down(shared.clone()));
         Ok(RedisEventBus {
             shared,
             _listener: AbortOnDrop(listener),
+            _poller: AbortOnDrop(poller),
         })
     }
 
@@ -422,6 +432,25 @@ async fn relay(
                     Err(_) => return Some("PING timed out".into()),
                 }
             }
+        }
+    }
+}
+
+/// While the pub/sub connection is down, tells every local subscriber every
+/// [`RedisBusOptions::poll_while_down`] that it may have missed messages: their feeds then read
+/// what other instances committed from the store, so no client falls more than that behind.
+async fn poll_while_down(shared: Arc<Shared>) {
+    let mut tick = tokio::time::interval(
+        shared
+            .options
+            .poll_while_down
+            .max(Duration::from_millis(10)),
+    );
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if !shared.listening.load(Ordering::Relaxed) {
+            shared.lagged_all();
         }
     }
 }
