@@ -49,6 +49,7 @@ const SETTINGS: &[(&str, bool)] = &[
     ("TIMEOUTS_TO_FORFEIT", false),
     ("BOT_THINKING_MS", false),
     ("SCHEDULER_RESCAN_SECS", false),
+    ("COMMAND_OUTCOME_WAIT_MS", false),
     ("JWT_SECRET", true),
     ("JWT_TTL_SECS", false),
     ("ADMIN_TOKEN", true),
@@ -280,6 +281,9 @@ pub struct GameSettings {
     /// `WAITING_GAME_TIMEOUT_SECS`: a game whose seats are not all taken this long after its
     /// creation is closed (`GameEnded` with reason `expired`); 0 keeps waiting games open for ever.
     pub waiting_timeout_secs: u64,
+    /// `COMMAND_OUTCOME_WAIT_MS`: how long a command whose write went unanswered keeps asking the
+    /// store what became of it before answering `outcome_unknown`.
+    pub command_outcome_wait_ms: u64,
 }
 
 /// Token settings.
@@ -438,6 +442,7 @@ struct RawSettings {
     timeouts_to_forfeit: u8,
     bot_thinking_ms: u64,
     scheduler_rescan_secs: u64,
+    command_outcome_wait_ms: u64,
     jwt_secret: String,
     jwt_ttl_secs: u64,
     admin_token: Option<String>,
@@ -483,6 +488,7 @@ impl Default for RawSettings {
             timeouts_to_forfeit: 3,
             bot_thinking_ms: 700,
             scheduler_rescan_secs: 10,
+            command_outcome_wait_ms: 5000,
             jwt_secret: DEFAULT_JWT_SECRET.into(),
             jwt_ttl_secs: 24 * 3600,
             admin_token: None,
@@ -709,6 +715,15 @@ impl Settings {
                 format!("must be between 1 and 100 (got {})", raw.command_retries),
             ));
         }
+        if !(100..=60_000).contains(&raw.command_outcome_wait_ms) {
+            return Err(invalid(
+                "COMMAND_OUTCOME_WAIT_MS",
+                format!(
+                    "must be between 100 and 60000 (got {})",
+                    raw.command_outcome_wait_ms
+                ),
+            ));
+        }
         if raw.jwt_secret.is_empty() {
             return Err(invalid("JWT_SECRET", "must not be empty".into()));
         }
@@ -892,6 +907,7 @@ impl Settings {
                 bot_thinking_ms: raw.bot_thinking_ms,
                 scheduler_rescan_secs: raw.scheduler_rescan_secs,
                 waiting_timeout_secs: raw.waiting_game_timeout_secs,
+                command_outcome_wait_ms: raw.command_outcome_wait_ms,
             },
             auth: AuthSettings {
                 jwt_secret: Secret(raw.jwt_secret),
@@ -979,6 +995,10 @@ impl Settings {
             (
                 "SCHEDULER_RESCAN_SECS",
                 self.game.scheduler_rescan_secs.to_string(),
+            ),
+            (
+                "COMMAND_OUTCOME_WAIT_MS",
+                self.game.command_outcome_wait_ms.to_string(),
             ),
             (
                 "JWT_SECRET",

@@ -130,6 +130,7 @@ pub fn service_settings(settings: &Settings) -> ServiceSettings {
             turn_seconds: settings.game.turn_seconds,
             timeouts_to_forfeit: settings.game.timeouts_to_forfeit,
             retries: settings.game.command_retries,
+            outcome_wait: std::time::Duration::from_millis(settings.game.command_outcome_wait_ms),
             token_ttl_secs: settings.auth.jwt_ttl_secs,
             in_process_projections: !projections_from_stream(settings),
         },
@@ -184,6 +185,16 @@ impl ProjectionHandler for ProjectGames {
                     Err(e.to_string())
                 }
             }
+        })
+    }
+
+    fn resync(&self) -> futures::future::BoxFuture<'_, Result<(), String>> {
+        Box::pin(async move {
+            self.0
+                .project_unfinished_games()
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
         })
     }
 }
@@ -277,6 +288,10 @@ impl Application {
             port,
             projections,
         } = self;
+        let services = state.services.clone();
+        let _repair = AbortOnDrop(tokio::spawn(async move {
+            services.repair_projections().await;
+        }));
         let handle = server.handle();
         let mut server = tokio::spawn(server);
         // Aborted when this function returns: its unacknowledged entries are claimed by another

@@ -38,6 +38,9 @@ pub struct CommandSettings {
     pub timeouts_to_forfeit: u8,
     /// How many times a command is decided again after losing an append race.
     pub retries: u32,
+    /// How long a command whose write went unanswered (the reply was lost, the store timed out)
+    /// keeps asking the store what became of it before answering `outcome_unknown`.
+    pub outcome_wait: std::time::Duration,
     /// Lifetime of player tokens, in seconds.
     pub token_ttl_secs: u64,
     /// Update the read models right after each commit. False when something else drives them
@@ -55,6 +58,7 @@ impl Default for CommandSettings {
             turn_seconds: None,
             timeouts_to_forfeit: crate::domain::rules::DEFAULT_TIMEOUTS_TO_FORFEIT,
             retries: 5,
+            outcome_wait: std::time::Duration::from_secs(5),
             token_ttl_secs: 24 * 3600,
             in_process_projections: true,
         }
@@ -154,6 +158,12 @@ impl CommandService {
     pub fn with_timetable(mut self, timetable: Arc<Timetable>) -> Self {
         self.timetable = timetable;
         self
+    }
+
+    /// The projector the command path writes read models with (its failures are shared with
+    /// the repair task).
+    pub fn projector(&self) -> &Projector {
+        &self.projector
     }
 
     /// Opens a game. A taken id is a `game_exists` conflict.
@@ -289,7 +299,7 @@ impl CommandService {
         }
         let events = current.game.decide(&Actor::System, command)?;
         let at = self.ports.clock.now();
-        let outcome = match self.ports.store.append(game_id, 0, events, None, at).await {
+        let outcome = match self.append_resolved(game_id, 0, events, None, at).await {
             Ok(outcome) => outcome,
             Err(AppendError::Conflict { .. }) => return Err(game_exists(game_id)),
             Err(e) => return Err(e.into()),
@@ -486,9 +496,7 @@ impl CommandService {
             let at = self.ports.clock.now();
             let command_key = command_id.map(|(id, _)| id.to_string());
             match self
-                .ports
-                .store
-                .append(game_id, current.version(), events, command_key, at)
+                .append_resolved(game_id, current.version(), events, command_key, at)
                 .await
             {
                 Ok(outcome) if outcome.duplicate => {
@@ -585,18 +593,27 @@ impl CommandService {
                 format!("command id {command_id:?} was already used for another command"),
             ));
         }
+        // The first attempt's instance may have died between its append and its publish: publish
+        // the original batch again (subscribers drop ids they have), so every feed and the
+        // projections hear of it now; if that fails, the repair task checks the read models.
+        let batch: Arc<[StoredEvent]> = original.to_vec().into();
+        if self.ports.bus.publish(game_id, batch).await.is_err() {
+            self.ports.metrics.publish_failed();
+            self.projector.failed().add(game_id);
+        }
         let loaded = self.games.current(game_id).await?;
         Ok((loaded, Committed::from_events(game_id, original, true)))
     }
 
-    fn finish<T>(
+    fn finish(
         &self,
         span: &tracing::Span,
         kind: &'static str,
         started: Instant,
-        result: &Result<T, ApplicationError>,
+        result: &Result<(Arc<LoadedGame>, Committed), ApplicationError>,
     ) {
         let outcome = match result {
+            Ok((_, committed)) if committed.duplicate => CommandOutcome::Duplicate,
             Ok(_) => CommandOutcome::Accepted,
             Err(e) => outcome_of(e),
         };
@@ -630,6 +647,7 @@ fn outcome_of(e: &ApplicationError) -> CommandOutcome {
     match e {
         ApplicationError::Domain(_) => CommandOutcome::Rejected,
         ApplicationError::Conflict { .. } => CommandOutcome::Conflict,
+        e if e.is_outcome_unknown() => CommandOutcome::Unknown,
         ApplicationError::Unavailable { .. } => CommandOutcome::Failed,
         _ => CommandOutcome::Refused,
     }
@@ -674,5 +692,6 @@ fn same_command(seat: Seat, command: &Command, original: &[StoredEvent]) -> bool
     }
 }
 
+mod resolve;
 #[cfg(test)]
 mod tests;

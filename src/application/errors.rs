@@ -8,6 +8,9 @@ use crate::domain::RuleViolation;
 
 use super::ports::{AppendError, BusError, ReadModelError, StoreError, TokenError};
 
+/// The code of [`ApplicationError::outcome_unknown`].
+pub const OUTCOME_UNKNOWN: &str = "outcome_unknown";
+
 /// Why a use case did not succeed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ApplicationError {
@@ -54,10 +57,11 @@ pub enum ApplicationError {
         /// Human-readable explanation.
         message: String,
     },
-    /// A backing service cannot be reached; nothing was changed.
+    /// A backing service cannot be reached. With `unavailable` nothing was changed; with
+    /// `outcome_unknown` a command's write may have been stored (retry with the same command id).
     #[error("{message}")]
     Unavailable {
-        /// `unavailable`.
+        /// `unavailable`, `outcome_unknown`.
         code: &'static str,
         /// Which service, without internals.
         message: String,
@@ -118,6 +122,22 @@ impl ApplicationError {
         }
     }
 
+    /// `outcome_unknown`: the command may have been committed; the client should send it again
+    /// with the same command id, which is answered with the real result.
+    pub fn outcome_unknown() -> Self {
+        ApplicationError::Unavailable {
+            code: OUTCOME_UNKNOWN,
+            message: "the event store did not confirm whether this command was stored; \
+                      send it again with the same commandId to learn its result"
+                .into(),
+        }
+    }
+
+    /// True for `outcome_unknown`.
+    pub fn is_outcome_unknown(&self) -> bool {
+        matches!(self, ApplicationError::Unavailable { code, .. } if *code == OUTCOME_UNKNOWN)
+    }
+
     fn unavailable(what: &str) -> Self {
         ApplicationError::Unavailable {
             code: "unavailable",
@@ -158,6 +178,10 @@ impl From<AppendError> for ApplicationError {
                 tracing::warn!(error = %reason, "event store append failed");
                 ApplicationError::unavailable("event store")
             }
+            AppendError::Unknown(reason) => {
+                tracing::warn!(error = %reason, "the outcome of an append is still unknown");
+                ApplicationError::outcome_unknown()
+            }
         }
     }
 }
@@ -193,6 +217,14 @@ mod tests {
     fn an_append_conflict_is_a_version_conflict() {
         let e = ApplicationError::from(AppendError::Conflict { actual: 7 });
         assert_eq!(e.code(), "version_conflict");
+    }
+
+    #[test]
+    fn an_append_of_unknown_outcome_is_not_a_plain_unavailable() {
+        let e = ApplicationError::from(AppendError::Unknown("reply lost".into()));
+        assert_eq!(e.code(), "outcome_unknown");
+        assert!(e.is_outcome_unknown());
+        assert!(!ApplicationError::unavailable("event store").is_outcome_unknown());
     }
 
     #[test]

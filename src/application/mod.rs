@@ -17,6 +17,7 @@ pub mod per_game;
 pub mod ports;
 pub mod projections;
 pub mod queries;
+pub mod repair;
 pub mod replay;
 pub mod scheduler;
 pub mod summaries;
@@ -103,6 +104,9 @@ impl RuntimeCounters {
     }
 }
 
+/// Longest a readiness check waits for each backing service.
+pub const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(400);
+
 /// Which backing services answer (for `/ready`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Readiness {
@@ -161,12 +165,13 @@ impl Services {
             counters.clone(),
         )
         .with_timetable(timetable.clone());
+        let projector = commands.projector().clone();
         Services {
             scheduler: Scheduler::new(commands.clone(), games.clone(), timetable, ports.clone()),
             commands,
             queries: QueryService::new(ports.clone(), games.clone(), counters.clone()),
             feeds: FeedService::new(ports.clone(), games.clone(), counters, settings.feeds),
-            projector: Projector::new(ports.read_models.clone(), ports.metrics.clone()),
+            projector,
             games,
             ports,
         }
@@ -193,11 +198,16 @@ impl Services {
     }
 
     /// Pings the event store and the bus.
+    /// Pings the event store and the bus, each for at most [`READY_TIMEOUT`]: a service that does
+    /// not answer by then counts as failing, so `/ready` answers quickly whatever is down.
     pub async fn readiness(&self) -> Readiness {
-        let (store, bus) = futures::join!(self.ports.store.ping(), self.ports.bus.ping());
+        let (store, bus) = futures::join!(
+            tokio::time::timeout(READY_TIMEOUT, self.ports.store.ping()),
+            tokio::time::timeout(READY_TIMEOUT, self.ports.bus.ping())
+        );
         Readiness {
-            store: store.is_ok(),
-            bus: bus.is_ok(),
+            store: matches!(store, Ok(Ok(()))),
+            bus: matches!(bus, Ok(Ok(()))),
         }
     }
 

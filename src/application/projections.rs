@@ -84,6 +84,41 @@ pub fn results(game_id: &str, loaded: &LoadedGame) -> Vec<PlayerResult> {
 pub struct Projector {
     read_models: Arc<dyn DynReadModels>,
     metrics: Arc<dyn Metrics>,
+    /// Games whose last update failed, for [`crate::application::repair`] to try again soon.
+    failed: Arc<FailedGames>,
+}
+
+/// Most games remembered as failed at once; past it the oldest failures wait for the next
+/// command or a rebuild (never an unbounded set).
+pub const MAX_FAILED_GAMES: usize = 10_000;
+
+/// The games whose read-model update failed, bounded by [`MAX_FAILED_GAMES`].
+#[derive(Debug, Default)]
+pub struct FailedGames(parking_lot::Mutex<std::collections::HashSet<String>>);
+
+impl FailedGames {
+    /// Remembers that `game_id`'s read models are behind.
+    pub fn add(&self, game_id: &str) {
+        let mut games = self.0.lock();
+        if games.len() < MAX_FAILED_GAMES {
+            games.insert(game_id.to_string());
+        }
+    }
+
+    /// Takes every remembered game.
+    pub fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.0.lock()).into_iter().collect()
+    }
+
+    /// How many are remembered.
+    pub fn len(&self) -> usize {
+        self.0.lock().len()
+    }
+
+    /// None are remembered.
+    pub fn is_empty(&self) -> bool {
+        self.0.lock().is_empty()
+    }
 }
 
 /// What a rebuild did.
@@ -114,11 +149,18 @@ impl Projector {
         Projector {
             read_models,
             metrics,
+            failed: Arc::default(),
         }
     }
 
-    /// Updates the read models of one game from its state after `events`. Failures are counted and
-    /// logged, not returned: the events are committed, and a rebuild repairs the read models.
+    /// The games whose last update failed (shared by every clone of this projector).
+    pub fn failed(&self) -> &Arc<FailedGames> {
+        &self.failed
+    }
+
+    /// Updates the read models of one game from its state after `events`. Failures are counted,
+    /// logged and remembered in [`Projector::failed`], not returned: the events are committed, and
+    /// the repair task brings the read models up to date once they answer again.
     pub async fn project(
         &self,
         game_id: &str,
@@ -127,7 +169,8 @@ impl Projector {
     ) {
         if let Err(e) = self.try_project(game_id, loaded, events).await {
             self.metrics.projection_failed();
-            tracing::warn!(game_id, error = %e, "read model update failed");
+            self.failed.add(game_id);
+            tracing::warn!(game_id, error = %e, "read model update failed; trying again shortly");
         }
     }
 

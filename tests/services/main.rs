@@ -7,7 +7,8 @@
 //!   a shared, durable store or a bus between processes shows;
 //! - `projection_stream`: the Redis Streams consumer group that drives the read models;
 //! - `distributed`: several instances, one game;
-//! - `failures`: MongoDB or Redis taken away from running instances and given back.
+//! - `failures`: MongoDB or Redis taken away from running instances and given back;
+//! - `unknown_outcome`: MongoDB's replies to appends lost; every answer still the truth.
 
 #[path = "../contract/mod.rs"]
 mod contract;
@@ -20,3 +21,4 @@ mod mongodb;
 mod projection_stream;
 mod redis;
 mod server_moves;
+mod unknown_outcome;

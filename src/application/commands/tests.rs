@@ -280,7 +280,8 @@ async fn losing_every_retry_is_a_version_conflict_and_publishes_nothing() {
 }
 
 #[tokio::test]
-async fn a_repeated_command_id_returns_the_first_result_without_deciding_again() {
+async fn a_repeated_command_id_returns_the_first_result_without_deciding_again_and_publishes_it_again(
+) {
     let (game, log) = history(2, 2);
     let seat = game.current_seat().unwrap();
     let (_, events) = s01_played(&game, seat);
@@ -300,7 +301,14 @@ async fn a_repeated_command_id_returns_the_first_result_without_deciding_again()
             Box::pin(async move { Ok(Some(found)) })
         });
     mocks.store.expect_append().never();
-    mocks.bus.expect_publish().never();
+    // The original batch is published again (its first publish may have died with its instance).
+    let republished = original.clone();
+    mocks
+        .bus
+        .expect_publish()
+        .withf(move |game, batch| game == "g" && batch[..] == republished[..])
+        .times(1)
+        .returning(|_, _| Box::pin(async { Ok(()) }));
 
     let committed = service(mocks)
         .execute(&claims(seat), "g", Some("c-1"), s01())

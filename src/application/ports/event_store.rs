@@ -48,7 +48,8 @@ pub struct AppendOutcome {
     pub duplicate: bool,
 }
 
-/// Why an append did not happen. Nothing was written in either case.
+/// Why an append did not happen, or why its outcome is not known. Nothing was written for
+/// `Conflict` and `Unavailable`; for `Unknown` the write may or may not have happened.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum AppendError {
     /// The game's log is not at the expected version: another writer got there first.
@@ -60,6 +61,11 @@ pub enum AppendError {
     /// The store cannot be reached or refused the write.
     #[error("event store unavailable: {0}")]
     Unavailable(String),
+    /// The write was sent but its answer never came (the connection dropped, a timeout): it may
+    /// have been stored. Sending the same append again settles it: the unique command id and
+    /// event ids make a second copy impossible.
+    #[error("the outcome of the append is unknown: {0}")]
+    Unknown(String),
 }
 
 /// Why a read failed.

@@ -15,6 +15,9 @@ pub enum CommandOutcome {
     Refused,
     /// The store was unavailable.
     Failed,
+    /// The store took the write but its answer was lost, and it could not be asked again in time:
+    /// the client was told `outcome_unknown` (retry with the same command id).
+    Unknown,
 }
 
 impl CommandOutcome {
@@ -27,6 +30,7 @@ impl CommandOutcome {
             CommandOutcome::Conflict => "conflict",
             CommandOutcome::Refused => "refused",
             CommandOutcome::Failed => "failed",
+            CommandOutcome::Unknown => "unknown",
         }
     }
 }

@@ -12,6 +12,9 @@ use serde::Serialize;
 use crate::adapters::inbound::wire::ErrorDto;
 use crate::application::ApplicationError;
 
+/// The `Retry-After` of every 503, in seconds.
+pub const RETRY_AFTER_SECS: &str = "1";
+
 /// Everything an HTTP handler can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -148,6 +151,11 @@ impl ResponseError for ApiError {
         if matches!(self, ApiError::BodyTimeout) {
             // The rest of the body may still be trickling in: do not wait for it.
             response.insert_header((header::CONNECTION, "close"));
+        }
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            // A backing service is down or a command's outcome is not known yet: ask again soon
+            // (a command with the same commandId).
+            response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECS));
         }
         response.json(body)
     }
@@ -325,5 +333,16 @@ mod tests {
         assert_eq!(status(ApplicationError::forbidden("wrong_game", "")), 403);
         assert_eq!(status(ApplicationError::invalid("invalid_limit", "")), 400);
         assert_eq!(ApiError::TooLarge.status_code().as_u16(), 413);
+        assert_eq!(status(ApplicationError::outcome_unknown()), 503);
+    }
+
+    #[test]
+    fn an_unknown_outcome_says_when_to_send_the_command_again() {
+        let response = ApiError::from(ApplicationError::outcome_unknown()).error_response();
+        assert_eq!(response.status().as_u16(), 503);
+        assert_eq!(
+            response.headers().get(header::RETRY_AFTER).unwrap(),
+            RETRY_AFTER_SECS
+        );
     }
 }

@@ -173,6 +173,7 @@ impl MongoEventStore {
         match timed(self.events.insert_one(batch)).await {
             Ok(_) => {}
             Err(e) if e.is_duplicate_key() => return Err(InsertError::Duplicate),
+            Err(e) if e.may_have_written() => return Err(InsertError::Unanswered(e.to_string())),
             Err(e) => return Err(InsertError::Failed(e.to_string())),
         }
         self.remember_end(game_id, last);
@@ -262,6 +263,7 @@ impl EventStore for MongoEventStore {
             }),
             Err(InsertError::Duplicate) => self.after_refusal(game_id, command_id.as_deref()).await,
             Err(InsertError::Failed(reason)) => Err(AppendError::Unavailable(reason)),
+            Err(InsertError::Unanswered(reason)) => Err(AppendError::Unknown(reason)),
         }
     }
 
@@ -399,8 +401,11 @@ impl EventStore for MongoEventStore {
 enum InsertError {
     /// A unique index refused it: another batch has this first id or this command id.
     Duplicate,
-    /// Anything else: the server, the network, an event that would not encode.
+    /// Refused before or by the server (no server to send it to, an event that would not
+    /// encode, a write error): nothing was stored.
     Failed(String),
+    /// Sent, but no answer came (the connection dropped, a timeout): it may have been stored.
+    Unanswered(String),
 }
 
 fn store_unavailable(failure: Failure) -> StoreError {

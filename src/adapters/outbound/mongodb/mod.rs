@@ -110,6 +110,24 @@ impl Failure {
     fn is_duplicate_key(&self) -> bool {
         matches!(self, Failure::Mongo(e) if is_duplicate_key(e))
     }
+
+    /// False only when the operation certainly wrote nothing: no server could be selected to send
+    /// it to, the driver refused it before sending, or the server answered with an error. A
+    /// timeout or a connection lost after sending may hide a write that went through.
+    fn may_have_written(&self) -> bool {
+        match self {
+            Failure::TimedOut => true,
+            Failure::Mongo(e) => !matches!(
+                e.kind.as_ref(),
+                ErrorKind::ServerSelection { .. }
+                    | ErrorKind::InvalidArgument { .. }
+                    | ErrorKind::BsonSerialization(_)
+                    | ErrorKind::Write(_)
+                    | ErrorKind::Command(_)
+                    | ErrorKind::InsertMany(_)
+            ),
+        }
+    }
 }
 
 /// Runs an operation with [`OPERATION_TIMEOUT`].

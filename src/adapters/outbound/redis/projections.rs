@@ -5,9 +5,13 @@
 //! v <last id>`, see [`super::RedisBusOptions::projection_stream`]). Every instance runs one
 //! consumer in the group: it reads new entries (`XREADGROUP … >`), asks the [`ProjectionHandler`]
 //! to bring each game's read models up to date, and acknowledges (`XACK`) only the entries whose
-//! update succeeded. An entry left pending longer than [`ProjectionConsumerOptions::claim_after`] —
-//! its consumer died, or its update failed — is claimed by whichever consumer looks next
-//! (`XAUTOCLAIM`) and tried again. Consumers idle for a long time with nothing pending are
+//! update succeeded; one whose update failed is read again from the consumer's own pending list
+//! (`XREADGROUP … 0`) right away, until it succeeds. An entry left pending longer than
+//! [`ProjectionConsumerOptions::claim_after`] — its consumer died — is claimed by whichever
+//! consumer looks next (`XAUTOCLAIM`) and tried again. When the group is missing (`NOGROUP`: Redis
+//! restarted without its data) it is created again at once, and the handler's
+//! [`ProjectionHandler::resync`] projects every unfinished game, since the stream's unread entries
+//! went with the data. Consumers idle for a long time with nothing pending are
 //! removed from the group, so dead instances do not accumulate.
 //!
 //! An entry is only a hint that a game moved on: the handler projects the game's state as the
@@ -29,6 +33,9 @@ use tokio::time::{timeout, Instant};
 
 use super::{backoff, RedisKeys};
 
+/// How often consumers idle for long are looked for.
+const FORGET_EVERY: Duration = Duration::from_secs(60);
+
 /// The consumer group every instance joins.
 pub const PROJECTION_GROUP: &str = "projections";
 
@@ -37,6 +44,12 @@ pub trait ProjectionHandler: Send + Sync + 'static {
     /// Brings the read models of `game_id` up to date (to `version` at least). An error leaves the
     /// entry pending, to be tried again after [`ProjectionConsumerOptions::claim_after`].
     fn project<'a>(&'a self, game_id: &'a str, version: u64) -> BoxFuture<'a, Result<(), String>>;
+
+    /// Brings every game that may have moved on up to date: called when the group had to be
+    /// created (a new or emptied Redis), since entries added before may be gone. Nothing by default.
+    fn resync(&self) -> BoxFuture<'_, Result<(), String>> {
+        Box::pin(async { Ok(()) })
+    }
 }
 
 /// Tuning of a [`ProjectionConsumer`].
@@ -69,8 +82,8 @@ impl Default for ProjectionConsumerOptions {
             ),
             batch: 100,
             block: Duration::from_secs(2),
-            claim_after: Duration::from_secs(30),
-            claim_every: Duration::from_secs(5),
+            claim_after: Duration::from_millis(750),
+            claim_every: Duration::from_millis(250),
             forget_consumers_after: Duration::from_secs(3600),
             command_timeout: Duration::from_secs(2),
             max_retry_delay: Duration::from_secs(5),
@@ -132,27 +145,58 @@ impl ProjectionConsumer {
         let mut group_ready = false;
         let mut next_claim = Instant::now();
         let mut failures: u32 = 0;
+        let mut resync = false;
+        let mut retry_own = false;
+        let mut forget_next = Instant::now();
         loop {
             let round = async {
                 if !group_ready {
-                    self.create_group().await?;
+                    resync |= self.create_group().await?;
                     group_ready = true;
+                }
+                if resync {
+                    // Entries added before the group existed may be gone with the old Redis.
+                    match self.handler.resync().await {
+                        Ok(()) => resync = false,
+                        Err(error) => {
+                            tracing::warn!(%error, "could not project the unfinished games; trying again")
+                        }
+                    }
+                }
+                if retry_own {
+                    // Entries whose update failed: tried again at once, not after claim_after.
+                    retry_own = self.retry_own_pending().await?;
                 }
                 if Instant::now() >= next_claim {
                     self.claim_stale().await?;
-                    self.forget_idle_consumers().await?;
                     next_claim = Instant::now() + self.options.claim_every;
                 }
-                self.read_new().await
+                if Instant::now() >= forget_next {
+                    self.forget_idle_consumers().await?;
+                    forget_next = Instant::now() + FORGET_EVERY;
+                }
+                let (_, all_done) = self.read_new().await?;
+                retry_own |= !all_done;
+                Ok::<_, RoundError>(())
             }
             .await;
             match round {
-                Ok(_) => {
+                Ok(()) => {
                     if failures > 0 {
                         tracing::info!(consumer = %self.options.consumer, "projection stream reachable again");
                     }
                     failures = 0;
                     delay = first_delay;
+                    if retry_own {
+                        tokio::time::sleep(first_delay).await;
+                    }
+                }
+                Err(e) if e.is_no_group() && failures == 0 => {
+                    // Redis came back without its data: recreate the group (and project every
+                    // unfinished game) now, not after a backoff.
+                    tracing::warn!(consumer = %self.options.consumer, "the projection group is gone; creating it again");
+                    failures += 1;
+                    group_ready = false;
                 }
                 Err(e) => {
                     failures += 1;
@@ -169,9 +213,28 @@ impl ProjectionConsumer {
         }
     }
 
-    /// Creates the group (and the stream) unless it exists. A new group starts at the beginning of
-    /// the stream: entries added before it existed are projected too (harmlessly, if twice).
-    async fn create_group(&self) -> Result<(), RoundError> {
+    /// Reads this consumer's own pending entries (those whose update failed) and handles them
+    /// again. True while some are still failing.
+    async fn retry_own_pending(&self) -> Result<bool, RoundError> {
+        let options = StreamReadOptions::default()
+            .group(PROJECTION_GROUP, &self.options.consumer)
+            .count(self.options.batch);
+        let mut connection = self.connection().await?;
+        let reply: StreamReadReply = self
+            .timed(connection.xread_options(&[self.keys.projection_stream()], &["0"], &options))
+            .await??;
+        drop(connection);
+        let entries: Vec<StreamId> = reply.keys.into_iter().flat_map(|k| k.ids).collect();
+        if entries.is_empty() {
+            return Ok(false);
+        }
+        self.handle(entries).await
+    }
+
+    /// Creates the group (and the stream) unless it exists; true when it had to be created. A new
+    /// group starts at the beginning of the stream: entries added before it existed are projected
+    /// too (harmlessly, if twice).
+    async fn create_group(&self) -> Result<bool, RoundError> {
         let mut connection = self.connection().await?;
         let created: Result<(), redis::RedisError> = self
             .timed(connection.xgroup_create_mkstream(
@@ -181,14 +244,18 @@ impl ProjectionConsumer {
             ))
             .await?;
         match created {
-            Ok(()) => Ok(()),
-            Err(e) if e.code() == Some("BUSYGROUP") => Ok(()),
+            Ok(()) => {
+                tracing::info!(consumer = %self.options.consumer, "created the projection group");
+                Ok(true)
+            }
+            Err(e) if e.code() == Some("BUSYGROUP") => Ok(false),
             Err(e) => Err(e.into()),
         }
     }
 
-    /// Reads and handles new entries; returns how many were read.
-    async fn read_new(&self) -> Result<usize, RoundError> {
+    /// Reads and handles new entries; returns how many were read, and whether every update
+    /// succeeded.
+    async fn read_new(&self) -> Result<(usize, bool), RoundError> {
         let options = StreamReadOptions::default()
             .group(PROJECTION_GROUP, &self.options.consumer)
             .count(self.options.batch)
@@ -203,8 +270,8 @@ impl ProjectionConsumer {
         drop(connection);
         let entries: Vec<StreamId> = reply.keys.into_iter().flat_map(|k| k.ids).collect();
         let count = entries.len();
-        self.handle(entries).await?;
-        Ok(count)
+        let failing = self.handle(entries).await?;
+        Ok((count, !failing))
     }
 
     /// Claims entries pending longer than `claim_after` (from any consumer) and handles them.
@@ -231,6 +298,7 @@ impl ProjectionConsumer {
                     "claimed projection entries left pending"
                 );
             }
+            // What still fails stays pending, to be claimed (or retried by its owner) again.
             self.handle(reply.claimed).await?;
             if reply.next_stream_id == "0-0" {
                 break;
@@ -242,10 +310,12 @@ impl ProjectionConsumer {
 
     /// Projects each game once (at its highest version among `entries`) and acknowledges the
     /// entries of the games whose update succeeded. Malformed entries are acknowledged and logged.
-    async fn handle(&self, entries: Vec<StreamId>) -> Result<(), RoundError> {
+    /// True when some update failed (its entries stay pending).
+    async fn handle(&self, entries: Vec<StreamId>) -> Result<bool, RoundError> {
         if entries.is_empty() {
-            return Ok(());
+            return Ok(false);
         }
+        let mut failing = false;
         let mut games: BTreeMap<String, (u64, Vec<String>)> = BTreeMap::new();
         let mut done: Vec<String> = Vec::new();
         for entry in entries {
@@ -265,6 +335,7 @@ impl ProjectionConsumer {
             match self.handler.project(&game_id, version).await {
                 Ok(()) => done.extend(ids),
                 Err(error) => {
+                    failing = true;
                     tracing::warn!(game_id, version, %error, "projection failed; the entry stays pending and will be tried again");
                 }
             }
@@ -275,7 +346,7 @@ impl ProjectionConsumer {
                 .timed(connection.xack(self.keys.projection_stream(), PROJECTION_GROUP, &done))
                 .await??;
         }
-        Ok(())
+        Ok(failing)
     }
 
     /// Removes other consumers that have been idle for `forget_consumers_after` with nothing pending.

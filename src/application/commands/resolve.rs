@@ -1,0 +1,474 @@
+//! Appends whose outcome must be known before the client is answered.
+//!
+//! When the store took a write but its answer was lost (the connection dropped, a timeout), the
+//! write may or may not be in the log, and may even land later. Telling the client "nothing
+//! changed" could be false, so the command path sends the very same append again until the store
+//! answers: the unique command id and the unique first event id make a second copy impossible, so
+//! the second answer tells what became of the first:
+//!
+//! - accepted: the first never landed, and now it never can (its place is taken by this copy);
+//! - the command id is already stored with OUR events at OUR commit time: the first landed;
+//! - a conflict: something holds our place; it is ours when the events there are ours (same
+//!   command id, events and commit time), otherwise another writer's, and ours never landed.
+//!
+//! When the store does not answer within [`CommandSettings::outcome_wait`], the answer is
+//! `outcome_unknown`: the client sends the command again with the same command id and learns the
+//! real result. This module must never turn an unknown outcome into "nothing changed".
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio::time::Instant;
+
+use super::CommandService;
+#[cfg(doc)]
+use super::CommandSettings;
+use crate::application::ports::{AppendError, AppendOutcome, StoredEvent};
+use crate::domain::Event;
+
+/// First pause between two attempts to learn an outcome; doubles up to [`MAX_PAUSE`].
+const FIRST_PAUSE: Duration = Duration::from_millis(50);
+/// Longest pause between two attempts.
+const MAX_PAUSE: Duration = Duration::from_millis(500);
+
+impl CommandService {
+    /// [`DynEventStore::append`](crate::application::ports::DynEventStore::append), except that an
+    /// [`AppendError::Unknown`] is settled by asking the store again (see the module docs). Still
+    /// `Unknown` only when the store gave no definite answer within the outcome wait.
+    pub(super) async fn append_resolved(
+        &self,
+        game_id: &str,
+        expected_version: u64,
+        events: Vec<Event>,
+        command_id: Option<String>,
+        at: DateTime<Utc>,
+    ) -> Result<AppendOutcome, AppendError> {
+        let first = self
+            .ports
+            .store
+            .append(
+                game_id,
+                expected_version,
+                events.clone(),
+                command_id.clone(),
+                at,
+            )
+            .await;
+        let Err(AppendError::Unknown(reason)) = first else {
+            return first;
+        };
+        tracing::warn!(game_id, expected_version, error = %reason, "append unanswered; asking the store what became of it");
+        let deadline = Instant::now() + self.settings.outcome_wait;
+        let mut pause = FIRST_PAUSE;
+        let mut last = reason;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(AppendError::Unknown(last));
+            }
+            let again = self.ports.store.append(
+                game_id,
+                expected_version,
+                events.clone(),
+                command_id.clone(),
+                at,
+            );
+            match tokio::time::timeout(left, again).await {
+                Ok(Ok(outcome)) if outcome.duplicate => {
+                    return Ok(if is_ours(&outcome.events, &events, &command_id, at) {
+                        tracing::info!(game_id, "the unanswered append had been stored");
+                        AppendOutcome {
+                            events: outcome.events,
+                            duplicate: false,
+                        }
+                    } else {
+                        outcome
+                    });
+                }
+                Ok(Ok(outcome)) => {
+                    tracing::info!(
+                        game_id,
+                        "the unanswered append had not been stored; stored now"
+                    );
+                    return Ok(outcome);
+                }
+                Ok(Err(AppendError::Conflict { actual })) => {
+                    return self
+                        .conflict_or_ours(
+                            game_id,
+                            expected_version,
+                            &events,
+                            &command_id,
+                            at,
+                            actual,
+                        )
+                        .await;
+                }
+                Ok(Err(AppendError::Unavailable(e) | AppendError::Unknown(e))) => last = e,
+                Err(_) => last = "the store did not answer in time".into(),
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            tokio::time::sleep(pause.min(left)).await;
+            pause = (pause * 2).min(MAX_PAUSE);
+        }
+    }
+
+    /// After a conflict on the repeated append: `Ok` when the events at our place are ours.
+    async fn conflict_or_ours(
+        &self,
+        game_id: &str,
+        expected_version: u64,
+        events: &[Event],
+        command_id: &Option<String>,
+        at: DateTime<Utc>,
+        actual: u64,
+    ) -> Result<AppendOutcome, AppendError> {
+        let stored = match self
+            .ports
+            .store
+            .read(game_id, expected_version, Some(events.len()))
+            .await
+        {
+            Ok(stored) => stored,
+            // The conflict is certain, only its author is not: still unknown.
+            Err(e) => return Err(AppendError::Unknown(e.to_string())),
+        };
+        if is_ours(&stored, events, command_id, at)
+            && stored.first().map(|e| e.event_id) == Some(expected_version + 1)
+        {
+            tracing::info!(game_id, "the unanswered append had been stored");
+            return Ok(AppendOutcome {
+                events: stored,
+                duplicate: false,
+            });
+        }
+        Err(AppendError::Conflict { actual })
+    }
+}
+
+/// Whether `stored` are the events this very append wrote: the same events, command id and commit
+/// time (stores keep times to the millisecond at least).
+fn is_ours(
+    stored: &[StoredEvent],
+    events: &[Event],
+    command_id: &Option<String>,
+    at: DateTime<Utc>,
+) -> bool {
+    stored.len() == events.len()
+        && stored.iter().zip(events).all(|(s, e)| {
+            &s.event == e
+                && &s.command_id == command_id
+                && s.timestamp.timestamp_millis() == at.timestamp_millis()
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use mockall::Sequence;
+
+    use crate::application::commands::{CommandService, CommandSettings};
+    use crate::application::games::GameRepository;
+    use crate::application::ports::{
+        AppendError, AppendOutcome, CommandOutcome, MockMetrics, PlayerClaims, StoredEvent,
+    };
+    use crate::application::testing::{history, pid, stored, Mocks};
+    use crate::application::RuntimeCounters;
+    use crate::domain::{Command, MerchantCardId};
+
+    fn service(mocks: Mocks, outcome_wait: Duration) -> CommandService {
+        let ports = mocks.ports();
+        let games = Arc::new(GameRepository::new(ports.store.clone(), 100));
+        CommandService::new(
+            ports,
+            games,
+            CommandSettings {
+                outcome_wait,
+                ..CommandSettings::default()
+            },
+            Arc::new(RuntimeCounters::default()),
+        )
+    }
+
+    fn claims(seat: u8) -> PlayerClaims {
+        PlayerClaims {
+            player_id: pid(seat),
+            game_id: "g".into(),
+            seat,
+            exp: i64::MAX,
+        }
+    }
+
+    fn s01() -> Command {
+        Command::PlayCard {
+            card_id: "S01".parse::<MerchantCardId>().unwrap(),
+            upgrades: vec![],
+            times: 1,
+        }
+    }
+
+    /// A started two-player game whose log the store serves, no command id stored yet.
+    fn started_game(mocks: &mut Mocks) -> (u8, u64) {
+        let (game, log) = history(2, 2);
+        let version = log.len() as u64;
+        let served = log.clone();
+        mocks.store.expect_read().returning(move |_, after, limit| {
+            let rest: Vec<StoredEvent> = served
+                .iter()
+                .filter(|e| e.event_id > after)
+                .take(limit.unwrap_or(usize::MAX))
+                .cloned()
+                .collect();
+            Box::pin(async move { Ok(rest) })
+        });
+        mocks
+            .store
+            .expect_find_command()
+            .returning(|_, _| Box::pin(async { Ok(None) }));
+        (game.current_seat().unwrap(), version)
+    }
+
+    fn reply_lost_once(mocks: &mut Mocks, sequence: &mut Sequence) {
+        mocks
+            .store
+            .expect_append()
+            .times(1)
+            .in_sequence(sequence)
+            .returning(|_, _, _, _, _| {
+                Box::pin(async { Err(AppendError::Unknown("unexpected end of file".into())) })
+            });
+    }
+
+    fn counts_one(outcome: CommandOutcome) -> MockMetrics {
+        let mut metrics = MockMetrics::new();
+        metrics.expect_events_appended().return_const(());
+        metrics.expect_publish_failed().return_const(());
+        metrics.expect_projection_failed().return_const(());
+        metrics
+            .expect_command_handled()
+            .withf(move |_, o, _| *o == outcome)
+            .times(1)
+            .return_const(());
+        metrics
+    }
+
+    #[tokio::test]
+    async fn a_lost_reply_to_a_stored_append_is_answered_as_committed_and_published() {
+        let mut mocks = Mocks::new();
+        let (seat, version) = started_game(&mut mocks);
+        let mut sequence = Sequence::new();
+        reply_lost_once(&mut mocks, &mut sequence);
+        // Sent again: the store already holds the command id, with our events and commit time.
+        mocks
+            .store
+            .expect_append()
+            .times(1)
+            .in_sequence(&mut sequence)
+            .returning(|game, version, events, command_id, _| {
+                let events = stored(game, version, events, command_id.as_deref());
+                Box::pin(async move {
+                    Ok(AppendOutcome {
+                        events,
+                        duplicate: true,
+                    })
+                })
+            });
+        mocks
+            .bus
+            .expect_publish()
+            .times(1)
+            .returning(|_, _| Box::pin(async { Ok(()) }));
+        mocks.metrics = Some(counts_one(CommandOutcome::Accepted));
+
+        let committed = service(mocks, Duration::from_secs(5))
+            .execute(&claims(seat), "g", Some("c1"), s01())
+            .await
+            .unwrap();
+        assert!(!committed.duplicate);
+        assert_eq!(committed.event_ids.first(), Some(&(version + 1)));
+    }
+
+    #[tokio::test]
+    async fn a_lost_reply_to_an_append_that_never_landed_stores_it_once_now() {
+        let mut mocks = Mocks::new();
+        let (seat, version) = started_game(&mut mocks);
+        let mut sequence = Sequence::new();
+        reply_lost_once(&mut mocks, &mut sequence);
+        // The store is down for a moment, then takes the write.
+        mocks
+            .store
+            .expect_append()
+            .times(2)
+            .in_sequence(&mut sequence)
+            .returning(|_, _, _, _, _| {
+                Box::pin(async { Err(AppendError::Unavailable("connection refused".into())) })
+            });
+        mocks
+            .store
+            .expect_append()
+            .times(1)
+            .in_sequence(&mut sequence)
+            .returning(|game, version, events, command_id, _| {
+                let events = stored(game, version, events, command_id.as_deref());
+                Box::pin(async move {
+                    Ok(AppendOutcome {
+                        events,
+                        duplicate: false,
+                    })
+                })
+            });
+        mocks
+            .bus
+            .expect_publish()
+            .times(1)
+            .returning(|_, _| Box::pin(async { Ok(()) }));
+        mocks.metrics = Some(counts_one(CommandOutcome::Accepted));
+
+        let committed = service(mocks, Duration::from_secs(5))
+            .execute(&claims(seat), "g", Some("c1"), s01())
+            .await
+            .unwrap();
+        assert!(!committed.duplicate);
+        assert_eq!(committed.event_ids.first(), Some(&(version + 1)));
+    }
+
+    #[tokio::test]
+    async fn a_store_silent_past_the_wait_is_outcome_unknown_never_unavailable() {
+        let mut mocks = Mocks::new();
+        let (seat, _) = started_game(&mut mocks);
+        mocks.store.expect_append().returning(|_, _, _, _, _| {
+            Box::pin(async { Err(AppendError::Unknown("timed out".into())) })
+        });
+        mocks.bus.expect_publish().never();
+        mocks.metrics = Some(counts_one(CommandOutcome::Unknown));
+
+        let err = service(mocks, Duration::from_millis(200))
+            .execute(&claims(seat), "g", Some("c1"), s01())
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "outcome_unknown");
+    }
+
+    #[tokio::test]
+    async fn a_store_that_hangs_past_the_wait_is_outcome_unknown() {
+        let mut mocks = Mocks::new();
+        let (seat, _) = started_game(&mut mocks);
+        let mut sequence = Sequence::new();
+        reply_lost_once(&mut mocks, &mut sequence);
+        mocks
+            .store
+            .expect_append()
+            .times(1)
+            .in_sequence(&mut sequence)
+            .returning(|_, _, _, _, _| Box::pin(std::future::pending()));
+        mocks.bus.expect_publish().never();
+        mocks.metrics = Some(counts_one(CommandOutcome::Unknown));
+
+        let err = service(mocks, Duration::from_millis(200))
+            .execute(&claims(seat), "g", Some("c1"), s01())
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "outcome_unknown");
+    }
+
+    #[tokio::test]
+    async fn a_lost_reply_to_a_join_is_settled_by_the_events_at_its_place() {
+        let mut mocks = Mocks::new();
+        let (_, log) = history(3, 1);
+        let version = log.len() as u64;
+        let landed: Arc<parking_lot::Mutex<Vec<StoredEvent>>> = Arc::default();
+        let served = log.clone();
+        let extra = landed.clone();
+        mocks.store.expect_read().returning(move |_, after, limit| {
+            let mut all = served.clone();
+            all.extend(extra.lock().iter().cloned());
+            let rest: Vec<StoredEvent> = all
+                .into_iter()
+                .filter(|e| e.event_id > after)
+                .take(limit.unwrap_or(usize::MAX))
+                .collect();
+            Box::pin(async move { Ok(rest) })
+        });
+        let mut sequence = Sequence::new();
+        // The first append is stored, but its reply is lost.
+        let first = landed.clone();
+        mocks
+            .store
+            .expect_append()
+            .times(1)
+            .in_sequence(&mut sequence)
+            .returning(move |game, version, events, command_id, _| {
+                *first.lock() = stored(game, version, events, command_id.as_deref());
+                Box::pin(async { Err(AppendError::Unknown("connection reset".into())) })
+            });
+        // Sent again: its place is taken (by itself).
+        mocks
+            .store
+            .expect_append()
+            .times(1)
+            .in_sequence(&mut sequence)
+            .returning(move |_, version, events, _, _| {
+                let actual = version + events.len() as u64;
+                Box::pin(async move { Err(AppendError::Conflict { actual }) })
+            });
+        mocks
+            .bus
+            .expect_publish()
+            .times(1)
+            .returning(|_, _| Box::pin(async { Ok(()) }));
+        mocks.metrics = Some(counts_one(CommandOutcome::Accepted));
+
+        let joined = service(mocks, Duration::from_secs(5))
+            .join("g", "Ben")
+            .await
+            .unwrap();
+        assert_eq!(joined.seat, 1);
+        assert_eq!(joined.last_event_id, version + 1);
+    }
+
+    #[tokio::test]
+    async fn a_repeated_command_id_is_counted_as_a_duplicate() {
+        let mut mocks = Mocks::new();
+        let (game, log) = history(2, 2);
+        let seat = game.current_seat().unwrap();
+        let version = log.len() as u64;
+        let mut after = game.clone();
+        let mut events = Vec::new();
+        crate::application::testing::play(
+            &mut after,
+            &mut events,
+            &crate::domain::Actor::Player(crate::domain::PlayerId::new(pid(seat))),
+            &s01(),
+        );
+        let original = stored("g", version, events, Some("c1"));
+        let mut full = log.clone();
+        full.extend(original.iter().cloned());
+        mocks.store.expect_read().returning(move |_, after, _| {
+            let rest: Vec<StoredEvent> = full
+                .iter()
+                .filter(|e| e.event_id > after)
+                .cloned()
+                .collect();
+            Box::pin(async move { Ok(rest) })
+        });
+        mocks.store.expect_find_command().returning(move |_, _| {
+            let original = original.clone();
+            Box::pin(async move { Ok(Some(original)) })
+        });
+        mocks.store.expect_append().never();
+        mocks
+            .bus
+            .expect_publish()
+            .times(1)
+            .returning(|_, _| Box::pin(async { Ok(()) }));
+        mocks.metrics = Some(counts_one(CommandOutcome::Duplicate));
+
+        let committed = service(mocks, Duration::from_secs(5))
+            .execute(&claims(seat), "g", Some("c1"), s01())
+            .await
+            .unwrap();
+        assert!(committed.duplicate);
+    }
+}
