@@ -121,7 +121,7 @@ impl CommonViews {
         }
         let view = Arc::new(build());
         let mut latest = self.latest.lock();
-        if latest.as_ref().map_or(true, |(at, _)| *at < version) {
+        if latest.as_ref().is_none_or(|(at, _)| *at < version) {
             *latest = Some((version, view.clone()));
         }
         view

@@ -204,11 +204,7 @@ impl GameRepository {
         let mut slots = self.slots.lock();
         let empty = slots.get(game_id).is_some_and(|slot| {
             Arc::strong_count(slot) == 1
-                && slot
-                    .state
-                    .lock()
-                    .as_ref()
-                    .map_or(true, |s| s.version() == 0)
+                && slot.state.lock().as_ref().is_none_or(|s| s.version() == 0)
         });
         if empty {
             slots.remove(game_id);

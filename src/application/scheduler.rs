@@ -344,7 +344,7 @@ impl Scheduler {
         let rescan = self.timetable.settings().rescan;
         let mut last_scan: Option<tokio::time::Instant> = None;
         loop {
-            if last_scan.map_or(true, |t| t.elapsed() >= rescan) {
+            if last_scan.is_none_or(|t| t.elapsed() >= rescan) {
                 match self.rescan(last_scan.is_none()).await {
                     Ok(_) => last_scan = Some(tokio::time::Instant::now()),
                     Err(e) => {

@@ -234,7 +234,7 @@ fn best_by(
         let tie = rng.next_u64();
         if best
             .as_ref()
-            .map_or(true, |(bv, bt, _)| v > *bv || (v == *bv && tie > *bt))
+            .is_none_or(|(bv, bt, _)| v > *bv || (v == *bv && tie > *bt))
         {
             best = Some((v, tie, command));
         }

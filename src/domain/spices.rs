@@ -130,7 +130,7 @@ impl Spices {
     pub fn to_list(&self) -> Vec<Spice> {
         let mut list = Vec::with_capacity(usize::from(self.total()));
         for spice in Spice::ALL {
-            list.extend(std::iter::repeat(spice).take(usize::from(self.get(spice))));
+            list.extend(std::iter::repeat_n(spice, usize::from(self.get(spice))));
         }
         list
     }

@@ -4,6 +4,7 @@
 //! - `api`: the REST protocol;
 //! - `websocket`: the WebSocket protocol (`GET /ws`);
 //! - `memory`: the port contract suites (`tests/contract`) on the in-memory adapters;
+//! - `embedded`: the same suites on the embedded (SQLite) adapters, each in a temporary directory;
 //! - `hostile`: attacks as hostile clients would make them, while honest games play on.
 //!
 //! The tests that need MongoDB and Redis are in `tests/services`.
@@ -14,6 +15,7 @@ mod contract;
 mod support;
 
 mod api;
+mod embedded;
 mod hostile;
 mod memory;
 mod websocket;

@@ -128,7 +128,7 @@ async fn sample(run: Arc<Run>) {
                 }
             }
         }
-        if n % 3 == 0 {
+        if n.is_multiple_of(3) {
             let started = Instant::now();
             let ready = run
                 .http

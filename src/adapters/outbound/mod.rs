@@ -6,3 +6,4 @@ pub mod memory;
 pub mod mongodb;
 pub mod prometheus;
 pub mod redis;
+pub mod sqlite;

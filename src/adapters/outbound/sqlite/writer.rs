@@ -1,0 +1,416 @@
+//! The writer thread: the only connection that writes, and group commit.
+//!
+//! Callers send a [`Request`] and await its answer. The thread takes the first request waiting,
+//! then every other one already queued (up to [`MAX_BATCH`]), and runs them all in one
+//! transaction, each inside a savepoint: a request that fails is rolled back alone, the others
+//! stay. Answers are sent only after the COMMIT returned, so nothing is acknowledged before it is
+//! on disk; when the COMMIT fails every request of the batch is answered with that failure and
+//! none of them happened.
+//!
+//! A transaction that holds events commits with `synchronous=FULL` (the WAL is fsynced before the
+//! COMMIT returns); one that holds only read-model updates commits with `NORMAL` (no fsync of its
+//! own: a process crash loses nothing, the next FULL commit makes it durable, and read models
+//! are rebuilt from the events in any case).
+//!
+//! This module must never run on an async worker: the thread blocks on SQLite and on its queue.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use rusqlite::{params, Connection, ErrorCode, OptionalExtension};
+use tokio::sync::{mpsc, oneshot};
+
+use super::Failure;
+
+/// Most requests in one transaction.
+const MAX_BATCH: usize = 512;
+
+/// Requests waiting for the writer at most; senders wait (asynchronously) beyond it.
+const QUEUE: usize = 4096;
+
+/// One command's events, ready to store.
+pub(super) struct Append {
+    pub game_id: String,
+    pub expected: i64,
+    /// How many events `events` holds (0: only check the version and the command id).
+    pub count: i64,
+    pub command_id: Option<String>,
+    /// Commit time, ms since the epoch.
+    pub at: i64,
+    /// The events, a JSON array.
+    pub events: String,
+}
+
+/// A batch as stored.
+#[derive(Debug)]
+pub(super) struct StoredBatch {
+    pub first: i64,
+    pub last: i64,
+    pub command_id: Option<String>,
+    pub at: i64,
+    pub events: String,
+}
+
+impl StoredBatch {
+    /// The columns `first, last, command_id, at, events` of a row.
+    pub fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredBatch> {
+        Ok(StoredBatch {
+            first: row.get(0)?,
+            last: row.get(1)?,
+            command_id: row.get(2)?,
+            at: row.get(3)?,
+            events: row.get(4)?,
+        })
+    }
+}
+
+/// What became of an [`Append`].
+#[derive(Debug)]
+pub(super) enum Appended {
+    /// The events are committed.
+    Written,
+    /// Nothing to write and the version matched.
+    Nothing,
+    /// The command id was stored already: its batch, and nothing was written.
+    Duplicate(StoredBatch),
+    /// The log is at `actual`, not at the expected version: nothing was written.
+    Conflict { actual: i64 },
+}
+
+/// A game summary as stored.
+pub(super) struct SummaryRow {
+    pub game_id: String,
+    pub status: &'static str,
+    pub created_at: i64,
+    pub version: i64,
+    pub seated: i64,
+    pub summary: String,
+}
+
+/// A player result as stored.
+pub(super) struct ResultRow {
+    pub game_id: String,
+    pub seat: i64,
+    pub name: String,
+    pub score: i64,
+    pub won: bool,
+    pub finished_at: i64,
+    pub result: String,
+}
+
+/// A write and where its answer goes.
+pub(super) enum Request {
+    Append(Append, oneshot::Sender<Result<Appended, Failure>>),
+    Summary(SummaryRow, oneshot::Sender<Result<bool, Failure>>),
+    Results(Vec<ResultRow>, oneshot::Sender<Result<(), Failure>>),
+    Clear(oneshot::Sender<Result<(), Failure>>),
+}
+
+impl Request {
+    fn holds_events(&self) -> bool {
+        matches!(self, Request::Append(..))
+    }
+}
+
+/// An answer computed inside the transaction, sent once it commits.
+enum Answer {
+    Append(
+        oneshot::Sender<Result<Appended, Failure>>,
+        Result<Appended, Failure>,
+    ),
+    Summary(
+        oneshot::Sender<Result<bool, Failure>>,
+        Result<bool, Failure>,
+    ),
+    Done(oneshot::Sender<Result<(), Failure>>, Result<(), Failure>),
+}
+
+impl Answer {
+    fn send(self) {
+        // A caller that stopped waiting (its request was cancelled) needs no answer.
+        let _ = match self {
+            Answer::Append(reply, answer) => reply.send(answer).map_err(|_| ()),
+            Answer::Summary(reply, answer) => reply.send(answer).map_err(|_| ()),
+            Answer::Done(reply, answer) => reply.send(answer).map_err(|_| ()),
+        };
+    }
+
+    /// The same answer replaced by a failure (the transaction did not commit).
+    fn failed(self, failure: &str) -> Answer {
+        match self {
+            Answer::Append(reply, _) => Answer::Append(reply, Err(failure.to_string())),
+            Answer::Summary(reply, _) => Answer::Summary(reply, Err(failure.to_string())),
+            Answer::Done(reply, _) => Answer::Done(reply, Err(failure.to_string())),
+        }
+    }
+}
+
+/// The handle on the writer thread. The thread ends (and closes its connection) when every
+/// handle is gone.
+pub(super) struct Writer {
+    queue: mpsc::Sender<Request>,
+    commits: Arc<AtomicU64>,
+}
+
+impl Writer {
+    /// Starts the thread over `connection`.
+    pub fn start(connection: Connection) -> Writer {
+        let (queue, requests) = mpsc::channel(QUEUE);
+        let commits = Arc::new(AtomicU64::new(0));
+        let counted = commits.clone();
+        let spawned = std::thread::Builder::new()
+            .name("caravan-sqlite-writer".into())
+            .spawn(move || run(connection, requests, &counted));
+        if let Err(e) = spawned {
+            // The receiver went with the closure: every request will fail as unavailable.
+            tracing::error!(error = %e, "cannot start the SQLite writer thread");
+        }
+        Writer { queue, commits }
+    }
+
+    /// Transactions committed so far.
+    pub fn commits(&self) -> u64 {
+        self.commits.load(Ordering::Relaxed)
+    }
+
+    /// Queues a request; its answer arrives on the request's channel.
+    pub async fn send<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<Result<T, Failure>>) -> Request,
+    ) -> Result<T, Failure> {
+        let (reply, answer) = oneshot::channel();
+        self.queue
+            .send(make(reply))
+            .await
+            .map_err(|_| "the database writer has stopped".to_string())?;
+        answer
+            .await
+            .map_err(|_| "the database writer stopped before answering".to_string())?
+    }
+
+    /// True while the thread runs.
+    pub fn is_running(&self) -> bool {
+        !self.queue.is_closed()
+    }
+}
+
+fn run(mut connection: Connection, mut requests: mpsc::Receiver<Request>, commits: &AtomicU64) {
+    let mut full = true;
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while let Some(first) = requests.blocking_recv() {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match requests.try_recv() {
+                Ok(request) => batch.push(request),
+                Err(_) => break,
+            }
+        }
+        let durable = batch.iter().any(Request::holds_events);
+        if durable != full {
+            let mode = if durable { "FULL" } else { "NORMAL" };
+            match connection.pragma_update(None, "synchronous", mode) {
+                Ok(()) => full = durable,
+                Err(e) => tracing::warn!(error = %e, mode, "cannot change synchronous"),
+            }
+        }
+        let (answers, committed) = commit(&mut connection, batch.drain(..));
+        if committed {
+            commits.fetch_add(1, Ordering::Relaxed);
+        }
+        for answer in answers {
+            answer.send();
+        }
+    }
+}
+
+/// Runs the requests in one transaction; their answers, to send now that it is over, and whether
+/// it committed.
+fn commit(
+    connection: &mut Connection,
+    batch: impl Iterator<Item = Request>,
+) -> (Vec<Answer>, bool) {
+    let requests: Vec<Request> = batch.collect();
+    if let Err(e) = connection.execute_batch("BEGIN IMMEDIATE") {
+        let failure = format!("cannot begin a transaction: {e}");
+        tracing::error!(%failure);
+        let answers = requests.into_iter().map(|r| refuse(r, &failure)).collect();
+        return (answers, false);
+    }
+    let answers: Vec<Answer> = requests
+        .into_iter()
+        .map(|request| in_savepoint(connection, request))
+        .collect();
+    match connection.execute_batch("COMMIT") {
+        Ok(()) => (answers, true),
+        Err(e) => {
+            let failure = format!("the commit failed: {e}");
+            tracing::error!(%failure);
+            if let Err(e) = connection.execute_batch("ROLLBACK") {
+                tracing::error!(error = %e, "the rollback after a failed commit failed");
+            }
+            let answers = answers.into_iter().map(|a| a.failed(&failure)).collect();
+            (answers, false)
+        }
+    }
+}
+
+fn refuse(request: Request, failure: &str) -> Answer {
+    let failure = failure.to_string();
+    match request {
+        Request::Append(_, reply) => Answer::Append(reply, Err(failure)),
+        Request::Summary(_, reply) => Answer::Summary(reply, Err(failure)),
+        Request::Results(_, reply) | Request::Clear(reply) => Answer::Done(reply, Err(failure)),
+    }
+}
+
+/// Runs one request inside a savepoint of its own, rolled back if the request fails.
+fn in_savepoint(connection: &Connection, request: Request) -> Answer {
+    if let Err(e) = connection.execute_batch("SAVEPOINT request") {
+        return refuse(request, &format!("cannot open a savepoint: {e}"));
+    }
+    let answer = apply(connection, request);
+    let ok = match &answer {
+        Answer::Append(_, result) => result.is_ok(),
+        Answer::Summary(_, result) => result.is_ok(),
+        Answer::Done(_, result) => result.is_ok(),
+    };
+    let end = if ok {
+        "RELEASE request"
+    } else {
+        "ROLLBACK TO request; RELEASE request"
+    };
+    match connection.execute_batch(end) {
+        Ok(()) => answer,
+        Err(e) => answer.failed(&format!("cannot close a savepoint: {e}")),
+    }
+}
+
+fn apply(connection: &Connection, request: Request) -> Answer {
+    let text = |e: rusqlite::Error| e.to_string();
+    match request {
+        Request::Append(append, reply) => {
+            Answer::Append(reply, append_batch(connection, &append).map_err(text))
+        }
+        Request::Summary(row, reply) => {
+            Answer::Summary(reply, upsert_summary(connection, &row).map_err(text))
+        }
+        Request::Results(rows, reply) => {
+            Answer::Done(reply, record_results(connection, &rows).map_err(text))
+        }
+        Request::Clear(reply) => Answer::Done(
+            reply,
+            connection
+                .execute_batch("DELETE FROM summaries; DELETE FROM results;")
+                .map_err(text),
+        ),
+    }
+}
+
+/// The latest event id of a game (0 when it has none).
+pub(super) fn latest(connection: &Connection, game_id: &str) -> rusqlite::Result<i64> {
+    Ok(connection
+        .prepare_cached("SELECT last FROM batches WHERE game_id = ?1 ORDER BY first DESC LIMIT 1")?
+        .query_row([game_id], |row| row.get(0))
+        .optional()?
+        .unwrap_or(0))
+}
+
+/// The batch a command id wrote in a game, if any.
+pub(super) fn command_batch(
+    connection: &Connection,
+    game_id: &str,
+    command_id: &str,
+) -> rusqlite::Result<Option<StoredBatch>> {
+    connection
+        .prepare_cached(
+            "SELECT first, last, command_id, at, events FROM batches
+             WHERE game_id = ?1 AND command_id = ?2",
+        )?
+        .query_row([game_id, command_id], StoredBatch::from_row)
+        .optional()
+}
+
+/// The expected-version check and the insert. The command id is looked up only when the insert
+/// or the version check fails (it must be answered before the version: a retried command gets its
+/// original events even after the game moved on).
+fn append_batch(connection: &Connection, append: &Append) -> rusqlite::Result<Appended> {
+    let actual = latest(connection, &append.game_id)?;
+    if actual != append.expected || append.count == 0 {
+        if let Some(id) = &append.command_id {
+            if let Some(stored) = command_batch(connection, &append.game_id, id)? {
+                return Ok(Appended::Duplicate(stored));
+            }
+        }
+        return Ok(if actual != append.expected {
+            Appended::Conflict { actual }
+        } else {
+            Appended::Nothing
+        });
+    }
+    let inserted = connection
+        .prepare_cached(
+            "INSERT INTO batches (game_id, first, last, command_id, at, events)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?
+        .execute(params![
+            append.game_id,
+            append.expected + 1,
+            append.expected + append.count,
+            append.command_id,
+            append.at,
+            append.events,
+        ]);
+    match inserted {
+        Ok(_) => Ok(Appended::Written),
+        Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == ErrorCode::ConstraintViolation => {
+            // The version matched, so only the command id can be taken.
+            let id = append.command_id.as_deref().unwrap_or_default();
+            match command_batch(connection, &append.game_id, id)? {
+                Some(stored) => Ok(Appended::Duplicate(stored)),
+                None => Err(rusqlite::Error::SqliteFailure(e, None)),
+            }
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn upsert_summary(connection: &Connection, row: &SummaryRow) -> rusqlite::Result<bool> {
+    let changed = connection
+        .prepare_cached(
+            "INSERT INTO summaries (game_id, status, created_at, version, seated, summary)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (game_id) DO UPDATE SET
+                 status = excluded.status, version = excluded.version,
+                 seated = excluded.seated, summary = excluded.summary
+             WHERE excluded.version > summaries.version",
+        )?
+        .execute(params![
+            row.game_id,
+            row.status,
+            row.created_at,
+            row.version,
+            row.seated,
+            row.summary,
+        ])?;
+    Ok(changed > 0)
+}
+
+fn record_results(connection: &Connection, rows: &[ResultRow]) -> rusqlite::Result<()> {
+    let mut insert = connection.prepare_cached(
+        "INSERT INTO results (game_id, seat, name, score, won, finished_at, result)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (game_id, seat) DO NOTHING",
+    )?;
+    for row in rows {
+        insert.execute(params![
+            row.game_id,
+            row.seat,
+            row.name,
+            row.score,
+            row.won,
+            row.finished_at,
+            row.result,
+        ])?;
+    }
+    Ok(())
+}
