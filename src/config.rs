@@ -36,6 +36,7 @@ const SETTINGS: &[(&str, bool)] = &[
     ("HTTP_MAX_BODY_BYTES", false),
     ("EVENT_STORE", true),
     ("EVENT_BUS", true),
+    ("DATA_DIR", true),
     ("MONGO_URI", true),
     ("MONGO_DB", true),
     ("REDIS_URL", true),
@@ -149,6 +150,8 @@ pub enum EventStoreKind {
     Memory,
     /// MongoDB at `MONGO_URI`.
     Mongodb,
+    /// SQLite files under `DATA_DIR`, in this process: durable, one instance only.
+    Embedded,
 }
 
 /// Which event bus adapter to use.
@@ -244,6 +247,8 @@ pub struct StorageSettings {
     pub event_store: EventStoreKind,
     /// `EVENT_BUS`.
     pub event_bus: EventBusKind,
+    /// `DATA_DIR`: where `EVENT_STORE=embedded` keeps its files.
+    pub data_dir: PathBuf,
     /// `MONGO_URI` (used when `EVENT_STORE=mongodb`).
     pub mongo_uri: Secret,
     /// `MONGO_DB`.
@@ -429,6 +434,7 @@ struct RawSettings {
     http_max_body_bytes: usize,
     event_store: EventStoreKind,
     event_bus: EventBusKind,
+    data_dir: String,
     mongo_uri: String,
     mongo_db: String,
     redis_url: String,
@@ -475,6 +481,7 @@ impl Default for RawSettings {
             http_max_body_bytes: 64 * 1024,
             event_store: EventStoreKind::Memory,
             event_bus: EventBusKind::Local,
+            data_dir: "./data".into(),
             mongo_uri: "mongodb://127.0.0.1:27017/?directConnection=true".into(),
             mongo_db: "caravan".into(),
             redis_url: "redis://127.0.0.1:6379".into(),
@@ -615,6 +622,15 @@ impl Settings {
                     "must be between 1024 and 16777216 (got {})",
                     raw.http_max_body_bytes
                 ),
+            ));
+        }
+        if raw.data_dir.trim().is_empty() {
+            return Err(invalid("DATA_DIR", "must not be empty".into()));
+        }
+        if raw.event_store == EventStoreKind::Embedded && raw.event_bus == EventBusKind::Redis {
+            return Err(invalid(
+                "EVENT_BUS",
+                "EVENT_BUS=redis is for several instances, and EVENT_STORE=embedded keeps the games in this one process's files: use EVENT_BUS=local with EVENT_STORE=embedded, or EVENT_STORE=mongodb for several instances".into(),
             ));
         }
         if !(raw.mongo_uri.starts_with("mongodb://") || raw.mongo_uri.starts_with("mongodb+srv://"))
@@ -891,6 +907,7 @@ impl Settings {
             storage: StorageSettings {
                 event_store: raw.event_store,
                 event_bus: raw.event_bus,
+                data_dir: PathBuf::from(raw.data_dir),
                 mongo_uri: Secret(raw.mongo_uri),
                 mongo_db: raw.mongo_db,
                 redis_url: Secret(raw.redis_url),
@@ -966,6 +983,7 @@ impl Settings {
                 "EVENT_BUS",
                 format!("{:?}", self.storage.event_bus).to_lowercase(),
             ),
+            ("DATA_DIR", self.storage.data_dir.display().to_string()),
             ("MONGO_URI", masked(true)),
             ("MONGO_DB", self.storage.mongo_db.clone()),
             ("REDIS_URL", masked(true)),
@@ -1129,6 +1147,22 @@ mod tests {
         assert!(s.auth.uses_default_secret());
         assert_eq!(s.game.point_cards_to_end, None);
         let _ = Settings::for_tests();
+    }
+
+    #[test]
+    fn the_embedded_store_refuses_the_redis_bus_and_names_both() {
+        let err = Settings::load_from(&env(&[("EVENT_STORE", "embedded"), ("EVENT_BUS", "redis")]))
+            .unwrap_err();
+        let message = err.to_string();
+        assert!(message.contains("EVENT_BUS"), "{message}");
+        assert!(message.contains("EVENT_STORE=mongodb"), "{message}");
+        let s = Settings::load_from(&env(&[
+            ("EVENT_STORE", "embedded"),
+            ("DATA_DIR", "/var/lib/caravan"),
+        ]))
+        .unwrap();
+        assert_eq!(s.storage.event_store, EventStoreKind::Embedded);
+        assert_eq!(s.storage.data_dir, PathBuf::from("/var/lib/caravan"));
     }
 
     #[test]

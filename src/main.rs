@@ -10,9 +10,9 @@ use clap::{Parser, Subcommand};
 use caravan::adapters::outbound::mongodb::baseline::raw_insert_rate;
 use caravan::application::replay::{ReplayError, Replayed};
 use caravan::application::Services;
-use caravan::config::Settings;
+use caravan::config::{EventStoreKind, Secret, Settings};
 use caravan::domain::Viewer;
-use caravan::startup::{build_adapters, service_settings, Application};
+use caravan::startup::{build_adapters, copy_between, service_settings, Application};
 use caravan::telemetry;
 
 /// jemalloc instead of the system allocator: under load the server allocates and frees frames,
@@ -48,6 +48,9 @@ enum Cmd {
     },
     /// Clear the read models and rebuild them from every game's events.
     RebuildProjections,
+    /// Copy every game's events from the configured event store into another (and rebuild the
+    /// other's read models): `--to mongodb` moves an embedded history to MongoDB.
+    CopyEvents(CopyArgs),
     /// Print the effective configuration (secrets masked) and exit.
     Config,
     /// Measure the raw insert rate of a MongoDB (the event store's documents through the driver
@@ -64,6 +67,23 @@ enum Cmd {
         #[arg(long, default_value_t = 5_000)]
         millis: u64,
     },
+}
+
+/// Where `caravan copy-events` copies to; the configured store (`EVENT_STORE`, …) is the source.
+#[derive(Debug, clap::Args)]
+struct CopyArgs {
+    /// The target store: `embedded` or `mongodb`.
+    #[arg(long, value_parser = ["embedded", "mongodb"])]
+    to: String,
+    /// The target's DATA_DIR (with `--to embedded`).
+    #[arg(long)]
+    to_data_dir: Option<std::path::PathBuf>,
+    /// The target's MONGO_URI (with `--to mongodb`; default: MONGO_URI).
+    #[arg(long)]
+    to_mongo_uri: Option<String>,
+    /// The target's MONGO_DB (with `--to mongodb`; default: MONGO_DB).
+    #[arg(long)]
+    to_mongo_db: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -96,6 +116,7 @@ fn main() -> ExitCode {
                 println!("{}", serde_json::to_string(&rate)?);
                 Ok(())
             }
+            Cmd::CopyEvents(args) => copy_events(settings, args).await,
             Cmd::Config => {
                 for (name, value) in settings.describe() {
                     println!("{name}={value}");
@@ -180,6 +201,31 @@ async fn rebuild(settings: Settings) -> anyhow::Result<()> {
     println!(
         "rebuilt read models: {} games, {} events, {} skipped",
         report.games, report.events, report.skipped
+    );
+    Ok(())
+}
+
+async fn copy_events(settings: Settings, args: CopyArgs) -> anyhow::Result<()> {
+    telemetry::init(&settings.log);
+    let mut target = settings.clone();
+    if args.to == "embedded" {
+        target.storage.event_store = EventStoreKind::Embedded;
+        target.storage.data_dir = args
+            .to_data_dir
+            .context("--to embedded needs --to-data-dir")?;
+    } else {
+        target.storage.event_store = EventStoreKind::Mongodb;
+        if let Some(uri) = args.to_mongo_uri {
+            target.storage.mongo_uri = Secret::new(uri);
+        }
+        if let Some(db) = args.to_mongo_db {
+            target.storage.mongo_db = db;
+        }
+    }
+    let (copied, rebuilt) = copy_between(&settings, &target).await?;
+    println!(
+        "copied {} games ({} events appended, {} games already there); rebuilt the target's read models: {} games",
+        copied.games, copied.events, copied.already_there, rebuilt.games
     );
     Ok(())
 }

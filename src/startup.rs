@@ -31,6 +31,11 @@ use crate::application::{
 };
 use crate::config::{AppEnv, EventBusKind, EventStoreKind, Settings};
 
+mod copy;
+mod embedded;
+
+pub use copy::{copy_between, CopyFailed};
+
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -72,6 +77,7 @@ pub async fn build_adapters(settings: &Settings) -> Result<Adapters, StartupErro
         PrometheusMetrics::new()
             .map_err(|e| StartupError::Adapter(format!("cannot register metrics: {e}")))?,
     );
+    let mut catch_up = None;
     let (store, read_models): (Arc<dyn DynEventStore>, Arc<dyn DynReadModels>) =
         match settings.storage.event_store {
             EventStoreKind::Memory => (
@@ -90,6 +96,11 @@ pub async fn build_adapters(settings: &Settings) -> Result<Adapters, StartupErro
                 let (s, r) = (store.clone(), read_models.clone());
                 tokio::spawn(async move { mongodb::prepare_with_backoff(&s, &r).await });
                 (Arc::new(store), Arc::new(read_models))
+            }
+            EventStoreKind::Embedded => {
+                let opened = embedded::open(settings).await?;
+                catch_up = Some(opened.read_models.clone());
+                (Arc::new(opened.store), Arc::new(opened.read_models))
             }
         };
     let bus: Arc<dyn DynEventBus> = match settings.storage.event_bus {
@@ -117,6 +128,9 @@ pub async fn build_adapters(settings: &Settings) -> Result<Adapters, StartupErro
         tokens: Arc::new(JwtTokens::new(settings.auth.jwt_secret.expose().as_bytes())),
         metrics: metrics.clone() as Arc<dyn Metrics>,
     };
+    if let Some(read_models) = catch_up {
+        embedded::catch_up_read_models(&read_models, &ports, service_settings(settings)).await?;
+    }
     Ok(Adapters { ports, metrics })
 }
 

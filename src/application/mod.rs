@@ -9,6 +9,7 @@
 //! [`Services`] bundles them; the inbound adapters (HTTP, WebSocket) hold one `Arc<Services>`.
 
 pub mod commands;
+pub mod copy;
 pub mod errors;
 pub mod feed;
 pub mod games;
