@@ -5,6 +5,8 @@
 //! - `websocket`: the WebSocket protocol (`GET /ws`);
 //! - `memory`: the port contract suites (`tests/contract`) on the in-memory adapters;
 //! - `embedded`: the same suites on the embedded (SQLite) adapters, each in a temporary directory;
+//! - `embedded_restart`: the real binary on the embedded store, killed with SIGKILL mid-load and
+//!   started again on the same `DATA_DIR`;
 //! - `hostile`: attacks as hostile clients would make them, while honest games play on.
 //!
 //! The tests that need MongoDB and Redis are in `tests/services`.
@@ -16,6 +18,7 @@ mod support;
 
 mod api;
 mod embedded;
+mod embedded_restart;
 mod hostile;
 mod memory;
 mod websocket;
