@@ -479,7 +479,7 @@ impl Default for RawSettings {
             server_port: 8080,
             shutdown_timeout_secs: 10,
             http_max_body_bytes: 64 * 1024,
-            event_store: EventStoreKind::Memory,
+            event_store: EventStoreKind::Embedded,
             event_bus: EventBusKind::Local,
             data_dir: "./data".into(),
             mongo_uri: "mongodb://127.0.0.1:27017/?directConnection=true".into(),
@@ -584,11 +584,13 @@ impl Settings {
         Self::from_raw(raw)
     }
 
-    /// Settings for tests: defaults, port 0, quiet logs, and per-address limits far above what
-    /// a functional test does from its one address (the limits' own tests set them back).
+    /// Settings for tests: defaults, port 0, quiet logs, the memory store (nothing on disk), and
+    /// per-address limits far above what a functional test does from its one address (the
+    /// limits' own tests set them back).
     pub fn for_tests() -> Settings {
         let raw = RawSettings {
             server_port: 0,
+            event_store: EventStoreKind::Memory,
             log_level: "warn".into(),
             rate_limit_games_per_min: 1_000_000,
             rate_limit_joins_per_min: 1_000_000,
@@ -1142,7 +1144,8 @@ mod tests {
     fn defaults_are_valid() {
         let s = Settings::load_from(&env(&[])).unwrap();
         assert_eq!(s.server.port, 8080);
-        assert_eq!(s.storage.event_store, EventStoreKind::Memory);
+        assert_eq!(s.storage.event_store, EventStoreKind::Embedded);
+        assert_eq!(s.storage.data_dir, PathBuf::from("./data"));
         assert_eq!(s.storage.event_bus, EventBusKind::Local);
         assert!(s.auth.uses_default_secret());
         assert_eq!(s.game.point_cards_to_end, None);

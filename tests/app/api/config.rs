@@ -40,7 +40,8 @@ fn defaults_apply_without_file_or_environment() {
     let output = caravan_config(&dir, &[]);
     assert_eq!(setting(&output, "SERVER_PORT"), "8080");
     assert_eq!(setting(&output, "SERVER_HOST"), "127.0.0.1");
-    assert_eq!(setting(&output, "EVENT_STORE"), "memory");
+    assert_eq!(setting(&output, "EVENT_STORE"), "embedded");
+    assert_eq!(setting(&output, "DATA_DIR"), "./data");
     assert_eq!(setting(&output, "EVENT_BUS"), "local");
     assert_eq!(setting(&output, "LOG_FORMAT"), "pretty");
 }
