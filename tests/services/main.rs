@@ -8,13 +8,15 @@
 //! - `projection_stream`: the Redis Streams consumer group that drives the read models;
 //! - `distributed`: several instances, one game;
 //! - `failures`: MongoDB or Redis taken away from running instances and given back;
-//! - `unknown_outcome`: MongoDB's replies to appends lost; every answer still the truth.
+//! - `unknown_outcome`: MongoDB's replies to appends lost; every answer still the truth;
+//! - `copy_events`: every game copied from the embedded store into MongoDB.
 
 #[path = "../contract/mod.rs"]
 mod contract;
 #[path = "../support/mod.rs"]
 mod support;
 
+mod copy_events;
 mod distributed;
 mod failures;
 mod mongodb;
