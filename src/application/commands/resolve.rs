@@ -241,6 +241,27 @@ mod tests {
             });
     }
 
+    /// The append sent again is stored (as new, or found already stored when `duplicate`).
+    fn stores_once(mocks: &mut Mocks, sequence: &mut Sequence, duplicate: bool) {
+        mocks
+            .store
+            .expect_append()
+            .times(1)
+            .in_sequence(sequence)
+            .returning(move |game, version, events, command_id, _| {
+                let events = stored(game, version, events, command_id.as_deref());
+                Box::pin(async move { Ok(AppendOutcome { events, duplicate }) })
+            });
+    }
+
+    fn publishes_once(mocks: &mut Mocks) {
+        mocks
+            .bus
+            .expect_publish()
+            .times(1)
+            .returning(|_, _| Box::pin(async { Ok(()) }));
+    }
+
     fn counts_one(outcome: CommandOutcome) -> MockMetrics {
         let mut metrics = MockMetrics::new();
         metrics.expect_events_appended().return_const(());
@@ -261,25 +282,8 @@ mod tests {
         let mut sequence = Sequence::new();
         reply_lost_once(&mut mocks, &mut sequence);
         // Sent again: the store already holds the command id, with our events and commit time.
-        mocks
-            .store
-            .expect_append()
-            .times(1)
-            .in_sequence(&mut sequence)
-            .returning(|game, version, events, command_id, _| {
-                let events = stored(game, version, events, command_id.as_deref());
-                Box::pin(async move {
-                    Ok(AppendOutcome {
-                        events,
-                        duplicate: true,
-                    })
-                })
-            });
-        mocks
-            .bus
-            .expect_publish()
-            .times(1)
-            .returning(|_, _| Box::pin(async { Ok(()) }));
+        stores_once(&mut mocks, &mut sequence, true);
+        publishes_once(&mut mocks);
         mocks.metrics = Some(counts_one(CommandOutcome::Accepted));
 
         let committed = service(mocks, Duration::from_secs(5))
@@ -305,25 +309,8 @@ mod tests {
             .returning(|_, _, _, _, _| {
                 Box::pin(async { Err(AppendError::Unavailable("connection refused".into())) })
             });
-        mocks
-            .store
-            .expect_append()
-            .times(1)
-            .in_sequence(&mut sequence)
-            .returning(|game, version, events, command_id, _| {
-                let events = stored(game, version, events, command_id.as_deref());
-                Box::pin(async move {
-                    Ok(AppendOutcome {
-                        events,
-                        duplicate: false,
-                    })
-                })
-            });
-        mocks
-            .bus
-            .expect_publish()
-            .times(1)
-            .returning(|_, _| Box::pin(async { Ok(()) }));
+        stores_once(&mut mocks, &mut sequence, false);
+        publishes_once(&mut mocks);
         mocks.metrics = Some(counts_one(CommandOutcome::Accepted));
 
         let committed = service(mocks, Duration::from_secs(5))
@@ -413,11 +400,7 @@ mod tests {
                 let actual = version + events.len() as u64;
                 Box::pin(async move { Err(AppendError::Conflict { actual }) })
             });
-        mocks
-            .bus
-            .expect_publish()
-            .times(1)
-            .returning(|_, _| Box::pin(async { Ok(()) }));
+        publishes_once(&mut mocks);
         mocks.metrics = Some(counts_one(CommandOutcome::Accepted));
 
         let joined = service(mocks, Duration::from_secs(5))
@@ -458,11 +441,7 @@ mod tests {
             Box::pin(async move { Ok(Some(original)) })
         });
         mocks.store.expect_append().never();
-        mocks
-            .bus
-            .expect_publish()
-            .times(1)
-            .returning(|_, _| Box::pin(async { Ok(()) }));
+        publishes_once(&mut mocks);
         mocks.metrics = Some(counts_one(CommandOutcome::Duplicate));
 
         let committed = service(mocks, Duration::from_secs(5))
