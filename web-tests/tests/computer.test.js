@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { rest, startServer } from '../lib/server.js';
 import { launch, openPage, screenshot } from '../lib/browser.js';
-import { act, logTexts, sidewaysOverflow, someMove, waitMyTurn } from '../lib/table.js';
+import { act, logTexts, sidewaysOverflow, waitMyTurn } from '../lib/table.js';
 
 const RUN = Date.now().toString(36);
 
@@ -17,6 +17,39 @@ async function joinFromLobby(page, gameId, name) {
   await page.getByText(`Playing as ${name}`).waitFor();
 }
 
+/**
+ * One move chosen from the legal hints, the simplest that keeps the game going: discard the lowest
+ * cubes owed, claim, take the free merchant card, play a spice card, rest, or play anything else plainly.
+ */
+async function someMove(page) {
+  return page.evaluate(async () => {
+    const c = window.__caravan;
+    const v = c.view;
+    const legal = v.legal;
+    const me = v.players.find((p) => p.seat === v.viewerSeat);
+    let command;
+    if (legal.discardOwed) {
+      const spices = { yellow: 0, red: 0, green: 0, brown: 0 };
+      let owed = legal.discardOwed;
+      for (const k of ['yellow', 'red', 'green', 'brown']) {
+        const n = Math.min(owed, me.caravan[k]);
+        spices[k] = n;
+        owed -= n;
+      }
+      command = { type: 'discard', spices };
+    } else if (legal.claimable.length) command = { type: 'claim', slot: legal.claimable[0] };
+    else if (legal.acquirable.includes(0) && me.hand.length < 6) command = { type: 'acquire', slot: 0, payment: [] };
+    else if (legal.playable.some((p) => p.kind === 'spice')) command = { type: 'playCard', cardId: legal.playable.find((p) => p.kind === 'spice').cardId };
+    else if (legal.canRest) command = { type: 'rest' };
+    else {
+      const p = legal.playable[0];
+      const ups = Array.from({ length: Math.min(p.upgradeSteps || 0, me.caravan.yellow) }, () => 'yellow');
+      command = p.kind === 'upgrade' ? { type: 'playCard', cardId: p.cardId, upgrades: ups } : { type: 'playCard', cardId: p.cardId, times: 1 };
+    }
+    const res = await c.send(command);
+    return res.ok ? null : res.error;
+  });
+}
 
 describe('the turn clock and the computer', () => {
   let server;

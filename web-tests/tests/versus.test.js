@@ -4,7 +4,40 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../lib/server.js';
 import { launch, openPage, screenshot } from '../lib/browser.js';
-import { someMove } from '../lib/table.js';
+
+/**
+ * One move from the legal hints that keeps the game going: discard the lowest cubes owed, claim,
+ * take the free merchant card while the hand is small, play a spice card, rest, or play anything.
+ * Returns the server's error, or null.
+ */
+async function someMove(page) {
+  return page.evaluate(async () => {
+    const c = window.__caravan;
+    const v = c.view;
+    const legal = v.legal;
+    const me = v.players.find((p) => p.seat === v.viewerSeat);
+    let command;
+    if (legal.discardOwed) {
+      const spices = { yellow: 0, red: 0, green: 0, brown: 0 };
+      let owed = legal.discardOwed;
+      for (const k of ['yellow', 'red', 'green', 'brown']) {
+        const n = Math.min(owed, me.caravan[k]);
+        spices[k] = n;
+        owed -= n;
+      }
+      command = { type: 'discard', spices };
+    } else if (legal.claimable.length) command = { type: 'claim', slot: legal.claimable[0] };
+    else if (legal.acquirable.includes(0) && me.hand.length < 6) command = { type: 'acquire', slot: 0, payment: [] };
+    else if (legal.playable.some((p) => p.kind === 'spice')) command = { type: 'playCard', cardId: legal.playable.find((p) => p.kind === 'spice').cardId };
+    else if (legal.canRest) command = { type: 'rest' };
+    else {
+      const p = legal.playable[0];
+      command = p.kind === 'upgrade' ? { type: 'playCard', cardId: p.cardId, upgrades: [] } : { type: 'playCard', cardId: p.cardId, times: 1 };
+    }
+    const res = await c.send(command);
+    return res && !res.ok ? res.error || 'refused' : null;
+  });
+}
 
 describe('play against the computer', () => {
   let server;
