@@ -1,5 +1,6 @@
 //! Black-box tests of the REST protocol: each test starts the real server on port 0 with the
-//! in-memory adapters (`spawn_app`) and talks to it over HTTP only.
+//! in-memory adapters (`spawn_app`) and talks to it over HTTP only (`read_models` also appends to
+//! its event store directly, as an instance that died before publishing would have).
 
 mod auth;
 mod commands;
@@ -8,3 +9,4 @@ mod dashboards;
 mod events;
 mod games;
 mod health;
+mod read_models;
