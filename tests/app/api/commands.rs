@@ -42,6 +42,26 @@ async fn the_same_command_id_twice_produces_events_once() {
 }
 
 #[tokio::test]
+async fn a_repeated_command_id_is_counted_as_a_duplicate_in_the_metrics() {
+    let app = spawn_app().await;
+    let (game_id, players) = app.started_game(2, 21).await;
+    let play = json!({ "type": "playCard", "cardId": "S01" });
+    for _ in 0..3 {
+        let (status, _) = app
+            .command(&game_id, &players[0].token, "counted", &play)
+            .await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let metrics = app.metrics().await;
+    for series in [
+        "caravan_commands_total{outcome=\"accepted\",type=\"playCard\"} 1",
+        "caravan_commands_total{outcome=\"duplicate\",type=\"playCard\"} 2",
+    ] {
+        assert!(metrics.contains(series), "missing {series} in:\n{metrics}");
+    }
+}
+
+#[tokio::test]
 async fn the_same_command_sent_concurrently_is_committed_once() {
     let app = spawn_app().await;
     let (game_id, players) = app.started_game(2, 21).await;
