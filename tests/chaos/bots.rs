@@ -175,6 +175,8 @@ async fn join(run: &Run, game_id: &str, instance: usize, player: usize) -> Optio
                     token: body["token"].as_str()?.to_string(),
                 });
             }
+            // Refused before anything was written (a per-address limit): try again.
+            Ok(r) if r.status().as_u16() == 429 => {}
             // Refused before anything was written: try again.
             Ok(r) if r.status().as_u16() == 503 => {
                 if is_unknown(r).await {
