@@ -78,9 +78,10 @@ impl From<&str> for PlayerId {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum BotLevel {
-    /// A random legal move.
+    /// A random legal move, but it claims a point card whenever it can pay for one.
     Easy,
-    /// The legal move whose immediate result scores best (one ply).
+    /// The legal move whose immediate result rates best (one ply): its points, then how near its
+    /// cubes are to the nearest point card.
     Greedy,
     /// Plans its next turns toward the point cards it can reach soonest.
     Strong,

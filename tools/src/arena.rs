@@ -4,6 +4,9 @@
 //!
 //! Side A holds the even seats and side B the odd ones in even-numbered games; the sides swap in
 //! odd-numbered games, so neither side keeps the first move. Game `i` uses seed `seed + i`.
+//!
+//! It also prints how long the games lasted (turns and rounds: p50, p90, p99 and the longest), and
+//! fails (exit code 1) if a game did not end within the move limit or a command was refused.
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -57,14 +60,27 @@ pub struct ArenaReport {
     pub games: u32,
     /// Games that did not finish within the move limit.
     pub unfinished: u32,
+    /// Games stopped by a command the rules refused (a computer player's defect).
+    pub refused: u32,
+    /// Each game's turns (turn actions, discards not counted).
+    pub turns: Vec<u64>,
+    /// Each game's last round.
+    pub rounds: Vec<u64>,
     /// Side A, side B.
     pub sides: [SideStats; 2],
 }
+
+/// Commands after which a game counts as unfinished (far beyond the longest game seen: a few
+/// hundred turns).
+pub const MOVE_LIMIT: usize = 5_000;
 
 /// Plays the games of `args`.
 pub fn run(args: &ArenaArgs) -> ArenaReport {
     let mut sides = [SideStats::default(), SideStats::default()];
     let mut unfinished = 0;
+    let mut refused = 0;
+    let mut turns = Vec::with_capacity(args.games as usize);
+    let mut rounds = Vec::with_capacity(args.games as usize);
     for i in 0..args.games {
         // side_of[seat]: 0 = A, 1 = B; alternated every game.
         let side_of: Vec<usize> = (0..args.players)
@@ -77,7 +93,7 @@ pub fn run(args: &ArenaArgs) -> ArenaReport {
         let result = play_match(
             &lineup,
             args.seed.wrapping_add(u64::from(i)),
-            5_000,
+            MOVE_LIMIT,
             |seat, decide| {
                 let started = Instant::now();
                 let command = decide();
@@ -86,6 +102,11 @@ pub fn run(args: &ArenaArgs) -> ArenaReport {
                 command
             },
         );
+        turns.push(result.turns as u64);
+        rounds.push(u64::from(result.rounds));
+        if result.refused {
+            refused += 1;
+        }
         match result.winner {
             Some(winner) => sides[side_of[usize::from(winner)]].wins += 1,
             None => unfinished += 1,
@@ -99,6 +120,9 @@ pub fn run(args: &ArenaArgs) -> ArenaReport {
     ArenaReport {
         games: args.games,
         unfinished,
+        refused,
+        turns,
+        rounds,
         sides,
     }
 }
@@ -157,10 +181,27 @@ pub fn render(args: &ArenaArgs, report: &ArenaReport) -> String {
             max = ms(times.last().copied().unwrap_or(0)),
         ));
     }
+    for (name, lengths) in [("turns", &report.turns), ("rounds", &report.rounds)] {
+        let mut sorted = lengths.clone();
+        sorted.sort_unstable();
+        out.push_str(&format!(
+            "game length in {name:<6}  p50 {:>5}  p90 {:>5}  p99 {:>5}  max {:>5}\n",
+            percentile(&sorted, 0.5),
+            percentile(&sorted, 0.9),
+            percentile(&sorted, 0.99),
+            sorted.last().copied().unwrap_or(0),
+        ));
+    }
     if report.unfinished > 0 {
         out.push_str(&format!(
             "{} games did not finish within the move limit\n",
             report.unfinished
+        ));
+    }
+    if report.refused > 0 {
+        out.push_str(&format!(
+            "{} games stopped on a refused command\n",
+            report.refused
         ));
     }
     out
@@ -170,7 +211,7 @@ pub fn render(args: &ArenaArgs, report: &ArenaReport) -> String {
 pub fn main(args: ArenaArgs) -> ExitCode {
     let report = run(&args);
     print!("{}", render(&args, &report));
-    if report.unfinished > 0 {
+    if report.unfinished > 0 || report.refused > 0 {
         return ExitCode::FAILURE;
     }
     ExitCode::SUCCESS
@@ -200,10 +241,20 @@ mod tests {
         };
         let report = run(&args);
         assert_eq!(report.unfinished, 0);
+        assert_eq!(report.refused, 0);
+        assert_eq!(report.turns.len(), 4);
+        assert!(report.turns.iter().all(|&t| t > 0));
+        assert!(report
+            .rounds
+            .iter()
+            .zip(&report.turns)
+            .all(|(r, t)| r * 3 >= *t));
         assert_eq!(report.sides[0].wins + report.sides[1].wins, 4);
         // 3 seats × 4 games, split 2/1 then 1/2
         assert_eq!(report.sides[0].seats, 6);
         assert_eq!(report.sides[1].seats, 6);
-        assert!(render(&args, &report).contains("greedy"));
+        let text = render(&args, &report);
+        assert!(text.contains("greedy"));
+        assert!(text.contains("game length in turns"));
     }
 }

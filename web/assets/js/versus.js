@@ -5,7 +5,7 @@ import { api, gameIdOf } from './api.js';
 import { rememberSeat } from './seats.js';
 
 const LEVELS = [
-  ['easy', 'Easy: plays any legal move'],
+  ['easy', 'Easy: plays a random legal move, claims when it can'],
   ['greedy', 'Greedy: takes the best move it sees now'],
   ['strong', 'Strong: plans toward the point cards'],
 ];
