@@ -5,14 +5,14 @@
 //! discounted per turn, plus the engine its hand makes, and plays the first move of the best plan.
 //! The search is bounded (`WEIGHTS.max_nodes` positions per decision).
 
-use std::collections::HashMap;
+use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::domain::cards::{merchant, point, MerchantCardId, MerchantKind, PointCardId};
 use crate::domain::commands::Command;
 use crate::domain::game::{lowest_cubes, upgrade_caravan, Game, PlayerState};
-use crate::domain::legal::upgrade_patterns;
 use crate::domain::rules::{Coin, Seat};
-use crate::domain::spices::Spices;
+use crate::domain::spices::{Spice, Spices};
 
 /// How far the strong player looks ahead, and how it weighs what it sees.
 #[derive(Clone, Copy, Debug)]
@@ -208,23 +208,26 @@ impl<'a> Planner<'a> {
     fn search(&self, roots: &[(Plan, f64)], targets: &[(Spices, f64)], depth: usize) -> Vec<f64> {
         let w = self.weights;
         let mut best: Vec<f64> = roots.iter().map(|(_, bonus)| *bonus).collect();
-        // The shallowest root index and depth of every position seen.
-        let mut seen: HashMap<Plan, ()> = HashMap::with_capacity(w.max_nodes);
+        // Every position seen, reached first (at its shallowest) from one root.
+        let mut seen: Seen = Seen::with_capacity_and_hasher(w.max_nodes, Default::default());
         let mut frontier: Vec<(Plan, usize)> = Vec::new();
+        let mut children = Vec::new();
         for (i, (plan, _)) in roots.iter().enumerate() {
             best[i] += self.value(plan, targets, 0);
-            if seen.insert(*plan, ()).is_none() {
+            if seen.insert(*plan) {
                 frontier.push((*plan, i));
             }
         }
-        for turn in 1..=depth {
+        'search: for turn in 1..=depth {
             let mut next = Vec::new();
             for (plan, root) in frontier {
-                for child in self.moves(&plan) {
+                self.moves(&plan, &mut children);
+                for &child in &children {
                     if seen.len() >= w.max_nodes {
-                        break;
+                        // The budget is spent: nothing more is looked at.
+                        break 'search;
                     }
-                    if seen.insert(child, ()).is_some() {
+                    if !seen.insert(child) {
                         continue;
                     }
                     let v = self.value(&child, targets, turn);
@@ -253,9 +256,9 @@ impl<'a> Planner<'a> {
         discount * (claim + cubes)
     }
 
-    /// Every planning position one own turn (play or rest) away.
-    fn moves(&self, plan: &Plan) -> Vec<Plan> {
-        let mut out = Vec::new();
+    /// Every planning position one own turn (play or rest) away, into `out` (emptied first).
+    fn moves(&self, plan: &Plan, out: &mut Vec<Plan>) {
+        out.clear();
         let mut hand = plan.hand;
         while hand != 0 {
             let index = hand.trailing_zeros() as usize;
@@ -271,10 +274,8 @@ impl<'a> Planner<'a> {
             match merchant(id).kind {
                 MerchantKind::Spice { gain } => out.push(played(plan.caravan.add(&gain))),
                 MerchantKind::Upgrade { steps } => {
-                    for steps_taken in upgrade_patterns(plan.caravan, steps).into_iter().skip(1) {
-                        if let Ok(c) = upgrade_caravan(plan.caravan, &steps_taken, steps) {
-                            out.push(played(c));
-                        }
+                    for c in upgraded(plan.caravan, steps) {
+                        out.push(played(c));
                     }
                 }
                 MerchantKind::Trade { input, output } => {
@@ -296,6 +297,62 @@ impl<'a> Planner<'a> {
                 played: 0,
             });
         }
-        out
+    }
+}
+
+/// Every caravan one to `steps` single-level upgrades (yellow to red, red to green, green to
+/// brown) make from `caravan`, each once: what the upgrade card can do, but for playing it with
+/// no step.
+fn upgraded(caravan: Spices, steps: u8) -> Vec<Spices> {
+    let mut out: Vec<Spices> = Vec::new();
+    let mut layer = vec![caravan];
+    for _ in 0..steps {
+        let mut next = Vec::new();
+        for c in &layer {
+            for spice in [Spice::Yellow, Spice::Red, Spice::Green] {
+                let Some(up) = spice.upgraded() else { continue };
+                if c.get(spice) == 0 {
+                    continue;
+                }
+                let mut u = *c;
+                u.remove_one(spice);
+                u.add_one(up);
+                if !out.contains(&u) {
+                    out.push(u);
+                    next.push(u);
+                }
+            }
+        }
+        layer = next;
+    }
+    out
+}
+
+/// The positions one search has seen.
+type Seen = HashSet<Plan, BuildHasherDefault<PlanHasher>>;
+
+/// A fast hasher for planning positions (a handful of integers, hashed millions of times per
+/// second; not exposed to anything a client sends, so no defence against chosen collisions is
+/// needed).
+#[derive(Default)]
+struct PlanHasher(u64);
+
+impl Hasher for PlanHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u16(&mut self, n: u16) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
     }
 }
