@@ -5,6 +5,9 @@
 //! - [`loadtest`]: many bot games at once against a server, with throughput, latency and stream
 //!   checks.
 //! - [`arena`]: computer players of two levels against each other, in process (no server).
+//! - [`clock`]: how late the turn clock fires, read from the logs of games whose players never
+//!   move.
 
 pub mod arena;
+pub mod clock;
 pub mod loadtest;
