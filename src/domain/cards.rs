@@ -236,7 +236,8 @@ impl MerchantKind {
 /// A merchant card of the catalogue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct MerchantCard {
-    /// The card's id.
+    /// The card's id (`cardId`, as everywhere in the protocol).
+    #[serde(rename = "cardId")]
     pub id: MerchantCardId,
     /// What it does.
     #[serde(flatten)]
@@ -248,7 +249,8 @@ pub struct MerchantCard {
 /// A point card of the catalogue: pay exactly `cost` to claim `points`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct PointCard {
-    /// The card's id.
+    /// The card's id (`cardId`, as everywhere in the protocol).
+    #[serde(rename = "cardId")]
     pub id: PointCardId,
     /// The cubes paid to claim it.
     pub cost: Spices,

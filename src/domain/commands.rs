@@ -23,7 +23,7 @@ pub enum Actor {
 /// Fixes the first cards of each deck, in order, for tutorials, puzzles and tests; the cards not
 /// named are shuffled from the seed and follow them.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct Scenario {
     /// The first merchant cards drawn (M01–M43 only; the first six form the market row).
     pub merchant_deck: Vec<MerchantCardId>,
@@ -35,12 +35,14 @@ fn one() -> u32 {
     1
 }
 
-/// A request to the game.
+/// A request to the game. Unknown fields are refused (of the commands with fields; the
+/// adapters refuse them for the others too).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(
     tag = "type",
     rename_all = "camelCase",
-    rename_all_fields = "camelCase"
+    rename_all_fields = "camelCase",
+    deny_unknown_fields
 )]
 pub enum Command {
     /// Opens a game for `num_players` seats. All randomness comes from `seed`.

@@ -82,9 +82,10 @@ impl fmt::Display for Spice {
 /// A multiset of spice cubes: how many of each colour lie in one place.
 ///
 /// Used for caravans, card costs, gains and payments. Serialised with all four keys,
-/// `{"yellow":1,"red":0,"green":0,"brown":0}`; a missing key deserialises as 0.
+/// `{"yellow":1,"red":0,"green":0,"brown":0}`; a missing key deserialises as 0, any other key is
+/// refused.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Spices {
     /// Yellow (turmeric) cubes.
     pub yellow: u16,

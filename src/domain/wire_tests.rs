@@ -255,7 +255,7 @@ fn the_catalogue_serialises_with_kind_tags() {
     let value = serde_json::to_value(catalogue()).unwrap();
     assert_eq!(
         value["startingCards"][0],
-        json!({"id": "S01", "kind": "spice",
+        json!({"cardId": "S01", "kind": "spice",
         "gain": {"yellow": 2, "red": 0, "green": 0, "brown": 0}, "label": "+YY"})
     );
     assert_eq!(value["merchantCards"].as_array().unwrap().len(), 43);

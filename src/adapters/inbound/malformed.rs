@@ -13,10 +13,6 @@
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-/// Command kinds a client never sends as a command (games are created and joined through their
-/// own requests), left out of the choices a refusal lists.
-pub const HIDDEN_COMMANDS: &[&str] = &["createGame", "join"];
-
 /// Why `value` did not decode as `T`, in words (`what` names the thing: "the body", "the command").
 pub fn describe<T: DeserializeOwned>(what: &str, value: &Value) -> String {
     describe_hiding::<T>(what, value, &[])

@@ -4,6 +4,7 @@
 pub mod client_ip;
 pub mod http;
 pub mod malformed;
+pub mod player_command;
 pub mod state;
 pub mod throttle;
 pub mod websocket;

@@ -165,6 +165,13 @@ async fn malformed_commands_are_400() {
         json!({ "type": "claim", "slot": "first" }),
         json!({ "type": "playCard", "cardId": "S02", "upgrades": ["purple"] }),
         json!("rest"),
+        // Unknown fields are refused inside the command as at the top of the body.
+        json!({ "type": "rest", "slot": 1 }),
+        json!({ "type": "playCard", "cardId": "S01", "colour": "red" }),
+        json!({ "type": "discard", "spices": { "yellow": 1, "pink": 1 } }),
+        // A command the rules cannot read as given is malformed too: 400, never 422.
+        json!({ "type": "playCard", "cardId": "S01", "times": 2 }),
+        json!({ "type": "playCard", "cardId": "S01", "upgrades": ["yellow"] }),
     ] {
         let response = app.command(&game_id, token, "m", &command.clone()).await;
         assert_eq!(
@@ -198,12 +205,26 @@ async fn malformed_commands_are_400() {
         error_code(response, StatusCode::BAD_REQUEST),
         "invalid_request"
     );
-    let join = json!({ "type": "join", "playerId": "x", "name": "x" });
-    let response = app.command(&game_id, token, "j", &join).await;
-    assert_eq!(
-        error_code(response, StatusCode::BAD_REQUEST),
-        "command_not_allowed"
-    );
+    for (i, server_only) in [
+        json!({ "type": "join", "playerId": "x", "name": "x" }),
+        json!({ "type": "createGame", "numPlayers": 2 }),
+        json!({ "type": "join" }),
+        json!({ "type": "expire" }),
+        json!({ "type": "timeOut", "seat": 0 }),
+        json!({ "type": "addBot", "level": "easy" }),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let response = app
+            .command(&game_id, token, &format!("j{i}"), &server_only)
+            .await;
+        assert_eq!(
+            error_code(response, StatusCode::BAD_REQUEST),
+            "command_not_allowed",
+            "{server_only}"
+        );
+    }
     assert_eq!(
         app.get("/health", None).await.0,
         StatusCode::OK,

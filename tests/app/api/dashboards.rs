@@ -13,6 +13,13 @@ async fn the_card_catalogue_lists_every_card() {
     assert_eq!(cards["startingCards"].as_array().unwrap().len(), 2);
     assert_eq!(cards["merchantCards"].as_array().unwrap().len(), 43);
     assert_eq!(cards["pointCards"].as_array().unwrap().len(), 36);
+    assert_eq!(cards["startingCards"][0]["cardId"], "S01");
+    assert_eq!(cards["merchantCards"][0]["cardId"], "M01");
+    assert_eq!(cards["pointCards"][0]["cardId"], "P01");
+    assert!(
+        cards["pointCards"][0].get("id").is_none(),
+        "one name per field"
+    );
 }
 
 #[tokio::test]

@@ -96,6 +96,7 @@ async fn bad_event_queries_are_400_and_unknown_games_404() {
         ("limit=5000", "invalid_limit"),
         ("since=yesterday", "invalid_query"),
         ("after=1&since=2020-01-01T00:00:00Z", "invalid_query"),
+        ("after=1&colour=red", "invalid_query"),
         (
             "since=2021-01-01T00:00:00Z&until=2020-01-01T00:00:00Z",
             "invalid_range",

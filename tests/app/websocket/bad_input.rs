@@ -71,6 +71,7 @@ async fn every_malformed_message_gets_its_code_and_the_connection_and_game_carry
         ),
         (r#"{"type":42}"#, "invalid_message"),
         (r#"{"type":"dance"}"#, "unknown_message_type"),
+        (r#"{"type":"ping","extra":1}"#, "invalid_message"),
         (
             r#"{"type":"commandResult","requestId":"x"}"#,
             "unknown_message_type",
@@ -117,6 +118,21 @@ async fn every_malformed_message_gets_its_code_and_the_connection_and_game_carry
             json!({"type":"command","requestId":"r5","command":{"type":"createGame","numPlayers":2,"seed":1}}),
             "r5",
             "command_not_allowed",
+        ),
+        (
+            json!({"type":"command","requestId":"r7","command":{"type":"createGame","numPlayers":2}}),
+            "r7",
+            "command_not_allowed",
+        ),
+        (
+            json!({"type":"command","requestId":"r8","command":{"type":"rest","slot":1}}),
+            "r8",
+            "invalid_command",
+        ),
+        (
+            json!({"type":"command","requestId":"r9","command":{"type":"rest"},"seat":1}),
+            "r9",
+            "invalid_message",
         ),
         (
             json!({"type":"command","requestId":long_id,"command":{"type":"rest"}}),

@@ -215,12 +215,13 @@ async fn one_seat_cannot_act_for_another() {
     let result = intruder.command("not-mine", &command).await;
     assert_eq!(result["ok"], false, "{result}");
     assert_eq!(result["error"]["code"], "not_your_turn");
-    // …even when the command names the mover's seat: the seat comes from the token only.
+    // …and a command cannot name the mover's seat: the seat comes from the token only, and a
+    // command has no such field.
     let mut naming = command.clone();
     naming["seat"] = json!(mover);
     let result = intruder.command("still-not-mine", &naming).await;
     assert_eq!(result["ok"], false, "{result}");
-    assert_eq!(result["error"]["code"], "not_your_turn");
+    assert_eq!(result["error"]["code"], "invalid_command");
     assert_eq!(app.version(&game_id).await, before, "nothing was written");
 
     // The mover's own socket may.

@@ -23,7 +23,7 @@ function ingest(data) {
   const walk = (v) => {
     if (Array.isArray(v)) v.forEach(walk);
     else if (v && typeof v === 'object') {
-      if (typeof v.id === 'string' && /^[SMP]\d+$/.test(v.id)) all.push(v);
+      if (typeof v.cardId === 'string' && /^[SMP]\d+$/.test(v.cardId)) all.push({ ...v, id: v.cardId });
       else Object.values(v).forEach(walk);
     }
   };

@@ -22,6 +22,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// `?limit=`.
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LimitQuery {
     limit: Option<usize>,
 }

@@ -92,8 +92,11 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::Application(e) => match e {
+                // One status per code: a code the adapters also give for malformed input keeps
+                // their 400 when the rules find the same fault.
                 ApplicationError::Domain(v) => match v.code() {
                     "game_full" | "game_already_created" | "name_taken" => StatusCode::CONFLICT,
+                    "invalid_command" | "invalid_player_count" => StatusCode::BAD_REQUEST,
                     _ => StatusCode::UNPROCESSABLE_ENTITY,
                 },
                 ApplicationError::Conflict { .. } => StatusCode::CONFLICT,
@@ -243,7 +246,16 @@ pub fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error
 }
 
 /// For `QueryConfig::error_handler`: names the first parameter whose value is not of its form.
-pub fn query_error(_err: QueryPayloadError, req: &HttpRequest) -> actix_web::Error {
+/// A parameter the route does not have is named as such (query strings are as strict as bodies).
+pub fn query_error(err: QueryPayloadError, req: &HttpRequest) -> actix_web::Error {
+    let text = err.to_string();
+    if let Some(name) = text
+        .split_once("unknown field `")
+        .and_then(|(_, rest)| rest.split_once('`'))
+        .map(|(name, _)| name)
+    {
+        return ApiError::BadQuery(format!("{name} is not a parameter of this request")).into();
+    }
     ApiError::BadQuery(describe_query(req.query_string())).into()
 }
 
@@ -321,6 +333,12 @@ mod tests {
     fn each_kind_of_failure_has_its_status() {
         assert_eq!(status(RuleViolation::GameFull.into()), 409);
         assert_eq!(status(RuleViolation::NothingToRest.into()), 422);
+        let malformed = RuleViolation::InvalidCommand { reason: "times" };
+        assert_eq!(
+            status(malformed.into()),
+            400,
+            "invalid_command is always 400"
+        );
         assert_eq!(status(ApplicationError::game_not_found("g")), 404);
         assert_eq!(
             status(ApplicationError::conflict("version_conflict", "")),

@@ -8,7 +8,7 @@ use validator::{Validate, ValidationError};
 use super::auth::{Admin, MaybePlayer, Player};
 use super::errors::ApiError;
 use super::json::JsonBody;
-use crate::adapters::inbound::malformed::{self, HIDDEN_COMMANDS};
+use crate::adapters::inbound::player_command;
 use crate::adapters::inbound::wire::EventDto;
 use crate::adapters::inbound::AppState;
 use crate::application::ids::is_valid_game_id;
@@ -171,7 +171,7 @@ async fn add_bot(
 
 /// `GET /api/games` query.
 #[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ListQuery {
     status: Option<GameStatus>,
     limit: Option<usize>,
@@ -313,10 +313,10 @@ async fn command(
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     body.validate()?;
-    let command: Command = Command::deserialize(&body.command).map_err(|_| {
+    let command: Command = player_command::parse(&body.command).map_err(|refusal| {
         ApiError::Application(crate::application::ApplicationError::invalid(
-            "invalid_command",
-            malformed::describe_hiding::<Command>("the command", &body.command, HIDDEN_COMMANDS),
+            refusal.code,
+            refusal.message,
         ))
     })?;
     let committed = state
@@ -334,7 +334,7 @@ async fn command(
 
 /// `GET /api/games/{id}/events` query: `after`/`limit`, or `since`/`until` (RFC 3339).
 #[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EventsQuery {
     after: Option<u64>,
     limit: Option<usize>,
@@ -385,6 +385,7 @@ async fn events(
 
 /// `GET /api/games/{id}/state?at=N`.
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct StateQuery {
     at: Option<u64>,
 }

@@ -7,11 +7,11 @@
 //! rule: a command that parses is handed to the application as it is.
 
 use actix_web_actors::ws::{CloseCode, CloseReason};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 
-use crate::adapters::inbound::malformed::{self, HIDDEN_COMMANDS};
 use crate::adapters::inbound::wire::{ErrorDto, EventDto};
+use crate::adapters::inbound::{malformed, player_command};
 use crate::application::ports::StoredEvent;
 use crate::application::{ApplicationError, Committed};
 use crate::domain::{Command, GameView, Seat};
@@ -143,6 +143,10 @@ pub fn describe_protocol_error(error: &actix_web_actors::ws::ProtocolError) -> S
 }
 
 /// Reads one text frame.
+///
+/// A message has exactly the fields of its type (`type`; `requestId` and `command` for a
+/// command): any other field is refused with `invalid_message`, as a `commandResult` when the
+/// message is a command whose `requestId` could be read.
 pub fn parse(text: &str) -> Result<ClientMessage, Refusal> {
     let value: Value = serde_json::from_str(text)
         .map_err(|e| Refusal::new(codes::INVALID_JSON, malformed::syntax("the message", &e)))?;
@@ -152,8 +156,8 @@ pub fn parse(text: &str) -> Result<ClientMessage, Refusal> {
             "a message is a JSON object with a \"type\"",
         ));
     };
-    let kind = match fields.get("type") {
-        Some(Value::String(kind)) => kind.clone(),
+    let kind = match fields.remove("type") {
+        Some(Value::String(kind)) => kind,
         Some(_) => {
             return Err(Refusal::new(
                 codes::INVALID_MESSAGE,
@@ -168,7 +172,13 @@ pub fn parse(text: &str) -> Result<ClientMessage, Refusal> {
         }
     };
     match kind.as_str() {
-        "ping" => Ok(ClientMessage::Ping),
+        "ping" => match fields.keys().next() {
+            Some(extra) => Err(Refusal::new(
+                codes::INVALID_MESSAGE,
+                format!("{extra} is not a field of a ping message"),
+            )),
+            None => Ok(ClientMessage::Ping),
+        },
         "command" => {
             let request_id = match fields.remove("requestId") {
                 Some(Value::String(id)) => id,
@@ -185,23 +195,36 @@ pub fn parse(text: &str) -> Result<ClientMessage, Refusal> {
                     ))
                 }
             };
-            let refused = |message: String| Refusal {
-                code: codes::INVALID_COMMAND,
+            let command = fields.remove("command");
+            if let Some(extra) = fields.keys().next() {
+                return Err(Refusal {
+                    code: codes::INVALID_MESSAGE,
+                    message: format!("{extra} is not a field of a command message"),
+                    request_id: Some(request_id),
+                });
+            }
+            let refused = |code: &'static str, message: String| Refusal {
+                code,
                 message,
                 request_id: Some(request_id.clone()),
             };
-            let command = match fields.remove("command") {
+            let command = match command {
                 Some(command @ Value::Object(_)) => command,
-                Some(_) => return Err(refused("\"command\" must be a JSON object".into())),
-                None => return Err(refused("a command message needs a \"command\"".into())),
+                Some(_) => {
+                    return Err(refused(
+                        codes::INVALID_COMMAND,
+                        "\"command\" must be a JSON object".into(),
+                    ))
+                }
+                None => {
+                    return Err(refused(
+                        codes::INVALID_COMMAND,
+                        "a command message needs a \"command\"".into(),
+                    ))
+                }
             };
-            let command: Command = Command::deserialize(&command).map_err(|_| {
-                refused(malformed::describe_hiding::<Command>(
-                    "the command",
-                    &command,
-                    HIDDEN_COMMANDS,
-                ))
-            })?;
+            let command = player_command::parse(&command)
+                .map_err(|refusal| refused(refusal.code, refusal.message))?;
             Ok(ClientMessage::Command {
                 request_id,
                 command,
@@ -461,8 +484,20 @@ mod tests {
     }
 
     #[test]
-    fn a_ping_is_a_ping_whatever_else_it_carries() {
-        assert_eq!(parse(r#"{"type":"ping","at":1}"#), Ok(ClientMessage::Ping));
+    fn a_message_has_exactly_the_fields_of_its_type() {
+        assert_eq!(parse(r#"{"type":"ping"}"#), Ok(ClientMessage::Ping));
+        assert_eq!(
+            refusal(r#"{"type":"ping","at":1}"#).code,
+            codes::INVALID_MESSAGE
+        );
+        let extra =
+            refusal(r#"{"type":"command","requestId":"r1","command":{"type":"rest"},"seat":1}"#);
+        assert_eq!(extra.code, codes::INVALID_MESSAGE);
+        assert_eq!(
+            extra.request_id.as_deref(),
+            Some("r1"),
+            "answered as a commandResult"
+        );
     }
 
     #[test]

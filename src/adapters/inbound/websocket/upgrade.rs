@@ -35,7 +35,7 @@ use crate::application::ApplicationError;
 
 /// The query string of `/ws`. Every field is read as text so that each problem gets its own code.
 #[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct WsQuery {
     game_id: Option<String>,
     token: Option<String>,
@@ -127,7 +127,17 @@ async fn open(
     state: &AppState,
 ) -> Result<Result<Opened, Refused>, ApplicationError> {
     let query = web::Query::<WsQuery>::from_query(req.query_string())
-        .map_err(|e| ApplicationError::invalid("invalid_query", format!("invalid query: {e}")))?
+        .map_err(|e| {
+            let text = e.to_string();
+            let message = match text
+                .split_once("unknown field `")
+                .and_then(|(_, rest)| rest.split_once('`'))
+            {
+                Some((name, _)) => format!("{name} is not a parameter of /ws"),
+                None => "the query string is malformed".to_string(),
+            };
+            ApplicationError::invalid("invalid_query", message)
+        })?
         .into_inner();
     let game_id = query
         .game_id
