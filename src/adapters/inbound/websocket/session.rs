@@ -27,7 +27,7 @@ use super::frames::GameFrames;
 use super::limits::{RateLimiter, Verdict};
 use super::outbox::{pump, FeedMessage, Outbox, SLOW_CONSUMER_GRACE};
 use super::protocol::{
-    close, close_reason, codes, parse, ClientMessage, CommandResult, ServerMessage,
+    close, close_reason, codes, parse, ClientMessage, CommandResult, Refusal, ServerMessage,
 };
 use super::registry::{Sessions, SpectatorPlace};
 use crate::adapters::inbound::wire::ErrorDto;
@@ -243,9 +243,11 @@ impl Session {
                 };
                 // A command is answered as a command, so its sender is not left waiting.
                 let answer = match parse(text) {
-                    Ok(ClientMessage::Command { request_id, .. }) => {
-                        ServerMessage::CommandResult(CommandResult::refused(request_id, error))
-                    }
+                    Ok(ClientMessage::Command { request_id, .. })
+                    | Err(Refusal {
+                        request_id: Some(request_id),
+                        ..
+                    }) => ServerMessage::CommandResult(CommandResult::refused(request_id, error)),
                     _ => ServerMessage::error(error),
                 };
                 self.send(ctx, &answer);
