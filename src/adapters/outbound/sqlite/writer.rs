@@ -5,7 +5,9 @@
 //! transaction, each inside a savepoint: a request that fails is rolled back alone, the others
 //! stay. Answers are sent only after the COMMIT returned, so nothing is acknowledged before it is
 //! on disk; when the COMMIT fails every request of the batch is answered with that failure and
-//! none of them happened.
+//! none of them happened. So is every request of a batch whose transaction SQLite rolled back
+//! itself (it may, on a full disk or an I/O error): the writer stops the batch there rather than
+//! run its remaining requests outside the transaction.
 //!
 //! A transaction that holds events commits with `synchronous=FULL` (the WAL is fsynced before the
 //! COMMIT returns); one that holds only read-model updates commits with `NORMAL` (no fsync of its
@@ -236,10 +238,24 @@ fn commit(
         let answers = requests.into_iter().map(|r| refuse(r, &failure)).collect();
         return (answers, false);
     }
-    let answers: Vec<Answer> = requests
-        .into_iter()
-        .map(|request| in_savepoint(connection, request))
-        .collect();
+    let mut answers = Vec::with_capacity(requests.len());
+    let mut requests = requests.into_iter();
+    while let Some(request) = requests.next() {
+        answers.push(in_savepoint(connection, request));
+        if connection.is_autocommit() {
+            // SQLite rolled the whole transaction back (it may on a full disk, an I/O error or
+            // out of memory): the requests before this one are undone too, and the ones after
+            // it would each commit on their own. Run none of them; answer them all as failed.
+            let failure = "the transaction was rolled back by the database";
+            tracing::error!(%failure);
+            let answers = answers
+                .into_iter()
+                .map(|a: Answer| a.failed(failure))
+                .chain(requests.map(|r| refuse(r, failure)))
+                .collect();
+            return (answers, false);
+        }
+    }
     match connection.execute_batch("COMMIT") {
         Ok(()) => (answers, true),
         Err(e) => {
@@ -414,3 +430,6 @@ fn record_results(connection: &Connection, rows: &[ResultRow]) -> rusqlite::Resu
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;
