@@ -15,7 +15,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use parking_lot::Mutex;
 
-use crate::domain::Game;
+use crate::domain::{Game, GameStatus};
 
 use super::ports::{DynEventStore, StoreError, StoredEvent};
 
@@ -222,17 +222,25 @@ impl GameRepository {
     }
 }
 
-/// Removes the least recently used slots nobody is using until the map is at 90 % of `capacity`.
+/// Removes slots nobody is using until the map is at 90 % of `capacity`: finished games first
+/// (nothing will change them again), then the least recently used.
 fn evict(slots: &mut HashMap<String, Arc<Slot>>, capacity: usize) {
     let target = capacity - capacity / 10 - 1;
-    let mut idle: Vec<(u64, String)> = slots
+    let mut idle: Vec<(bool, u64, String)> = slots
         .iter()
         .filter(|(_, slot)| Arc::strong_count(slot) == 1)
-        .map(|(id, slot)| (slot.last_used.load(Ordering::Relaxed), id.clone()))
+        .map(|(id, slot)| {
+            let playing = slot
+                .state
+                .lock()
+                .as_ref()
+                .is_none_or(|state| state.game.status() != GameStatus::Finished);
+            (playing, slot.last_used.load(Ordering::Relaxed), id.clone())
+        })
         .collect();
     idle.sort_unstable();
     let excess = slots.len().saturating_sub(target);
-    for (_, id) in idle.into_iter().take(excess) {
+    for (_, _, id) in idle.into_iter().take(excess) {
         slots.remove(&id);
     }
 }
@@ -343,5 +351,53 @@ mod tests {
             repo.slots.lock().contains_key("g49"),
             "the newest game stays"
         );
+    }
+
+    /// A game played to its end by bots, as stored events.
+    fn finished_game() -> LoadedGame {
+        let events = crate::domain::bot::play_game(2, 11, 10_000);
+        assert!(matches!(events.last(), Some(Event::GameEnded { .. })));
+        let stored: Vec<StoredEvent> = events
+            .into_iter()
+            .enumerate()
+            .map(|(i, event)| StoredEvent {
+                event_id: i as u64 + 1,
+                event,
+                ..created(0)
+            })
+            .collect();
+        let mut loaded = LoadedGame::empty();
+        assert!(loaded.fold(&stored));
+        assert_eq!(loaded.game.status(), GameStatus::Finished);
+        loaded
+    }
+
+    #[test]
+    fn eviction_drops_finished_games_before_games_in_play() {
+        let mut store = MockEventStore::new();
+        store.expect_read().never();
+        let repo = GameRepository::new(Arc::new(store), 10);
+        let finished = finished_game();
+        let mut playing = LoadedGame::empty();
+        assert!(playing.fold(&creation_events()));
+        // Five games in play used long ago, then five finished games used since.
+        for i in 0..5 {
+            let slot = repo.slot(&format!("playing{i}"));
+            GameRepository::remember_in(&slot, playing.clone());
+        }
+        for i in 0..5 {
+            let slot = repo.slot(&format!("finished{i}"));
+            GameRepository::remember_in(&slot, finished.clone());
+        }
+        let _ = repo.slot("new");
+        let slots = repo.slots.lock();
+        assert!(slots.len() <= 10);
+        for i in 0..5 {
+            assert!(
+                slots.contains_key(&format!("playing{i}")),
+                "playing{i} was evicted while finished games stayed"
+            );
+        }
+        assert!(slots.contains_key("new"));
     }
 }
