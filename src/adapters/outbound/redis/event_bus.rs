@@ -62,7 +62,7 @@ impl Default for RedisBusOptions {
         RedisBusOptions {
             command_timeout: Duration::from_secs(2),
             health_interval: Duration::from_secs(5),
-            max_reconnect_delay: Duration::from_secs(5),
+            max_reconnect_delay: Duration::from_secs(1),
             projection_stream: false,
             stream_max_len: 100_000,
             channel_capacity: 256,

@@ -24,6 +24,7 @@ use std::time::Duration;
 
 use deadpool_redis::Pool;
 use futures::future::BoxFuture;
+use futures::StreamExt;
 use redis::streams::{
     StreamAutoClaimOptions, StreamAutoClaimReply, StreamId, StreamInfoConsumersReply,
     StreamReadOptions, StreamReadReply,
@@ -32,6 +33,9 @@ use redis::AsyncCommands;
 use tokio::time::{timeout, Instant};
 
 use super::{backoff, RedisKeys};
+
+/// Games of one batch projected at the same time.
+const PROJECT_AT_ONCE: usize = 16;
 
 /// How often consumers idle for long are looked for.
 const FORGET_EVERY: Duration = Duration::from_secs(60);
@@ -69,7 +73,8 @@ pub struct ProjectionConsumerOptions {
     pub forget_consumers_after: Duration,
     /// Longest any other Redis command may take.
     pub command_timeout: Duration,
-    /// Longest wait between retries after a Redis error (the first is 100 ms, then doubling).
+    /// Longest wait between retries after a Redis error (the first is 100 ms, then doubling): short,
+    /// so that the read models catch up within a second of Redis answering again.
     pub max_retry_delay: Duration,
 }
 
@@ -82,11 +87,11 @@ impl Default for ProjectionConsumerOptions {
             ),
             batch: 100,
             block: Duration::from_secs(2),
-            claim_after: Duration::from_millis(750),
+            claim_after: Duration::from_millis(500),
             claim_every: Duration::from_millis(250),
             forget_consumers_after: Duration::from_secs(3600),
             command_timeout: Duration::from_secs(2),
-            max_retry_delay: Duration::from_secs(5),
+            max_retry_delay: Duration::from_millis(500),
         }
     }
 }
@@ -145,6 +150,8 @@ impl ProjectionConsumer {
         let mut group_ready = false;
         let mut next_claim = Instant::now();
         let mut failures: u32 = 0;
+        // The group was recreated at once after a NOGROUP since the last good round.
+        let mut regrouped = false;
         let mut resync = false;
         let mut retry_own = false;
         let mut forget_next = Instant::now();
@@ -186,16 +193,18 @@ impl ProjectionConsumer {
                         tracing::info!(consumer = %self.options.consumer, "projection stream reachable again");
                     }
                     failures = 0;
+                    regrouped = false;
                     delay = first_delay;
                     if retry_own {
                         tokio::time::sleep(first_delay).await;
                     }
                 }
-                Err(e) if e.is_no_group() && failures == 0 => {
+                Err(e) if e.is_no_group() && !regrouped => {
                     // Redis came back without its data: recreate the group (and project every
-                    // unfinished game) now, not after a backoff.
+                    // unfinished game) now, not after a backoff, however long Redis was away.
                     tracing::warn!(consumer = %self.options.consumer, "the projection group is gone; creating it again");
                     failures += 1;
+                    regrouped = true;
                     group_ready = false;
                 }
                 Err(e) => {
@@ -203,7 +212,8 @@ impl ProjectionConsumer {
                     if e.is_no_group() {
                         group_ready = false;
                     }
-                    if failures <= 3 || delay >= self.options.max_retry_delay {
+                    // The first failures, then one in twenty: a long outage does not flood the log.
+                    if failures <= 3 || failures.is_multiple_of(20) {
                         tracing::warn!(consumer = %self.options.consumer, error = %e, "projection stream unavailable; retrying");
                     }
                     tokio::time::sleep(delay).await;
@@ -331,8 +341,17 @@ impl ProjectionConsumer {
                 }
             }
         }
-        for (game_id, (version, ids)) in games {
-            match self.handler.project(&game_id, version).await {
+        // The games are independent: project them at once (each is a few store round trips), so
+        // a batch takes as long as its slowest game, not the sum of all of them, and is
+        // acknowledged well before another consumer would count it as left pending.
+        let mut projected = futures::stream::iter(games)
+            .map(|(game_id, (version, ids))| async move {
+                let result = self.handler.project(&game_id, version).await;
+                (game_id, version, ids, result)
+            })
+            .buffer_unordered(PROJECT_AT_ONCE);
+        while let Some((game_id, version, ids, result)) = projected.next().await {
+            match result {
                 Ok(()) => done.extend(ids),
                 Err(error) => {
                     failing = true;
@@ -340,6 +359,7 @@ impl ProjectionConsumer {
                 }
             }
         }
+        drop(projected);
         if !done.is_empty() {
             let mut connection = self.connection().await?;
             let _: u64 = self
