@@ -37,6 +37,8 @@ pub struct Run {
     pub double_sends: AtomicU32,
     /// Once set, each game's final version: WebSocket players leave when they have it all.
     pub finals: Mutex<Option<HashMap<String, u64>>>,
+    /// What each player last did, by "game seat": printed when the run stops committing.
+    pub players: Mutex<std::collections::BTreeMap<String, String>>,
 }
 
 impl Run {
@@ -53,6 +55,7 @@ impl Run {
             in_flight: AtomicI64::new(0),
             double_sends: AtomicU32::new(0),
             finals: Mutex::new(None),
+            players: Mutex::new(std::collections::BTreeMap::new()),
         })
     }
 
@@ -62,6 +65,13 @@ impl Run {
 
     fn violation(&self, text: String) {
         self.ledger.lock().violations.push(text);
+    }
+
+    fn note(&self, game_id: &str, seat: Seat, what: String) {
+        self.players.lock().insert(
+            format!("{game_id} seat {seat}"),
+            format!("{} {what}", Utc::now().format("%H:%M:%S%.3f")),
+        );
     }
 
     fn final_version(&self, game_id: &str) -> Option<u64> {
@@ -247,6 +257,15 @@ async fn rest_player(run: Arc<Run>, game_id: String, seat: SeatToken, home: usiz
             game.apply_mut(&event);
         }
         target = home;
+        run.note(
+            &game_id,
+            seat.seat,
+            format!(
+                "rest: version {}, turn {:?}, acted at {acted_at:?}",
+                game.version(),
+                game.current_seat()
+            ),
+        );
         if game.status() == GameStatus::Finished || run.stopping() {
             return;
         }
@@ -400,7 +419,14 @@ async fn ws_player(run: Arc<Run>, game_id: String, seat: SeatToken, home: usize,
         first = false;
         let instance = target;
         target = home;
+        run.note(
+            &game_id,
+            seat.seat,
+            format!("ws connected to {instance} at {}", game.version()),
+        );
         let mut live = false;
+        // The `lastEventId` of the last `state` frame on this connection.
+        let mut state_at: Option<u64> = None;
         if let Some(p) = &mut pending {
             p.sent = Utc::now();
             p.instance = instance;
@@ -464,53 +490,28 @@ async fn ws_player(run: Arc<Run>, game_id: String, seat: SeatToken, home: usize,
                         received: Utc::now(),
                         live,
                     });
+                    continue;
                 }
-                "caughtUp" => live = true,
+                "caughtUp" => {
+                    live = true;
+                    continue;
+                }
                 "state" => {
                     live = true;
-                    if value["lastEventId"].as_u64() != Some(game.version()) || pending.is_some() {
+                    state_at = value["lastEventId"].as_u64();
+                    run.note(
+                        &game_id,
+                        seat.seat,
+                        format!(
+                            "ws on {instance}: state at {state_at:?}, version {}, turn {:?}, pending {}, acted at {acted_at:?}",
+                            game.version(),
+                            game.current_seat(),
+                            pending.is_some()
+                        ),
+                    );
+                    if state_at != Some(game.version()) || pending.is_some() {
                         continue;
                     }
-                    if game.status() == GameStatus::Finished {
-                        if done(&run, &game_id, &game) || !run.stopping() {
-                            let _ = socket.close(None).await;
-                            return;
-                        }
-                        continue;
-                    }
-                    let version = game.version();
-                    if run.stopping()
-                        || game.status() != GameStatus::Active
-                        || game.current_seat() != Some(seat.seat)
-                        || acted_at == Some(version)
-                    {
-                        continue;
-                    }
-                    let Some(command) = bot.choose(&game, seat.seat) else {
-                        run.violation(format!(
-                            "{game_id}: no legal command for seat {}",
-                            seat.seat
-                        ));
-                        return;
-                    };
-                    acted_at = Some(version);
-                    let command_id = uuid::Uuid::new_v4().to_string();
-                    let text =
-                        json!({"type": "command", "requestId": command_id, "command": command})
-                            .to_string();
-                    run.in_flight.fetch_add(1, Ordering::SeqCst);
-                    let p = Pending {
-                        command_id,
-                        text: text.clone(),
-                        sent: Utc::now(),
-                        instance,
-                    };
-                    if socket.send(Message::text(text)).await.is_err() {
-                        record_ws(&run, &game_id, &p, Answer::Silence("send failed".into()));
-                        pending = Some(p);
-                        break;
-                    }
-                    pending = Some(p);
                 }
                 "commandResult" => {
                     let Some(p) = pending.take_if(|p| value["requestId"] == p.command_id.as_str())
@@ -526,29 +527,85 @@ async fn ws_player(run: Arc<Run>, game_id: String, seat: SeatToken, home: usize,
                         Answer::from_code(value["error"]["code"].as_str().unwrap_or(""))
                     };
                     record_ws(&run, &game_id, &p, answer.clone());
+                    run.note(
+                        &game_id,
+                        seat.seat,
+                        format!(
+                            "ws on {instance}: answer {answer:?} at version {}",
+                            game.version()
+                        ),
+                    );
                     if answer.is_definite() {
                         run.in_flight.fetch_sub(1, Ordering::SeqCst);
                         if matches!(answer, Answer::Refused(_)) {
                             acted_at = None;
                         }
+                        // The state after this command's events came before its answer (the
+                        // server holds the answer until then): when that state is the latest and
+                        // the turn is still ours (a discard is owed), act on it now.
+                        if state_at != Some(game.version()) {
+                            continue;
+                        }
+                    } else {
+                        tokio::time::sleep(RETRY_PAUSE).await;
+                        let p = Pending {
+                            sent: Utc::now(),
+                            ..p
+                        };
+                        let failed = socket.send(Message::text(p.text.clone())).await.is_err();
+                        if failed {
+                            record_ws(&run, &game_id, &p, Answer::Silence("send failed".into()));
+                        }
+                        pending = Some(p);
+                        if failed {
+                            break;
+                        }
                         continue;
                     }
-                    tokio::time::sleep(RETRY_PAUSE).await;
-                    let p = Pending {
-                        sent: Utc::now(),
-                        ..p
-                    };
-                    let failed = socket.send(Message::text(p.text.clone())).await.is_err();
-                    if failed {
-                        record_ws(&run, &game_id, &p, Answer::Silence("send failed".into()));
-                    }
-                    pending = Some(p);
-                    if failed {
-                        break;
-                    }
                 }
-                _ => {}
+                _ => continue,
             }
+            // The latest state is current and no command is pending: leave a finished game (the
+            // table opens the next one once its three players have left), act when it is our turn.
+            if game.status() == GameStatus::Finished {
+                if done(&run, &game_id, &game) || !run.stopping() {
+                    let _ = socket.close(None).await;
+                    return;
+                }
+                continue;
+            }
+            let version = game.version();
+            if run.stopping()
+                || game.status() != GameStatus::Active
+                || game.current_seat() != Some(seat.seat)
+                || acted_at == Some(version)
+            {
+                continue;
+            }
+            let Some(command) = bot.choose(&game, seat.seat) else {
+                run.violation(format!(
+                    "{game_id}: no legal command for seat {}",
+                    seat.seat
+                ));
+                return;
+            };
+            acted_at = Some(version);
+            let command_id = uuid::Uuid::new_v4().to_string();
+            let text =
+                json!({"type": "command", "requestId": command_id, "command": command}).to_string();
+            run.in_flight.fetch_add(1, Ordering::SeqCst);
+            let p = Pending {
+                command_id,
+                text: text.clone(),
+                sent: Utc::now(),
+                instance,
+            };
+            if socket.send(Message::text(text)).await.is_err() {
+                record_ws(&run, &game_id, &p, Answer::Silence("send failed".into()));
+                pending = Some(p);
+                break;
+            }
+            pending = Some(p);
         }
     }
 }
