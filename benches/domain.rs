@@ -4,8 +4,8 @@
 
 use std::hint::black_box;
 
-use caravan::domain::bot::{bot_player_id, play_game};
-use caravan::domain::{Actor, Bot, Command, Event, Game};
+use caravan::domain::random_player::{bot_player_id, play_game};
+use caravan::domain::{Actor, Command, Event, Game, RandomPlayer};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 
 /// A complete bot game of `players` players (ends with `GameEnded`).
@@ -19,7 +19,7 @@ fn finished_game(players: u8, seed: u64) -> Vec<Event> {
 fn decisions(players: u8, seed: u64) -> Vec<(Game, Actor, Command)> {
     let events = finished_game(players, seed);
     let mut game = Game::default();
-    let mut bot = Bot::new(seed);
+    let mut bot = RandomPlayer::new(seed);
     let mut out = Vec::new();
     for event in &events {
         game.apply_mut(event);

@@ -25,8 +25,8 @@ use caravan::adapters::outbound::mongodb::baseline::{raw_collection, raw_documen
 use caravan::adapters::outbound::mongodb::{connect, decode_event, encode_event, MongoEventStore};
 use caravan::application::games::LoadedGame;
 use caravan::application::ports::EventStore;
-use caravan::domain::bot::bot_player_id;
-use caravan::domain::{Actor, Bot, Command, Event, Game, GameStatus};
+use caravan::domain::random_player::bot_player_id;
+use caravan::domain::{Actor, Command, Event, Game, GameStatus, RandomPlayer};
 use chrono::Utc;
 use futures::TryStreamExt;
 use mongodb::bson::{doc, Document, RawDocumentBuf};
@@ -82,7 +82,7 @@ fn play(index: usize, players: u8, seed: u64) -> PlayedGame {
         };
         step(&mut game, &Actor::System, &join, None);
     }
-    let mut bot = Bot::new(seed);
+    let mut bot = RandomPlayer::new(seed);
     let mut turn = 0;
     while game.status() == GameStatus::Active {
         let seat = game.current_seat().expect("a seat to move");

@@ -16,7 +16,7 @@ use tracing::Instrument;
 use crate::domain::{Actor, BotLevel, Command, Event, PlayerId, Scenario, Seat, TurnClock};
 
 use super::errors::ApplicationError;
-use super::games::{GameRepository, LoadedGame, Slot};
+use super::games::{HotGames, LoadedGame, Slot};
 use super::ids::{check_command_id, check_game_id, new_game_id, new_player_id, new_seed};
 use super::ports::{AppendError, CommandOutcome, GameSummary, PlayerClaims, Ports, StoredEvent};
 use super::projections::{summarize, Projector};
@@ -127,7 +127,7 @@ impl Committed {
 #[derive(Clone)]
 pub struct CommandService {
     ports: Ports,
-    games: Arc<GameRepository>,
+    games: Arc<HotGames>,
     projector: Projector,
     settings: CommandSettings,
     counters: Arc<RuntimeCounters>,
@@ -139,7 +139,7 @@ impl CommandService {
     /// A command service over the given ports and shared game cache.
     pub fn new(
         ports: Ports,
-        games: Arc<GameRepository>,
+        games: Arc<HotGames>,
         settings: CommandSettings,
         counters: Arc<RuntimeCounters>,
     ) -> Self {
@@ -540,7 +540,7 @@ impl CommandService {
     ) -> Result<(Arc<LoadedGame>, Committed), ApplicationError> {
         let mut after = before.clone();
         let loaded = if after.fold(events) {
-            GameRepository::remember_in(slot, after)
+            HotGames::remember_in(slot, after)
         } else {
             // The store gave ids we did not expect: trust the store.
             self.games.refresh(game_id, slot).await?

@@ -147,7 +147,7 @@ mod tests {
     use super::*;
     use crate::adapters::outbound::memory::MemoryEventStore;
     use crate::application::ports::EventStore;
-    use crate::domain::bot::play_game;
+    use crate::domain::random_player::play_game;
 
     async fn played(store: &MemoryEventStore, game_id: &str, seed: u64) {
         let events = play_game(2, seed, 300);

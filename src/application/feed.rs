@@ -22,10 +22,10 @@ use tokio::time::{Instant, Sleep};
 use crate::domain::{GameView, LegalHints, Seat, Viewer};
 
 use super::errors::ApplicationError;
-use super::games::{GameRepository, LoadedGame};
+use super::games::{HotGames, LoadedGame};
 use super::ids::check_game_id;
-use super::per_game::PerGame;
 use super::ports::{BusMessage, PlayerClaims, Ports, StoredEvent, Subscription};
+use super::shared_by_game::SharedByGame;
 use super::RuntimeCounters;
 
 /// Tuning of feeds.
@@ -132,17 +132,17 @@ impl CommonViews {
 #[derive(Clone)]
 pub struct FeedService {
     ports: Ports,
-    games: Arc<GameRepository>,
+    games: Arc<HotGames>,
     counters: Arc<RuntimeCounters>,
     settings: FeedSettings,
-    views: Arc<PerGame<CommonViews>>,
+    views: Arc<SharedByGame<CommonViews>>,
 }
 
 impl FeedService {
     /// A feed service over the given ports and shared game cache.
     pub fn new(
         ports: Ports,
-        games: Arc<GameRepository>,
+        games: Arc<HotGames>,
         counters: Arc<RuntimeCounters>,
         settings: FeedSettings,
     ) -> Self {

@@ -80,17 +80,17 @@ pub(crate) struct Slot {
 }
 
 /// Loads games from the store and keeps the hot ones.
-pub struct GameRepository {
+pub struct HotGames {
     store: Arc<dyn DynEventStore>,
     slots: Mutex<HashMap<String, Arc<Slot>>>,
     capacity: usize,
     tick: AtomicU64,
 }
 
-impl GameRepository {
-    /// A repository over `store` keeping at most about `capacity` games in memory.
+impl HotGames {
+    /// A cache over `store` keeping at most about `capacity` games in memory.
     pub fn new(store: Arc<dyn DynEventStore>, capacity: usize) -> Self {
-        GameRepository {
+        HotGames {
             store,
             slots: Mutex::new(HashMap::new()),
             capacity: capacity.max(1),
@@ -322,7 +322,7 @@ mod tests {
             .withf(move |_, after, _| *after == version)
             .times(1)
             .returning(|_, _, _| Box::pin(async { Ok(vec![]) }));
-        let repo = GameRepository::new(Arc::new(store), 10);
+        let repo = HotGames::new(Arc::new(store), 10);
         assert_eq!(repo.current("g").await.unwrap().version(), version);
         assert_eq!(repo.current("g").await.unwrap().version(), version);
     }
@@ -333,7 +333,7 @@ mod tests {
         store
             .expect_read()
             .returning(|_, _, _| Box::pin(async { Ok(vec![]) }));
-        let repo = GameRepository::new(Arc::new(store), 10);
+        let repo = HotGames::new(Arc::new(store), 10);
         assert_eq!(repo.current("nope").await.unwrap().version(), 0);
         assert!(repo.is_empty());
     }
@@ -342,7 +342,7 @@ mod tests {
     fn eviction_keeps_the_cache_under_its_capacity() {
         let mut store = MockEventStore::new();
         store.expect_read().never();
-        let repo = GameRepository::new(Arc::new(store), 10);
+        let repo = HotGames::new(Arc::new(store), 10);
         for i in 0..50 {
             let _ = repo.slot(&format!("g{i}"));
         }
@@ -355,7 +355,7 @@ mod tests {
 
     /// A game played to its end by bots, as stored events.
     fn finished_game() -> LoadedGame {
-        let events = crate::domain::bot::play_game(2, 11, 10_000);
+        let events = crate::domain::random_player::play_game(2, 11, 10_000);
         assert!(matches!(events.last(), Some(Event::GameEnded { .. })));
         let stored: Vec<StoredEvent> = events
             .into_iter()
@@ -376,18 +376,18 @@ mod tests {
     fn eviction_drops_finished_games_before_games_in_play() {
         let mut store = MockEventStore::new();
         store.expect_read().never();
-        let repo = GameRepository::new(Arc::new(store), 10);
+        let repo = HotGames::new(Arc::new(store), 10);
         let finished = finished_game();
         let mut playing = LoadedGame::empty();
         assert!(playing.fold(&creation_events()));
         // Five games in play used long ago, then five finished games used since.
         for i in 0..5 {
             let slot = repo.slot(&format!("playing{i}"));
-            GameRepository::remember_in(&slot, playing.clone());
+            HotGames::remember_in(&slot, playing.clone());
         }
         for i in 0..5 {
             let slot = repo.slot(&format!("finished{i}"));
-            GameRepository::remember_in(&slot, finished.clone());
+            HotGames::remember_in(&slot, finished.clone());
         }
         let _ = repo.slot("new");
         let slots = repo.slots.lock();

@@ -14,13 +14,13 @@ pub mod errors;
 pub mod feed;
 pub mod games;
 pub mod ids;
-pub mod per_game;
 pub mod ports;
 pub mod projections;
 pub mod queries;
 pub mod repair;
 pub mod replay;
 pub mod scheduler;
+pub mod shared_by_game;
 pub mod summaries;
 #[cfg(test)]
 mod testing;
@@ -32,12 +32,12 @@ use std::time::Instant;
 pub use commands::{CommandService, CommandSettings, Committed, Joined, NewGame};
 pub use errors::ApplicationError;
 pub use feed::{FeedService, FeedSettings, FeedStart, FeedUpdate, GameFeed, ViewerState};
-pub use games::GameRepository;
-pub use per_game::PerGame;
+pub use games::HotGames;
 pub use ports::{PlayerClaims, Ports};
 pub use projections::{Projector, RebuildError, RebuildReport};
 pub use queries::{GamePage, QueryService, ServerStats, ViewAt};
 pub use scheduler::{Scheduler, SchedulerSettings, Timetable};
+pub use shared_by_game::SharedByGame;
 
 /// Settings of the services, taken from the configuration by the composition root.
 #[derive(Debug, Clone)]
@@ -149,14 +149,14 @@ pub struct Services {
     pub projector: Projector,
     /// Server moves: turn clocks and computer players (its loop is started by the caller).
     pub scheduler: Scheduler,
-    games: Arc<GameRepository>,
+    games: Arc<HotGames>,
     ports: Ports,
 }
 
 impl Services {
     /// Builds the services over the ports.
     pub fn new(ports: Ports, settings: ServiceSettings) -> Self {
-        let games = Arc::new(GameRepository::new(ports.store.clone(), settings.hot_games));
+        let games = Arc::new(HotGames::new(ports.store.clone(), settings.hot_games));
         let counters = Arc::new(RuntimeCounters::default());
         let timetable = Arc::new(Timetable::new(settings.scheduler));
         let commands = CommandService::new(

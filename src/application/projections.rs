@@ -245,7 +245,7 @@ mod tests {
     use crate::application::ports::MockReadModels;
     use crate::application::ports::{MockEventStore, NoMetrics};
     use crate::application::testing::{history, stored};
-    use crate::domain::bot::play_game;
+    use crate::domain::random_player::play_game;
 
     #[test]
     fn a_summary_agrees_with_the_spectator_view_at_every_version() {

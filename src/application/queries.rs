@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::domain::{Game, GameStatus, GameView, PlayerId, Viewer};
 
 use super::errors::ApplicationError;
-use super::games::GameRepository;
+use super::games::HotGames;
 use super::ids::check_game_id;
 use super::ports::{
     GameCursor, GameListQuery, GameSummary, LeaderboardEntry, PlayerClaims, PlayerResult, Ports,
@@ -79,13 +79,13 @@ pub struct GameCounts {
 #[derive(Clone)]
 pub struct QueryService {
     ports: Ports,
-    games: Arc<GameRepository>,
+    games: Arc<HotGames>,
     counters: Arc<RuntimeCounters>,
 }
 
 impl QueryService {
     /// A query service over the given ports and shared game cache.
-    pub fn new(ports: Ports, games: Arc<GameRepository>, counters: Arc<RuntimeCounters>) -> Self {
+    pub fn new(ports: Ports, games: Arc<HotGames>, counters: Arc<RuntimeCounters>) -> Self {
         QueryService {
             ports,
             games,

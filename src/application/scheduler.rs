@@ -30,7 +30,7 @@ use crate::domain::{computer, Actor, BotLevel, Command, GameStatus, Seat};
 
 use super::commands::CommandService;
 use super::errors::ApplicationError;
-use super::games::{GameRepository, LoadedGame};
+use super::games::{HotGames, LoadedGame};
 use super::ports::Ports;
 
 /// When the server acts on its own.
@@ -217,7 +217,7 @@ pub enum Fired {
 #[derive(Clone)]
 pub struct Scheduler {
     commands: CommandService,
-    games: Arc<GameRepository>,
+    games: Arc<HotGames>,
     timetable: Arc<Timetable>,
     ports: Ports,
 }
@@ -226,7 +226,7 @@ impl Scheduler {
     /// A scheduler over the command path, the game cache and the shared timetable.
     pub(crate) fn new(
         commands: CommandService,
-        games: Arc<GameRepository>,
+        games: Arc<HotGames>,
         timetable: Arc<Timetable>,
         ports: Ports,
     ) -> Self {

@@ -62,11 +62,11 @@
 //! - [`game`]: the aggregate [`Game`] with `decide` and `apply`.
 //! - [`view`]: what a given viewer may see; [`legal`]: the legal moves of the seat to move.
 //! - [`computer`]: the computer players' levels, deciding from a seat's view only.
-//! - [`bot`]: a seeded player that only sends legal commands (load tests, benchmarks).
+//! - [`random_player`]: a seeded player that only sends legal commands (load tests, benchmarks,
+//!   property tests); the computer players people play against are in [`computer`].
 
 #![warn(missing_docs)]
 
-pub mod bot;
 pub mod cards;
 pub mod commands;
 pub mod computer;
@@ -75,12 +75,12 @@ pub mod events;
 pub mod game;
 pub mod legal;
 pub mod names;
+pub mod random_player;
 pub mod rng;
 pub mod rules;
 pub mod spices;
 pub mod view;
 
-pub use bot::Bot;
 pub use cards::{
     catalogue, CardKind, Catalogue, MerchantCard, MerchantCardId, MerchantKind, PointCard,
     PointCardId, UnknownCardId,
@@ -90,6 +90,7 @@ pub use computer::SeatView;
 pub use errors::RuleViolation;
 pub use events::{EndReason, Event, FinalScore, HiddenSetup};
 pub use game::{Game, GameStatus, MerchantSlot, PlayerState};
+pub use random_player::RandomPlayer;
 pub use rng::Rng;
 pub use rules::{BotLevel, Coin, PlayerId, Rules, Seat, TurnClock};
 pub use spices::{Spice, Spices};

@@ -7,8 +7,8 @@
 
 use proptest::prelude::*;
 
-use super::bot::{bot_player_id, Bot};
 use super::cards::{deck_merchant_ids, point_ids};
+use super::random_player::{bot_player_id, RandomPlayer};
 use super::rng::Rng;
 use super::*;
 
@@ -209,7 +209,7 @@ fn play_checked_game(num_players: u8, seed: u64, mix: Mix) {
     }
     assert_eq!(game.status(), GameStatus::Active);
 
-    let mut bot = Bot::new(seed.rotate_left(17));
+    let mut bot = RandomPlayer::new(seed.rotate_left(17));
     let mut chaos = Rng::new(!seed);
     let mut actions = 0;
     while game.status() == GameStatus::Active {

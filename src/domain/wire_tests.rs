@@ -5,8 +5,8 @@
 
 use serde_json::{json, Value};
 
-use super::bot::play_game;
 use super::cards::{deck_merchant_ids, merchant, point_ids};
+use super::random_player::play_game;
 use super::testkit::*;
 use super::*;
 

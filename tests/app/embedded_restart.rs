@@ -18,7 +18,7 @@ use std::time::Duration;
 use caravan::adapters::outbound::sqlite::{self, Access};
 use caravan::application::games::LoadedGame;
 use caravan::application::ports::EventStore;
-use caravan::domain::{Actor, Bot, Command, Event, Game, GameStatus, PlayerId, Seat};
+use caravan::domain::{Actor, Command, Event, Game, GameStatus, PlayerId, RandomPlayer, Seat};
 use parking_lot::Mutex;
 use serde_json::{json, Value};
 
@@ -167,7 +167,7 @@ async fn play(
     stop: Arc<AtomicBool>,
     round: usize,
 ) {
-    let mut bot = Bot::new(game_id.len() as u64 + round as u64);
+    let mut bot = RandomPlayer::new(game_id.len() as u64 + round as u64);
     let mut n = 0;
     while !stop.load(Ordering::Relaxed) {
         let Some(game) = fetch_game(&client, &address, &game_id).await else {

@@ -13,7 +13,7 @@ use parking_lot::Mutex;
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
 
-use caravan::domain::{Bot, Command, Event, Game, GameStatus, Seat};
+use caravan::domain::{Command, Event, Game, GameStatus, RandomPlayer, Seat};
 
 use super::ledger::{Answer, Attempt, Delivery, Ledger};
 
@@ -223,7 +223,7 @@ fn read_event(value: &Value) -> Option<(u64, Event, String, Value)> {
 /// its turn posts the bot's command until the answer is definite.
 async fn rest_player(run: Arc<Run>, game_id: String, seat: SeatToken, home: usize, seed: u64) {
     let mut game = Game::default();
-    let mut bot = Bot::new(seed);
+    let mut bot = RandomPlayer::new(seed);
     let mut acted_at = None;
     let mut target = home;
     loop {
@@ -386,7 +386,7 @@ struct Pending {
 /// instance when its own is down) and sends its unanswered command again with the same id.
 async fn ws_player(run: Arc<Run>, game_id: String, seat: SeatToken, home: usize, seed: u64) {
     let mut game = Game::default();
-    let mut bot = Bot::new(seed);
+    let mut bot = RandomPlayer::new(seed);
     let mut pending: Option<Pending> = None;
     let mut acted_at: Option<u64> = None;
     let mut target = home;

@@ -308,7 +308,7 @@ pub async fn events_round_trip_exactly_including_hidden_information<S: EventStor
 pub async fn whole_played_games_round_trip_whatever_their_seed<S: EventStore>(store: S) {
     // Seeds beyond i64::MAX too: a store without unsigned 64-bit numbers must still keep them.
     for (game, seed) in [("low", 3u64), ("high", u64::MAX - 1)] {
-        let events = caravan::domain::bot::play_game(3, seed, 400);
+        let events = caravan::domain::random_player::play_game(3, seed, 400);
         let mut version = 0;
         for command in events.chunks(2) {
             let outcome = store

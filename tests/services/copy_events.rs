@@ -22,7 +22,7 @@ async fn every_game_is_copied_from_the_embedded_store_into_mongodb() {
         {
             let store = sqlite::open(dir.path(), Access::Exclusive).unwrap().store;
             for (game, seed) in [("a", 1u64), ("b", 2)] {
-                let events = caravan::domain::bot::play_game(2, seed, 300);
+                let events = caravan::domain::random_player::play_game(2, seed, 300);
                 let mut version = 0;
                 for (n, chunk) in events.chunks(2).enumerate() {
                     let at = Utc

@@ -17,7 +17,7 @@ use crate::support::play::{assert_gap_free, collect_feed, next_move};
 use crate::support::services::with_services;
 use crate::support::ws::event_ids;
 use caravan::application::ports::StoredEvent;
-use caravan::domain::{Bot, Event, GameStatus};
+use caravan::domain::{Event, GameStatus, RandomPlayer};
 
 /// The public form of stored events (what clients may see).
 fn public(events: &[StoredEvent]) -> Vec<StoredEvent> {
@@ -30,7 +30,7 @@ async fn play_to_the_end(
     game_id: &str,
     players: &[(Joined, &TestApp)],
     truth: &TestApp,
-    bot: &mut Bot,
+    bot: &mut RandomPlayer,
     max_commands: usize,
 ) -> usize {
     let mut sent = 0;
@@ -77,7 +77,7 @@ async fn players_on_two_instances_play_to_the_end_with_identical_gap_free_stream
         }
 
         let players = [(ada, &a), (bo, &b), (cy, &a)];
-        let mut bot = Bot::new(7);
+        let mut bot = RandomPlayer::new(7);
         let sent = play_to_the_end(&game_id, &players, &a, &mut bot, 2_000).await;
         assert!(sent > 20, "a whole game was played ({sent} commands)");
 
@@ -131,7 +131,7 @@ async fn the_same_command_raced_on_both_instances_is_committed_once() {
         let b = TestApp::spawn(backing.settings()).await;
         let game_id = a.create_game(2, 99).await;
         let players = [a.join(&game_id, "ada").await, b.join(&game_id, "bo").await];
-        let mut bot = Bot::new(3);
+        let mut bot = RandomPlayer::new(3);
         for round in 0..10 {
             let before = a.stored(&game_id).await.len();
             let (seat, command) = next_move(&a.state(&game_id).await, &mut bot).unwrap();
@@ -193,7 +193,7 @@ async fn an_instance_restarted_mid_game_loses_nothing() {
         let game_id = a.create_game(2, 5).await;
         let ada = a.join(&game_id, "ada").await;
         let bo = b.join(&game_id, "bo").await;
-        let mut bot = Bot::new(11);
+        let mut bot = RandomPlayer::new(11);
 
         // bo follows the game on b.
         let until = Arc::new(AtomicU64::new(0));
@@ -262,7 +262,7 @@ async fn clients_of_an_instance_that_died_resume_on_the_other_with_their_last_ev
         let game_id = a.create_game(2, 77).await;
         let ada = a.join(&game_id, "ada").await;
         let bo = a.join(&game_id, "bo").await;
-        let mut bot = Bot::new(5);
+        let mut bot = RandomPlayer::new(5);
 
         // Both players and a spectator follow on b, which then dies mid-game.
         let (missed, mut feed) = b.feed(&game_id, Some(&bo), 0).await;
@@ -348,7 +348,7 @@ async fn players_connected_to_two_instances_play_to_the_end_over_websocket() {
             clients.push((format!("spectator {i}"), None, client));
         }
 
-        let mut bot = Bot::new(17);
+        let mut bot = RandomPlayer::new(17);
         let mut sent = 0;
         while let Some((seat, command)) = next_move(&a.state(&game_id).await, &mut bot) {
             assert!(sent < 2_000, "the game did not end");
@@ -394,7 +394,7 @@ async fn a_websocket_client_of_a_stopped_instance_resumes_on_the_other_with_its_
         let bo = b.join(&game_id, "bo").await;
         let mut on_a = a.connect(&game_id, Some(&ada.token), Some(0)).await;
         let mut on_b = b.connect(&game_id, Some(&bo.token), Some(0)).await;
-        let mut bot = Bot::new(23);
+        let mut bot = RandomPlayer::new(23);
         for i in 0..8 {
             let (seat, command) = next_move(&a.state(&game_id).await, &mut bot).unwrap();
             let client = if seat == ada.seat {
@@ -471,7 +471,7 @@ async fn read_models_rebuilt_from_the_events_match_the_live_ones() {
                 (a.join(&game_id, "ada").await, &a),
                 (a.join(&game_id, "bo").await, &a),
             ];
-            play_to_the_end(&game_id, &players, &a, &mut Bot::new(seed), 2_000).await;
+            play_to_the_end(&game_id, &players, &a, &mut RandomPlayer::new(seed), 2_000).await;
             games.push(game_id);
         }
         let waiting = a.create_game(3, 33).await;

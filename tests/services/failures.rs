@@ -16,7 +16,7 @@ use crate::support::services::{with_redis, with_services, Backing};
 use caravan::adapters::outbound::redis::{RedisBusOptions, RedisEventBus, RedisKeys};
 use caravan::application::ports::{BusMessage, EventBus, StoredEvent};
 use caravan::config::EventBusKind;
-use caravan::domain::{Bot, Command};
+use caravan::domain::{Command, RandomPlayer};
 
 /// The counter's value in Prometheus text, 0 when absent.
 fn counter(metrics: &str, name: &str) -> f64 {
@@ -31,7 +31,7 @@ async fn play_one(
     game_id: &str,
     players: &[(Joined, &TestApp)],
     truth: &TestApp,
-    bot: &mut Bot,
+    bot: &mut RandomPlayer,
     command_id: &str,
 ) -> (StatusCode, serde_json::Value, Command) {
     let (seat, command) = next_move(&truth.state(game_id).await, bot).expect("the game runs");
@@ -68,7 +68,7 @@ async fn with_redis_gone_commands_commit_and_when_it_returns_every_client_catche
         let on_a = collect_feed(feed, missed, until.clone());
         let (missed, feed) = b.feed(&game_id, Some(&bo), 0).await;
         let on_b = collect_feed(feed, missed, until.clone());
-        let mut bot = Bot::new(1);
+        let mut bot = RandomPlayer::new(1);
 
         proxy.cut();
 
@@ -145,7 +145,7 @@ async fn with_mongodb_gone_commands_are_refused_as_unavailable_and_play_resumes_
             (app.join(&game_id, "ada").await, &app),
             (app.join(&game_id, "bo").await, &app),
         ];
-        let mut bot = Bot::new(9);
+        let mut bot = RandomPlayer::new(9);
         let (status, _, _) = play_one(&game_id, &players, &direct, &mut bot, "c-0").await;
         assert_eq!(status, StatusCode::OK);
         let before = direct.stored(&game_id).await;

@@ -20,7 +20,7 @@ use caravan::application::ports::{
     AppendError, AppendOutcome, EventStore, Metrics, Ports, StoreError, StoredEvent,
 };
 use caravan::config::Settings;
-use caravan::domain::{Bot, Event, Game};
+use caravan::domain::{Event, Game, RandomPlayer};
 use caravan::startup::{Adapters, Application};
 
 /// What the next append does.
@@ -178,7 +178,7 @@ impl Server {
             game.apply_mut(&e.event);
         }
         let seat = game.current_seat().unwrap();
-        let command = Bot::new(1).choose(&game, seat).unwrap();
+        let command = RandomPlayer::new(1).choose(&game, seat).unwrap();
         (
             tokens[usize::from(seat)].clone(),
             serde_json::to_value(command).unwrap(),

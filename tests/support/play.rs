@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use caravan::application::ports::StoredEvent;
 use caravan::application::GameFeed;
-use caravan::domain::{Actor, Bot, Command, Event, Game, GameStatus, Seat};
+use caravan::domain::{Actor, Command, Event, Game, GameStatus, RandomPlayer, Seat};
 
 /// Collects a feed's events in a task until one with id `>= until` arrives (or the feed ends).
 pub fn collect_feed(
@@ -33,7 +33,7 @@ pub fn collect_feed(
 }
 
 /// The bot's next move: the seat to move and the command, or `None` once the game is over.
-pub fn next_move(game: &Game, bot: &mut Bot) -> Option<(Seat, Command)> {
+pub fn next_move(game: &Game, bot: &mut RandomPlayer) -> Option<(Seat, Command)> {
     if game.status() != GameStatus::Active {
         return None;
     }

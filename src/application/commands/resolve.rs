@@ -170,7 +170,7 @@ mod tests {
     use mockall::Sequence;
 
     use crate::application::commands::{CommandService, CommandSettings};
-    use crate::application::games::GameRepository;
+    use crate::application::games::HotGames;
     use crate::application::ports::{
         AppendError, AppendOutcome, CommandOutcome, MockMetrics, PlayerClaims, StoredEvent,
     };
@@ -180,7 +180,7 @@ mod tests {
 
     fn service(mocks: Mocks, outcome_wait: Duration) -> CommandService {
         let ports = mocks.ports();
-        let games = Arc::new(GameRepository::new(ports.store.clone(), 100));
+        let games = Arc::new(HotGames::new(ports.store.clone(), 100));
         CommandService::new(
             ports,
             games,

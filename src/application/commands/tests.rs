@@ -29,9 +29,9 @@ fn service_with(mocks: Mocks, settings: CommandSettings) -> CommandService {
 fn service_and_cache(
     mocks: Mocks,
     settings: CommandSettings,
-) -> (CommandService, Arc<GameRepository>) {
+) -> (CommandService, Arc<HotGames>) {
     let ports = mocks.ports();
-    let games = Arc::new(GameRepository::new(ports.store.clone(), 100));
+    let games = Arc::new(HotGames::new(ports.store.clone(), 100));
     let service = CommandService::new(
         ports,
         games.clone(),

@@ -46,7 +46,7 @@ fn harness(joined: u8, resync_after: Option<Duration>) -> Harness {
         .expect_subscribe()
         .return_once(move |_| Box::pin(async move { Ok(Box::pin(rx) as Subscription) }));
     let ports = mocks.ports();
-    let games = Arc::new(GameRepository::new(ports.store.clone(), 10));
+    let games = Arc::new(HotGames::new(ports.store.clone(), 10));
     let service = FeedService::new(
         ports,
         games,
@@ -332,7 +332,7 @@ async fn the_feed_subscribes_before_it_reads_the_store() {
             Box::pin(async move { Ok(events) })
         });
     let ports = mocks.ports();
-    let games = Arc::new(GameRepository::new(ports.store.clone(), 10));
+    let games = Arc::new(HotGames::new(ports.store.clone(), 10));
     let service = FeedService::new(
         ports,
         games,
@@ -359,7 +359,7 @@ async fn an_unknown_game_has_no_feed_and_open_feeds_are_counted() {
         .expect_subscribe()
         .return_once(move |_| Box::pin(async move { Ok(Box::pin(rx) as Subscription) }));
     let ports = mocks.ports();
-    let games = Arc::new(GameRepository::new(ports.store.clone(), 10));
+    let games = Arc::new(HotGames::new(ports.store.clone(), 10));
     let service = FeedService::new(
         ports,
         games,

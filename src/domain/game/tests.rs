@@ -532,7 +532,7 @@ fn legal_commands_are_empty_for_anyone_but_the_seat_to_move() {
 
 #[test]
 fn replaying_the_history_rebuilds_the_same_state() {
-    let events = crate::domain::bot::play_game(3, 11, 3_000);
+    let events = crate::domain::random_player::play_game(3, 11, 3_000);
     let game = Game::replay(&events);
     assert_eq!(game.status(), GameStatus::Finished);
     assert_eq!(game.version(), events.len() as u64);

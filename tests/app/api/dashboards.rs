@@ -1,4 +1,4 @@
-use caravan::domain::Bot;
+use caravan::domain::RandomPlayer;
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -58,8 +58,8 @@ async fn play_to_the_end(
 ) -> (String, Vec<crate::support::app::Joined>) {
     let (game_id, players) = app.started_game(num_players, seed).await;
     let mut mirror = Mirror::new(num_players, seed);
-    let mut bots: Vec<Bot> = (0..num_players)
-        .map(|s| Bot::new(seed + u64::from(s)))
+    let mut bots: Vec<RandomPlayer> = (0..num_players)
+        .map(|s| RandomPlayer::new(seed + u64::from(s)))
         .collect();
     mirror.apply(&app.events(&game_id, 1).await);
     for turn in 0..5_000 {

@@ -6,7 +6,7 @@ use chrono::Utc;
 use reqwest::StatusCode;
 
 use caravan::application::repair::SWEEP_EVERY;
-use caravan::domain::{Actor, Bot};
+use caravan::domain::{Actor, RandomPlayer};
 
 use crate::support::app::{spawn_app, TestApp};
 use crate::support::play::next_move;
@@ -28,7 +28,7 @@ async fn a_commit_never_published_reaches_the_game_list_without_another_command(
     let (game_id, _) = app.started_game(2, 21).await;
     let before = app.version(&game_id).await;
     let game = app.state(&game_id).await;
-    let (seat, command) = next_move(&game, &mut Bot::new(3)).expect("a move");
+    let (seat, command) = next_move(&game, &mut RandomPlayer::new(3)).expect("a move");
     let actor = Actor::Player(game.players()[usize::from(seat)].player_id.clone());
     let events = game.decide(&actor, &command).expect("a legal move");
 

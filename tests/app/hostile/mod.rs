@@ -33,14 +33,14 @@ mod server;
 mod siege;
 mod spectators;
 
-use caravan::domain::Bot;
+use caravan::domain::RandomPlayer;
 
 use crate::support::app::{Joined, TestApp};
 use crate::support::play::{assert_gap_free, next_move};
 
 /// Plays a created game with `players` seated to its end over REST; returns the number of events.
 pub async fn play_to_the_end(app: &TestApp, game_id: &str, players: &[Joined], seed: u64) -> u64 {
-    let mut bot = Bot::new(seed);
+    let mut bot = RandomPlayer::new(seed);
     let mut moves = 0;
     while let Some((seat, command)) = next_move(&app.state(game_id).await, &mut bot) {
         let player = players

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use caravan::domain::{Bot, GameStatus};
+use caravan::domain::{GameStatus, RandomPlayer};
 use futures::future::join_all;
 use reqwest::StatusCode;
 use serde_json::json;
@@ -52,7 +52,7 @@ async fn play_honest_game(server: &Server) -> Vec<u64> {
             joined["token"].as_str().unwrap().into();
     }
     let mut mirror = Mirror::new(2, SEED);
-    let mut bot = Bot::new(5);
+    let mut bot = RandomPlayer::new(5);
     let mut n = 0;
     loop {
         let (_, page) = players

@@ -10,7 +10,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::support::app::{spawn_app, TestApp};
 use crate::support::ws::{Incoming, WsClient};
-use crate::websocket::bot;
+use crate::websocket::hint_player;
 
 /// The next message, which must be an `error` with this code.
 async fn expect_error(client: &mut WsClient, code: &str, sent: &str) {
@@ -166,7 +166,7 @@ async fn every_malformed_message_gets_its_code_and_the_connection_and_game_carry
         .connect(&game_id, Some(&players[mover_seat].token), None)
         .await;
     let welcome = mover.recv_type("welcome").await;
-    let command = bot::choose(&welcome["state"], &mut Rng::new(6)).expect("hints");
+    let command = hint_player::choose(&welcome["state"], &mut Rng::new(6)).expect("hints");
     let result = mover.command("good", &command).await;
     assert_eq!(result["ok"], true, "{result}");
     let state = client.recv_type("state").await;

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::support::app::{spawn_app, Joined, TestApp};
 use crate::support::ws::{assert_contiguous, assert_same_events, WsClient};
-use crate::websocket::bot;
+use crate::websocket::hint_player;
 
 /// A legal command for the seat to move, from its own view; (seat, command).
 async fn next_move(
@@ -21,7 +21,7 @@ async fn next_move(
         .as_u64()
         .expect("a seat to move") as usize;
     let view = app.view(game_id, Some(&players[seat].token)).await;
-    let command = bot::choose(&view["state"], rng).expect("the seat to move has hints");
+    let command = hint_player::choose(&view["state"], rng).expect("the seat to move has hints");
     (seat, command)
 }
 

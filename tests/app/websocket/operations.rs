@@ -11,7 +11,7 @@ use tokio_tungstenite::tungstenite::Message;
 use crate::support::app::{spawn_app, spawn_app_with, test_settings, TestApp};
 use crate::support::stores::SlowStore;
 use crate::support::ws::Incoming;
-use crate::websocket::bot;
+use crate::websocket::hint_player;
 
 #[tokio::test]
 async fn a_silent_client_is_dropped_after_the_timeout_while_a_live_one_stays() {
@@ -103,7 +103,7 @@ async fn a_stopping_server_finishes_in_flight_commands_then_closes_websockets_wi
 
     // A command is in flight (its append takes a second) when the server is told to stop.
     store_delay.store(1000, Ordering::Relaxed);
-    let command = bot::choose(&welcome["state"], &mut Rng::new(8)).expect("hints");
+    let command = hint_player::choose(&welcome["state"], &mut Rng::new(8)).expect("hints");
     player.send_command("in-flight", &command).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     let address = app.address.clone();

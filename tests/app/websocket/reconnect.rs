@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::support::app::{spawn_app, TestApp};
 use crate::support::ws::{assert_contiguous, assert_same_events};
-use crate::websocket::bot;
+use crate::websocket::hint_player;
 use crate::websocket::table::Seat;
 
 const GAME_TIMEOUT: Duration = Duration::from_secs(180);
@@ -21,7 +21,7 @@ async fn play_over_rest(app: &TestApp, game_id: &str, token: &str, moves: usize)
     let mut version = 0;
     while played < moves {
         let view = app.view(game_id, Some(token)).await;
-        let Some(command) = bot::choose(&view["state"], &mut rng) else {
+        let Some(command) = hint_player::choose(&view["state"], &mut rng) else {
             tokio::time::sleep(Duration::from_millis(10)).await;
             continue;
         };

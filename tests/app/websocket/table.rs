@@ -1,5 +1,5 @@
 //! A seat at the table: a WebSocket client that follows the game, checks the order of what it is
-//! sent, and plays with [`crate::websocket::bot`] whenever its `state` carries legal hints.
+//! sent, and plays with [`crate::websocket::hint_player`] whenever its `state` carries legal hints.
 
 use std::collections::HashSet;
 
@@ -8,7 +8,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::support::ws::{Incoming, WsClient};
-use crate::websocket::bot;
+use crate::websocket::hint_player;
 
 /// One connection's view of a game, and what it has checked so far.
 pub struct Seat {
@@ -149,7 +149,7 @@ impl Seat {
             return;
         }
         let version = *version;
-        if let Some(command) = bot::choose(state, &mut self.rng) {
+        if let Some(command) = hint_player::choose(state, &mut self.rng) {
             let request_id = Uuid::new_v4().to_string();
             self.pending.insert(request_id.clone());
             self.acted_at = Some(version);

@@ -4,18 +4,18 @@
 //! Each game is created over REST, its seats joined over REST (one token per seat), and each seat
 //! played by a bot on its own WebSocket. A bot connects with `lastEventId=0`, rebuilds the game from
 //! the public events it receives, and on its turn sends a command from the domain's legal list
-//! ([`bot`]). Every stream is checked for order and gaps ([`stream`]); any violation fails the run.
+//! ([`seat`]). Every stream is checked for order and gaps ([`stream`]); any violation fails the run.
 //! A finished game is replaced by a new one until the time is up. Optionally, idle spectators are
 //! held open and a reconnect storm is staged ([`watch`]), and the raw insert rate of the server's
 //! MongoDB measured before and after the load ([`baseline`]). The figures go to a [`Report`].
 //!
-//! Layout: [`config`] (command line), [`bot`] (a seat's state machine), [`stream`] (frames and the
+//! Layout: [`config`] (command line), [`seat`] (a seat's state machine), [`stream`] (frames and the
 //! order checker), [`stats`] (counters, histograms), [`report`] (JSON, summary, `/proc` readings),
 //! [`watch`] (idle spectators and the storm), [`baseline`] (MongoDB driver alone); this file runs
 //! the games.
 
 pub mod baseline;
-pub mod bot;
+pub mod seat;
 pub mod config;
 pub mod report;
 pub mod stats;
@@ -39,7 +39,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use caravan::domain::Seat;
 
-use bot::{GameTrack, PlayerBot, Step};
+use seat::{GameTrack, SeatPlayer, Step};
 pub use config::{Config, LoadtestArgs};
 pub use report::Report;
 use stats::{Histogram, OpenConnection, Stats, Violation};
@@ -686,7 +686,7 @@ async fn play_game(ctx: &Arc<Ctx>, slot: usize, round: u64) -> GameEnd {
     let tasks: Vec<_> = seats
         .into_iter()
         .map(|joined| {
-            let bot = PlayerBot::new(&game_id, joined.seat, mix(seed, 7, u64::from(joined.seat)));
+            let bot = SeatPlayer::new(&game_id, joined.seat, mix(seed, 7, u64::from(joined.seat)));
             tokio::spawn(play_seat(
                 ctx.clone(),
                 bot,
@@ -733,7 +733,7 @@ const MAX_RECONNECTS: u32 = 3;
 /// Plays one seat: connect with `lastEventId`, converse, reconnect when the connection drops.
 async fn play_seat(
     ctx: Arc<Ctx>,
-    mut bot: PlayerBot,
+    mut bot: SeatPlayer,
     token: String,
     track: Arc<Mutex<GameTrack>>,
     abort: Arc<signal::Sender<bool>>,
@@ -799,7 +799,7 @@ async fn play_seat(
 async fn converse(
     ctx: &Ctx,
     ws: &mut Ws,
-    bot: &mut PlayerBot,
+    bot: &mut SeatPlayer,
     track: &Mutex<GameTrack>,
     aborted: &mut signal::Receiver<bool>,
 ) -> Conversation {
@@ -910,7 +910,7 @@ async fn converse(
             Step::Retry(text) => {
                 send_at
                     .as_mut()
-                    .reset(tokio::time::Instant::now() + bot::RETRY_AFTER);
+                    .reset(tokio::time::Instant::now() + seat::RETRY_AFTER);
                 pending = Some((text, false));
             }
             Step::Finished => return Conversation::Finished,

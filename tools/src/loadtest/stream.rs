@@ -430,7 +430,7 @@ mod tests {
     #[test]
     fn every_public_event_survives_the_trip() {
         // The events of a whole bot game, as the server would frame them.
-        let events = caravan::domain::bot::play_game(3, 11, 2_000);
+        let events = caravan::domain::random_player::play_game(3, 11, 2_000);
         for (i, event) in events.iter().enumerate() {
             let public = event.public();
             let value = serde_json::to_value(&*public).unwrap();

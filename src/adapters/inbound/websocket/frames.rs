@@ -20,7 +20,7 @@ use parking_lot::Mutex;
 use super::protocol::{event_frame, ServerMessage};
 use super::state_json::state_head;
 use crate::application::ports::StoredEvent;
-use crate::application::{PerGame, ViewerState};
+use crate::application::{SharedByGame, ViewerState};
 use crate::domain::{GameView, LegalHints, Seat};
 
 /// Event frames kept per game (a few commands' worth: connections run close behind each other).
@@ -31,7 +31,7 @@ const KEPT_STATES: usize = 2;
 const VIEWER_FIELDS: &str = r#","viewerSeat":"#;
 
 /// The games' shared frames on this server.
-pub type SharedFrames = PerGame<GameFrames>;
+pub type SharedFrames = SharedByGame<GameFrames>;
 
 /// The latest frames of one game.
 #[derive(Debug, Default)]
@@ -137,7 +137,7 @@ fn with_viewer(head: &str, seat: Option<Seat>, legal: Option<&LegalHints>) -> Op
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{bot, Game, Viewer};
+    use crate::domain::{random_player, Game, Viewer};
 
     fn stored(game_id: &str, id: u64, event: &crate::domain::Event) -> StoredEvent {
         StoredEvent {
@@ -151,7 +151,7 @@ mod tests {
 
     #[test]
     fn shared_frames_equal_frames_rendered_for_each_connection() {
-        let events = bot::play_game(4, 23, 5_000);
+        let events = random_player::play_game(4, 23, 5_000);
         let frames = GameFrames::default();
         let mut game = Game::default();
         for (i, event) in events.iter().enumerate() {

@@ -438,7 +438,7 @@ mod tests {
 
     #[test]
     fn event_frames_written_directly_equal_the_general_encoding() {
-        let events = crate::domain::bot::play_game(4, 17, 2_000);
+        let events = crate::domain::random_player::play_game(4, 17, 2_000);
         let created = events.iter().any(|e| {
             matches!(
                 e,

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use tokio::sync::watch;
 
 use super::frames::SharedFrames;
-use crate::application::PerGame;
+use crate::application::SharedByGame;
 
 /// Open sessions and commands in flight, for one server.
 #[derive(Debug)]
@@ -22,7 +22,7 @@ pub struct Sessions {
     in_flight: watch::Sender<usize>,
     frames: SharedFrames,
     /// Spectator connections open per game.
-    spectators: PerGame<AtomicUsize>,
+    spectators: SharedByGame<AtomicUsize>,
 }
 
 impl Default for Sessions {
@@ -31,7 +31,7 @@ impl Default for Sessions {
             open: AtomicUsize::new(0),
             in_flight: watch::Sender::new(0),
             frames: SharedFrames::default(),
-            spectators: PerGame::default(),
+            spectators: SharedByGame::default(),
         }
     }
 }

@@ -202,7 +202,7 @@ fn string(out: &mut Vec<u8>, s: &str) {
 mod tests {
     use super::*;
     use crate::adapters::inbound::websocket::protocol::ServerMessage;
-    use crate::domain::{bot, Actor, Command, Game, PlayerId, Viewer};
+    use crate::domain::{random_player, Actor, Command, Game, PlayerId, Viewer};
 
     /// serde_json's rendering of the state frame, cut where the viewer's fields start.
     fn serde_head(id: u64, view: &GameView) -> String {
@@ -218,7 +218,7 @@ mod tests {
     #[test]
     fn the_head_is_serde_jsons_rendering_at_every_version_of_bot_games() {
         for (players, seed) in [(2, 3), (3, 5), (4, 23), (5, 8)] {
-            let events = bot::play_game(players, seed, 5_000);
+            let events = random_player::play_game(players, seed, 5_000);
             let mut game = Game::default();
             assert_eq!(
                 state_head(0, &game.view(Viewer::Spectator)),

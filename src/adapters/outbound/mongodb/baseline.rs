@@ -19,7 +19,7 @@ use serde::Serialize;
 
 use super::connect;
 use super::event_store::{batch_document, index_models};
-use crate::domain::{bot, Event};
+use crate::domain::{random_player, Event};
 
 /// Events in each inserted batch.
 const EVENTS_PER_BATCH: usize = 2;
@@ -101,7 +101,7 @@ async fn measure(
         .await
         .map_err(|e| e.to_string())?;
     // A whole bot game's events, cut into batches; every task inserts them under its own game id.
-    let events = bot::play_game(4, 1, 5_000);
+    let events = random_player::play_game(4, 1, 5_000);
     let batches: Arc<Vec<Vec<Event>>> = Arc::new(
         events
             .chunks(EVENTS_PER_BATCH)
@@ -164,7 +164,7 @@ mod tests {
 
     #[test]
     fn a_games_documents_number_its_events_on_from_one() {
-        let events = bot::play_game(4, 1, 5_000);
+        let events = random_player::play_game(4, 1, 5_000);
         let docs =
             raw_documents("g1", [(&events[0..3], None), (&events[3..5], Some("c"))], 1).unwrap();
         assert_eq!(docs[0].get_i64("f").unwrap(), 1);
@@ -175,7 +175,7 @@ mod tests {
 
     #[test]
     fn batch_documents_have_the_event_stores_fields_and_size() {
-        let events = bot::play_game(4, 1, 5_000);
+        let events = random_player::play_game(4, 1, 5_000);
         let doc = batch_document("g1", 7, &events[6..8], Some("cmd"), 1).unwrap();
         assert_eq!(doc.get_str("g").unwrap(), "g1");
         assert_eq!(doc.get_i64("f").unwrap(), 7);

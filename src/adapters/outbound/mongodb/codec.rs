@@ -150,7 +150,7 @@ fn is_zero(value: &Bson) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::bot::play_game;
+    use crate::domain::random_player::play_game;
     use crate::domain::Spices;
 
     #[test]

@@ -1,7 +1,7 @@
-//! A player bot as a state machine over the frames it receives: it rebuilds the game from the public
-//! events (the domain's [`Game::apply_mut`] needs no hidden information: every revealed card is in
-//! an event), and on its turn sends a command from [`Game::legal_commands`] through the domain's
-//! [`Bot`] (which claims a point card whenever it can, so games end).
+//! One seat of the load generator, as a state machine over the frames it receives: it rebuilds the
+//! game from the public events (the domain's [`Game::apply_mut`] needs no hidden information: every
+//! revealed card is in an event), and on its turn sends a command from [`Game::legal_commands`]
+//! through the domain's [`RandomPlayer`] (which claims a point card whenever it can, so games end).
 //!
 //! The machine does no I/O: the connection loop (`play_seat` in `loadtest/mod.rs`) feeds it frames
 //! and sends what it returns, which keeps it testable against the domain alone.
@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use caravan::domain::{Bot, Command, Event, Game, GameStatus, Seat};
+use caravan::domain::{Command, Event, Game, GameStatus, RandomPlayer, Seat};
 
 use super::stats::{Stats, Violation};
 use super::stream::{Frame, StreamChecker};
@@ -48,12 +48,12 @@ struct InFlight {
 const MAX_REFUSALS: u32 = 3;
 
 /// One seat's bot.
-pub struct PlayerBot {
+pub struct SeatPlayer {
     game_id: String,
     seat: Seat,
     game: Game,
     checker: StreamChecker,
-    chooser: Bot,
+    chooser: RandomPlayer,
     in_flight: Option<InFlight>,
     /// The game version at which the last command was chosen (one command per version).
     acted_at: Option<u64>,
@@ -64,15 +64,15 @@ pub struct PlayerBot {
     ended: bool,
 }
 
-impl PlayerBot {
+impl SeatPlayer {
     /// A bot for `seat` of `game_id` that has received nothing yet; `seed` drives its choices.
     pub fn new(game_id: &str, seat: Seat, seed: u64) -> Self {
-        PlayerBot {
+        SeatPlayer {
             game_id: game_id.to_string(),
             seat,
             game: Game::default(),
             checker: StreamChecker::new(format!("game {game_id} seat {seat}"), 0),
-            chooser: Bot::new(seed),
+            chooser: RandomPlayer::new(seed),
             in_flight: None,
             acted_at: None,
             boundary: None,
@@ -366,7 +366,7 @@ impl GameTrack {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use caravan::domain::{bot, Actor, PlayerId, Viewer};
+    use caravan::domain::{random_player, Actor, PlayerId, Viewer};
 
     /// Frames for events `from..=to` of `events` (1-based ids), as the server frames them.
     fn event_frames(events: &[Event], from: u64, to: u64) -> Vec<Frame> {
@@ -382,7 +382,7 @@ mod tests {
     #[test]
     fn a_game_rebuilt_from_public_events_has_the_same_legal_commands() {
         for (players, seed) in [(2, 3), (3, 5), (4, 7), (5, 9)] {
-            let events = bot::play_game(players, seed, 5_000);
+            let events = random_player::play_game(players, seed, 5_000);
             assert!(matches!(events.last(), Some(Event::GameEnded { .. })));
             let mut full = Game::default();
             let mut public = Game::default();
@@ -443,8 +443,8 @@ mod tests {
                 },
             );
         }
-        let mut bots: Vec<PlayerBot> = (0..players)
-            .map(|s| PlayerBot::new("g", s, 100 + u64::from(s)))
+        let mut bots: Vec<SeatPlayer> = (0..players)
+            .map(|s| SeatPlayer::new("g", s, 100 + u64::from(s)))
             .collect();
         let now = Instant::now();
         // Each bot connects with lastEventId=0: the history, then caughtUp.
@@ -507,7 +507,7 @@ mod tests {
             assert!(outbox.len() <= 1, "one seat acts at a time");
         }
         assert_eq!(finished, usize::from(players));
-        assert!(bots.iter().all(PlayerBot::ended));
+        assert!(bots.iter().all(SeatPlayer::ended));
         assert!(track.ended);
         assert_eq!(
             bots[0].game(),
@@ -533,8 +533,8 @@ mod tests {
         stats: &Stats,
         track: &mut GameTrack,
         now: Instant,
-    ) -> (PlayerBot, String) {
-        let events = bot::play_game(2, 4, 5_000);
+    ) -> (SeatPlayer, String) {
+        let events = random_player::play_game(2, 4, 5_000);
         let start = events
             .iter()
             .position(|e| matches!(e, Event::GameStarted { .. }))
@@ -543,7 +543,7 @@ mod tests {
         let Event::GameStarted { first_seat, .. } = events[(start - 1) as usize] else {
             unreachable!()
         };
-        let mut b = PlayerBot::new("g", first_seat, 1);
+        let mut b = SeatPlayer::new("g", first_seat, 1);
         for f in event_frames(&events, 1, start) {
             b.on_frame(f, now, stats, track);
         }
@@ -611,8 +611,8 @@ mod tests {
     fn a_gap_or_a_foreign_event_fails_the_stream() {
         let stats = Stats::default();
         let mut track = GameTrack::new(2);
-        let events = bot::play_game(2, 4, 5_000);
-        let mut b = PlayerBot::new("g", 0, 1);
+        let events = random_player::play_game(2, 4, 5_000);
+        let mut b = SeatPlayer::new("g", 0, 1);
         let now = Instant::now();
         let mut frames = event_frames(&events, 1, 3);
         frames.remove(1);
@@ -624,7 +624,7 @@ mod tests {
             b.on_frame(frames.remove(0), now, &stats, &mut track),
             Step::GiveUp("stream_violation")
         );
-        let mut other = PlayerBot::new("h", 1, 1);
+        let mut other = SeatPlayer::new("h", 1, 1);
         let foreign = event_frames(&events, 1, 1).remove(0);
         assert_eq!(
             other.on_frame(foreign, now, &stats, &mut track),
@@ -640,7 +640,7 @@ mod tests {
     fn delivery_latency_waits_for_the_last_player_whichever_comes_first() {
         let stats = Stats::default();
         let mut track = GameTrack::new(2);
-        let events = bot::play_game(2, 4, 5_000);
+        let events = random_player::play_game(2, 4, 5_000);
         let t0 = Instant::now();
         let t1 = t0 + Duration::from_millis(3);
         let t2 = t0 + Duration::from_millis(5);

@@ -1,7 +1,7 @@
 //! Something kept once per game on this server for as long as anyone holds it.
 //!
 //! The connections of one game want the same things built from the same events (the common view of
-//! each version, the rendered frames): [`PerGame`] hands every holder of a game the same `Arc<T>`,
+//! each version, the rendered frames): [`SharedByGame`] hands every holder of a game the same `Arc<T>`,
 //! and forgets a game once nobody holds it.
 
 use std::collections::HashMap;
@@ -15,21 +15,21 @@ const SWEEP_EVERY: usize = 1024;
 
 /// One `T` per game, shared by everyone who holds it.
 #[derive(Debug)]
-pub struct PerGame<T> {
+pub struct SharedByGame<T> {
     games: Mutex<HashMap<String, Weak<T>>>,
     created: AtomicUsize,
 }
 
-impl<T> Default for PerGame<T> {
+impl<T> Default for SharedByGame<T> {
     fn default() -> Self {
-        PerGame {
+        SharedByGame {
             games: Mutex::new(HashMap::new()),
             created: AtomicUsize::new(0),
         }
     }
 }
 
-impl<T: Default> PerGame<T> {
+impl<T: Default> SharedByGame<T> {
     /// The `T` of `game_id`, created when nobody holds one.
     pub fn game(&self, game_id: &str) -> Arc<T> {
         let mut games = self.games.lock();
@@ -46,7 +46,7 @@ impl<T: Default> PerGame<T> {
     }
 }
 
-impl<T> PerGame<T> {
+impl<T> SharedByGame<T> {
     /// Games with an entry (including some nobody holds any more, until the next sweep).
     pub fn len(&self) -> usize {
         self.games.lock().len()
@@ -64,7 +64,7 @@ mod tests {
 
     #[test]
     fn a_game_is_shared_while_held_and_forgotten_after() {
-        let shared: PerGame<Mutex<u32>> = PerGame::default();
+        let shared: SharedByGame<Mutex<u32>> = SharedByGame::default();
         let a = shared.game("a");
         assert!(Arc::ptr_eq(&a, &shared.game("a")));
         assert!(!Arc::ptr_eq(&a, &shared.game("b")));

@@ -10,21 +10,21 @@ use super::game::{Game, GameStatus};
 use super::rng::Rng;
 use super::rules::{PlayerId, Seat};
 
-/// A seeded bot that claims when it can and otherwise plays a random legal command.
+/// A seeded random player that claims when it can and otherwise plays a random legal command.
 #[derive(Clone, Debug)]
-pub struct Bot {
+pub struct RandomPlayer {
     rng: Rng,
 }
 
-impl Bot {
-    /// A bot whose choices are determined by `seed`.
-    pub fn new(seed: u64) -> Bot {
-        Bot {
+impl RandomPlayer {
+    /// A random player whose choices are determined by `seed`.
+    pub fn new(seed: u64) -> RandomPlayer {
+        RandomPlayer {
             rng: Rng::new(seed),
         }
     }
 
-    /// The command the bot sends for `seat`, or `None` when that seat has nothing to do now.
+    /// The command the player sends for `seat`, or `None` when that seat has nothing to do now.
     pub fn choose(&mut self, game: &Game, seat: Seat) -> Option<Command> {
         let mut legal = game.legal_commands(seat);
         let best_claim = legal
@@ -89,7 +89,7 @@ pub fn play_game(num_players: u8, seed: u64, max_turns: usize) -> Vec<Event> {
         };
         step(&mut game, &Actor::System, &join);
     }
-    let mut bot = Bot::new(seed ^ 0x05EE_DB07);
+    let mut bot = RandomPlayer::new(seed ^ 0x05EE_DB07);
     for _ in 0..max_turns {
         if game.status() != GameStatus::Active {
             break;
