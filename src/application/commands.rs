@@ -23,6 +23,13 @@ use super::projections::{summarize, Projector};
 use super::scheduler::{SchedulerSettings, Timetable};
 use super::RuntimeCounters;
 
+/// Default of [`CommandSettings::retries`] (`COMMAND_RETRIES`).
+pub const DEFAULT_RETRIES: u32 = 5;
+/// Default of [`CommandSettings::outcome_wait`], in milliseconds (`COMMAND_OUTCOME_WAIT_MS`).
+pub const DEFAULT_OUTCOME_WAIT_MS: u64 = 5_000;
+/// Default of [`CommandSettings::token_ttl_secs`] (`JWT_TTL_SECS`): a day.
+pub const DEFAULT_TOKEN_TTL_SECS: u64 = 24 * 3600;
+
 /// Limits and defaults the command handler applies.
 #[derive(Debug, Clone)]
 pub struct CommandSettings {
@@ -52,14 +59,14 @@ pub struct CommandSettings {
 impl Default for CommandSettings {
     fn default() -> Self {
         CommandSettings {
-            max_players: 5,
-            caravan_capacity: 10,
+            max_players: crate::domain::rules::MAX_PLAYERS,
+            caravan_capacity: crate::domain::rules::DEFAULT_CARAVAN_CAPACITY,
             point_cards_to_end: None,
             turn_seconds: None,
             timeouts_to_forfeit: crate::domain::rules::DEFAULT_TIMEOUTS_TO_FORFEIT,
-            retries: 5,
-            outcome_wait: std::time::Duration::from_secs(5),
-            token_ttl_secs: 24 * 3600,
+            retries: DEFAULT_RETRIES,
+            outcome_wait: std::time::Duration::from_millis(DEFAULT_OUTCOME_WAIT_MS),
+            token_ttl_secs: DEFAULT_TOKEN_TTL_SECS,
             in_process_projections: true,
         }
     }

@@ -39,6 +39,9 @@ pub use queries::{GamePage, QueryService, ServerStats, ViewAt};
 pub use scheduler::{Scheduler, SchedulerSettings, Timetable};
 pub use shared_by_game::SharedByGame;
 
+/// Default of [`ServiceSettings::hot_games`] (`HOT_GAMES`).
+pub const DEFAULT_HOT_GAMES: usize = 10_000;
+
 /// Settings of the services, taken from the configuration by the composition root.
 #[derive(Debug, Clone)]
 pub struct ServiceSettings {
@@ -57,7 +60,7 @@ impl Default for ServiceSettings {
         ServiceSettings {
             commands: CommandSettings::default(),
             feeds: FeedSettings::default(),
-            hot_games: 10_000,
+            hot_games: DEFAULT_HOT_GAMES,
             scheduler: SchedulerSettings::default(),
         }
     }

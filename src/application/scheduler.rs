@@ -33,6 +33,11 @@ use super::errors::ApplicationError;
 use super::games::{HotGames, LoadedGame};
 use super::ports::Ports;
 
+/// Default of [`SchedulerSettings::bot_thinking`], in milliseconds (`BOT_THINKING_MS`).
+pub const DEFAULT_BOT_THINKING_MS: u64 = 700;
+/// Default of [`SchedulerSettings::rescan`], in seconds (`SCHEDULER_RESCAN_SECS`).
+pub const DEFAULT_RESCAN_SECS: u64 = 10;
+
 /// When the server acts on its own.
 #[derive(Debug, Clone)]
 pub struct SchedulerSettings {
@@ -51,8 +56,8 @@ pub struct SchedulerSettings {
 impl Default for SchedulerSettings {
     fn default() -> Self {
         SchedulerSettings {
-            bot_thinking: StdDuration::from_millis(700),
-            rescan: StdDuration::from_secs(10),
+            bot_thinking: StdDuration::from_millis(DEFAULT_BOT_THINKING_MS),
+            rescan: StdDuration::from_secs(DEFAULT_RESCAN_SECS),
             concurrency: 16,
             waiting_timeout: None,
         }
