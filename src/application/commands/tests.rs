@@ -7,9 +7,9 @@ use mockall::predicate::eq;
 use mockall::Sequence;
 
 use super::*;
-use crate::application::ports::{AppendOutcome, BusError, MockMetrics, StoreError};
+use crate::application::ports::{AppendOutcome, BusError, CommandOutcome, MockMetrics, StoreError};
 use crate::application::testing::{history, now, pid, play, stored, Mocks};
-use crate::domain::{Game, GameStatus, MerchantCardId, RuleViolation};
+use crate::domain::{Event, Game, GameStatus, MerchantCardId, RuleViolation};
 
 fn service(mocks: Mocks) -> CommandService {
     service_with(
@@ -26,10 +26,7 @@ fn service_with(mocks: Mocks, settings: CommandSettings) -> CommandService {
 }
 
 /// The service and its cache of hot games.
-fn service_and_cache(
-    mocks: Mocks,
-    settings: CommandSettings,
-) -> (CommandService, Arc<HotGames>) {
+fn service_and_cache(mocks: Mocks, settings: CommandSettings) -> (CommandService, Arc<HotGames>) {
     let ports = mocks.ports();
     let games = Arc::new(HotGames::new(ports.store.clone(), 100));
     let service = CommandService::new(
