@@ -4,7 +4,9 @@
 //! and nowhere else, so a move to actix-ws touches only this folder.
 //!
 //! - [`upgrade`]: the route; checks the query and token and opens the game's feed before upgrading;
-//! - [`session`]: the connection's actor (heartbeat, rate limit, commands, ordering, shutdown);
+//! - [`session`]: the connection's actor (the feed, ordering, shutdown; its commands, and its
+//!   heartbeat, rate limit and fragments, in the files under `session/`);
+//! - [`refused`]: the actor of a connection refused before it started;
 //! - [`frames`]: event and state frames rendered once per game and shared by its connections;
 //! - [`outbox`]: the task that pulls the feed, and the bounded queue towards the socket;
 //! - [`registry`]: the server's sessions taken together (commands in flight, for a graceful stop);
@@ -18,6 +20,7 @@ pub mod frames;
 pub mod limits;
 pub mod outbox;
 pub mod protocol;
+pub mod refused;
 pub mod registry;
 pub mod session;
 pub mod state_json;

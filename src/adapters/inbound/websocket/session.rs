@@ -12,6 +12,9 @@
 //! Ordering: frames for one game go out in event-id order (the feed guarantees it). A successful
 //! `commandResult` is held back until the connection has sent the events it names and the state
 //! after them, so a client can trust its state as soon as it reads the result.
+//!
+//! The commands are in `session/commands.rs`; the heartbeat, the rate limit and fragmented
+//! messages in `session/guard.rs`.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -19,25 +22,21 @@ use std::time::{Duration, Instant};
 use actix::{
     Actor, ActorContext, ActorFutureExt, AsyncContext, Handler, Message, StreamHandler, WrapFuture,
 };
-use actix_http::ws::Item;
 use actix_web_actors::ws::{self, CloseCode};
 use tokio::task::JoinHandle;
 
 use super::frames::GameFrames;
-use super::limits::{RateLimiter, Verdict};
+use super::limits::RateLimiter;
 use super::outbox::{pump, FeedMessage, Outbox, SLOW_CONSUMER_GRACE};
-use super::protocol::{
-    close, close_reason, codes, parse, ClientMessage, CommandResult, Refusal, ServerMessage,
-};
+use super::protocol::{close, close_reason, codes, CommandResult, ServerMessage};
 use super::registry::{Sessions, SpectatorPlace};
-use crate::adapters::inbound::wire::ErrorDto;
 use crate::adapters::inbound::ShutdownSignal;
 use crate::application::ports::StoredEvent;
 use crate::application::{
     ApplicationError, Committed, FeedStart, GameFeed, PlayerClaims, Services,
 };
 use crate::config::WebSocketSettings;
-use crate::domain::{Command, Seat, Viewer};
+use crate::domain::{Seat, Viewer};
 
 /// How long a stopping server lets a session wait for its in-flight commands before closing it.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -219,141 +218,6 @@ impl Session {
         }
     }
 
-    fn heartbeat(&mut self, ctx: &mut ws::WebsocketContext<Self>) {
-        let timeout = Duration::from_secs(self.settings.client_timeout_secs);
-        if self.last_heard.elapsed() > timeout {
-            tracing::debug!(game_id = %self.game_id, "WebSocket client silent; closing");
-            self.close(ctx, close::CLIENT_TIMEOUT, "client_timeout");
-        } else {
-            ctx.ping(b"");
-        }
-    }
-
-    fn on_text(&mut self, text: &str, ctx: &mut ws::WebsocketContext<Self>) {
-        match self.limiter.check(Instant::now()) {
-            Verdict::Allow => {}
-            Verdict::Refuse => {
-                let message = format!(
-                    "more than {} messages per second; this one was dropped",
-                    self.settings.max_messages_per_sec
-                );
-                let error = ErrorDto {
-                    code: codes::RATE_LIMITED.into(),
-                    message,
-                };
-                // A command is answered as a command, so its sender is not left waiting.
-                let answer = match parse(text) {
-                    Ok(ClientMessage::Command { request_id, .. })
-                    | Err(Refusal {
-                        request_id: Some(request_id),
-                        ..
-                    }) => ServerMessage::CommandResult(CommandResult::refused(request_id, error)),
-                    _ => ServerMessage::error(error),
-                };
-                self.send(ctx, &answer);
-                return;
-            }
-            Verdict::Abuse => {
-                self.close_with_error(
-                    ctx,
-                    codes::RATE_LIMITED,
-                    "too many messages for too long; closing the connection",
-                    close::POLICY,
-                );
-                return;
-            }
-        }
-        match parse(text) {
-            Err(refusal) => {
-                if !self.closing {
-                    ctx.text(refusal.to_frame());
-                }
-            }
-            Ok(ClientMessage::Ping) => self.send(ctx, &ServerMessage::Pong),
-            Ok(ClientMessage::Command {
-                request_id,
-                command,
-            }) => self.execute(request_id, command, ctx),
-        }
-    }
-
-    fn refuse_command(
-        &self,
-        ctx: &mut ws::WebsocketContext<Self>,
-        request_id: String,
-        code: &str,
-        message: &str,
-    ) {
-        let error = ErrorDto {
-            code: code.into(),
-            message: message.into(),
-        };
-        self.send(
-            ctx,
-            &ServerMessage::CommandResult(CommandResult::refused(request_id, error)),
-        );
-    }
-
-    /// Runs a command in its own task; the result comes back as [`CommandDone`].
-    fn execute(
-        &mut self,
-        request_id: String,
-        command: Command,
-        ctx: &mut ws::WebsocketContext<Self>,
-    ) {
-        let Some(player) = self.player.clone() else {
-            self.refuse_command(
-                ctx,
-                request_id,
-                codes::SPECTATOR_CANNOT_ACT,
-                "this connection has no player token: spectators cannot send commands",
-            );
-            return;
-        };
-        if self.stopping {
-            self.refuse_command(
-                ctx,
-                request_id,
-                codes::SERVER_STOPPING,
-                "the server is shutting down; reconnect and send the command again",
-            );
-            return;
-        }
-        // The token was checked at connect time; it may have expired since.
-        if let Err(expired) = self.services.ensure_unexpired(&player) {
-            self.send(
-                ctx,
-                &ServerMessage::CommandResult(CommandResult::failed(request_id, &expired)),
-            );
-            return;
-        }
-        self.in_flight += 1;
-        let in_flight = self.sessions.command_started();
-        let services = self.services.clone();
-        let game_id = self.game_id.clone();
-        let session = ctx.address();
-        actix_web::rt::spawn(async move {
-            let result = services
-                .commands
-                .execute(&player, &game_id, Some(&request_id), command)
-                .await;
-            session.do_send(CommandDone { request_id, result });
-            drop(in_flight);
-        });
-    }
-
-    /// Sends the held results whose events have gone out.
-    fn release_held(&mut self, ctx: &mut ws::WebsocketContext<Self>) {
-        let delivered = self.delivered;
-        let (ready, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.held)
-            .into_iter()
-            .partition(|(last, _)| *last <= delivered);
-        self.held = waiting;
-        for (_, result) in ready {
-            self.send(ctx, &ServerMessage::CommandResult(result));
-        }
-    }
-
     /// The server is stopping: take no new command; once no command is in flight on this server,
     /// send the game's events up to then and close with 1001 (after [`SHUTDOWN_GRACE`] at most).
     fn begin_shutdown(&mut self, ctx: &mut ws::WebsocketContext<Self>) {
@@ -390,120 +254,6 @@ impl Session {
         if self.stopping && drained && self.in_flight == 0 && self.held.is_empty() {
             self.close(ctx, close::GOING_AWAY, "server_stopping");
         }
-    }
-
-    fn on_fragment(&mut self, item: Item, ctx: &mut ws::WebsocketContext<Self>) {
-        let (first, last, bytes, text) = match item {
-            Item::FirstText(b) => (true, false, b, true),
-            Item::FirstBinary(b) => (true, false, b, false),
-            Item::Continue(b) => (false, false, b, false),
-            Item::Last(b) => (false, true, b, false),
-        };
-        // Every fragment but the last counts as a message (the last is counted as the whole
-        // message); one over the limit spoils the message it belongs to.
-        let refused = !last && !self.frame_allowed(ctx);
-        if self.closing {
-            return;
-        }
-        if first {
-            self.fragments = Some(Fragments {
-                text,
-                refused: false,
-                data: Vec::new(),
-            });
-        }
-        let Some(fragments) = self.fragments.as_mut() else {
-            self.close_with_error(
-                ctx,
-                codes::PROTOCOL_ERROR,
-                "a continuation frame without a first frame",
-                close::PROTOCOL,
-            );
-            return;
-        };
-        fragments.refused |= refused;
-        fragments.data.extend_from_slice(&bytes);
-        if fragments.data.len() > self.settings.max_frame_bytes {
-            self.fragments = None;
-            self.frame_too_large(ctx);
-            return;
-        }
-        if last {
-            if let Some(done) = self.fragments.take() {
-                if done.refused {
-                    let message = format!(
-                        "more than {} messages per second; this fragmented message was dropped",
-                        self.settings.max_messages_per_sec
-                    );
-                    self.send(
-                        ctx,
-                        &ServerMessage::error_code(codes::RATE_LIMITED, message),
-                    );
-                    return;
-                }
-                if !done.text {
-                    self.on_binary(ctx);
-                    return;
-                }
-                match String::from_utf8(done.data) {
-                    Ok(text) => self.on_text(&text, ctx),
-                    Err(_) => self.close_with_error(
-                        ctx,
-                        codes::PROTOCOL_ERROR,
-                        "a text message that is not UTF-8",
-                        close::PROTOCOL,
-                    ),
-                }
-            }
-        }
-    }
-
-    fn on_binary(&mut self, ctx: &mut ws::WebsocketContext<Self>) {
-        if self.limiter.check(Instant::now()) == Verdict::Abuse {
-            self.close_with_error(
-                ctx,
-                codes::RATE_LIMITED,
-                "too many messages for too long; closing the connection",
-                close::POLICY,
-            );
-            return;
-        }
-        self.send(
-            ctx,
-            &ServerMessage::error_code(
-                codes::BINARY_NOT_SUPPORTED,
-                "binary frames are not supported: send JSON in text frames",
-            ),
-        );
-    }
-
-    /// Takes a token for a frame that is not a whole message (a ping, a pong, a fragment). A ping
-    /// or pong over the limit is dropped without an answer (answering would let the sender double
-    /// its traffic); sustained, the connection is closed with `rate_limited`.
-    fn frame_allowed(&mut self, ctx: &mut ws::WebsocketContext<Self>) -> bool {
-        match self.limiter.check(Instant::now()) {
-            Verdict::Allow => true,
-            Verdict::Refuse => false,
-            Verdict::Abuse => {
-                self.close_with_error(
-                    ctx,
-                    codes::RATE_LIMITED,
-                    "too many messages for too long; closing the connection",
-                    close::POLICY,
-                );
-                false
-            }
-        }
-    }
-
-    fn frame_too_large(&mut self, ctx: &mut ws::WebsocketContext<Self>) {
-        let limit = self.settings.max_frame_bytes;
-        self.close_with_error(
-            ctx,
-            codes::FRAME_TOO_LARGE,
-            format!("messages are limited to {limit} bytes"),
-            close::TOO_LARGE,
-        );
     }
 }
 
@@ -579,29 +329,6 @@ impl Handler<FeedMessage> for Session {
     }
 }
 
-impl Handler<CommandDone> for Session {
-    type Result = ();
-
-    fn handle(&mut self, done: CommandDone, ctx: &mut Self::Context) {
-        self.in_flight = self.in_flight.saturating_sub(1);
-        match done.result {
-            Ok(committed) if committed.last_event_id > self.delivered => {
-                let result = CommandResult::accepted(done.request_id, &committed);
-                self.held.push((committed.last_event_id, result));
-            }
-            Ok(committed) => {
-                let result = CommandResult::accepted(done.request_id, &committed);
-                self.send(ctx, &ServerMessage::CommandResult(result));
-            }
-            Err(e) => {
-                let result = CommandResult::failed(done.request_id, &e);
-                self.send(ctx, &ServerMessage::CommandResult(result));
-            }
-        }
-        self.finish_shutdown_if_idle(ctx);
-    }
-}
-
 impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for Session {
     fn handle(&mut self, item: Result<ws::Message, ws::ProtocolError>, ctx: &mut Self::Context) {
         if self.closing {
@@ -643,52 +370,5 @@ impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for Session {
     }
 }
 
-/// A connection refused before it started: it sends one `error`, then closes.
-pub struct Refused {
-    error: ErrorDto,
-    close: CloseCode,
-}
-
-impl Refused {
-    /// Refuses with `error`, closing with `close`.
-    pub fn with(error: ErrorDto, close: CloseCode) -> Self {
-        Refused { error, close }
-    }
-
-    /// The refusal's code.
-    pub fn code(&self) -> &str {
-        &self.error.code
-    }
-}
-
-impl Refused {
-    /// Refuses with the application's error: a backing service that failed closes with 1011
-    /// (try again), a stopping server with 1001, anything else with 1008 (policy).
-    pub fn new(error: &ApplicationError) -> Self {
-        let close = match error {
-            ApplicationError::Unavailable { code, .. } if *code == codes::SERVER_STOPPING => {
-                close::GOING_AWAY
-            }
-            ApplicationError::Unavailable { .. } => close::SERVER_ERROR,
-            _ => close::POLICY,
-        };
-        Refused {
-            error: ErrorDto::from(error),
-            close,
-        }
-    }
-}
-
-impl Actor for Refused {
-    type Context = ws::WebsocketContext<Self>;
-
-    fn started(&mut self, ctx: &mut Self::Context) {
-        ctx.text(ServerMessage::error(self.error.clone()).to_frame());
-        ctx.close(Some(close_reason(self.close, &self.error.code)));
-        ctx.stop();
-    }
-}
-
-impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for Refused {
-    fn handle(&mut self, _: Result<ws::Message, ws::ProtocolError>, _: &mut Self::Context) {}
-}
+mod commands;
+mod guard;

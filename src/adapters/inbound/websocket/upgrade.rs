@@ -25,7 +25,8 @@ use actix_web_actors::ws;
 use serde::Deserialize;
 
 use super::protocol::{close, codes};
-use super::session::{Opened, Refused, Session};
+use super::refused::Refused;
+use super::session::{Opened, Session};
 use crate::adapters::inbound::http::auth::carries_admin_token;
 use crate::adapters::inbound::http::errors::ApiError;
 use crate::adapters::inbound::throttle::Permit;
