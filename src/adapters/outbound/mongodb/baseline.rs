@@ -17,8 +17,8 @@ use mongodb::bson::Document;
 use mongodb::{Collection, Database};
 use serde::Serialize;
 
+use super::batches::{batch_document, index_models};
 use super::connect;
-use super::event_store::{batch_document, index_models};
 use crate::domain::{random_player, Event};
 
 /// Events in each inserted batch.

@@ -33,13 +33,12 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
 use mongodb::bson::{doc, Bson, Document};
-use mongodb::options::IndexOptions;
-use mongodb::{Collection, Database, IndexModel};
+use mongodb::{Collection, Database};
 use parking_lot::Mutex;
-use serde::Deserialize;
 use tokio::sync::OnceCell;
 
-use super::{codec, timed, to_chrono, to_millis, Failure, OPERATION_TIMEOUT};
+use super::batches::{batch_document, index_models, Batch, LastId, TooLarge};
+use super::{timed, to_chrono, to_millis, Failure, OPERATION_TIMEOUT};
 use crate::application::ports::{AppendError, AppendOutcome, EventStore, StoreError, StoredEvent};
 use crate::domain::Event;
 
@@ -48,58 +47,6 @@ pub const EVENTS_COLLECTION: &str = "events";
 
 /// Most games whose last known batch end is remembered (the map is emptied when it grows past this).
 const KNOWN_ENDS_CAPACITY: usize = 100_000;
-
-/// One stored batch, as read back.
-#[derive(Debug, Deserialize)]
-struct Batch {
-    f: u64,
-    l: u64,
-    #[serde(default)]
-    c: Option<String>,
-    t: i64,
-    e: Vec<Document>,
-}
-
-/// Just the last id of a batch.
-#[derive(Debug, Deserialize)]
-struct LastId {
-    l: u64,
-}
-
-impl Batch {
-    /// The batch's events with ids in `(after, ..)`, in order.
-    fn events_after(self, game_id: &str, after: u64) -> Result<Vec<StoredEvent>, StoreError> {
-        if self.l < self.f || self.l - self.f + 1 != self.e.len() as u64 {
-            return Err(StoreError::Unavailable(format!(
-                "the batch {}..{} of game {game_id} holds {} events",
-                self.f,
-                self.l,
-                self.e.len()
-            )));
-        }
-        let timestamp = to_chrono(self.t);
-        let first = self.f;
-        let command_id = self.c;
-        let events = self
-            .e
-            .into_iter()
-            .map(|stored| codec::decode(stored).map_err(|e| StoreError::Unavailable(e.to_string())))
-            .collect::<Result<Vec<Event>, StoreError>>()?;
-        Ok(events
-            .into_iter()
-            .enumerate()
-            .map(|(i, event)| StoredEvent {
-                game_id: game_id.to_string(),
-                event_id: first + i as u64,
-                command_id: command_id.clone(),
-                timestamp,
-                event,
-            })
-            .filter(|e| e.event_id > after)
-            .collect())
-    }
-}
-
 /// The MongoDB [`EventStore`].
 #[derive(Clone)]
 pub struct MongoEventStore {
@@ -422,77 +369,6 @@ impl From<TooLarge> for InsertError {
     fn from(e: TooLarge) -> Self {
         InsertError::Failed(e.0)
     }
-}
-
-/// An event id beyond what BSON's Int64 holds.
-struct TooLarge(String);
-
-/// The indexes of the events collection: unique (game, first id) — which decides an append race —
-/// unique (game, command id) where a command id is set, (game, last id) and (game, time).
-pub(super) fn index_models() -> Vec<IndexModel> {
-    let unique = |name: &str| {
-        IndexOptions::builder()
-            .name(name.to_string())
-            .unique(true)
-            .build()
-    };
-    let named = |name: &str| IndexOptions::builder().name(name.to_string()).build();
-    vec![
-        IndexModel::builder()
-            .keys(doc! { "g": 1, "f": 1 })
-            .options(unique("game_first"))
-            .build(),
-        IndexModel::builder()
-            .keys(doc! { "g": 1, "c": 1 })
-            .options(
-                IndexOptions::builder()
-                    .name("game_command".to_string())
-                    .unique(true)
-                    .partial_filter_expression(doc! { "c": { "$exists": true } })
-                    .build(),
-            )
-            .build(),
-        IndexModel::builder()
-            .keys(doc! { "g": 1, "l": 1 })
-            .options(named("game_last"))
-            .build(),
-        IndexModel::builder()
-            .keys(doc! { "g": 1, "t": 1 })
-            .options(named("game_time"))
-            .build(),
-    ]
-}
-
-/// The document stored for one batch of a game's events: `g` game, `f`/`l` first and last event
-/// id, `c` command id (when there is one), `t` time (ms), `e` the encoded events.
-pub(super) fn batch_document(
-    game_id: &str,
-    first: u64,
-    events: &[Event],
-    command_id: Option<&str>,
-    at: i64,
-) -> Result<Document, String> {
-    let last = first + (events.len() as u64).max(1) - 1;
-    let encoded = events
-        .iter()
-        .map(|e| codec::encode(e).map(Bson::Document))
-        .collect::<Result<Vec<Bson>, _>>()
-        .map_err(|e| e.to_string())?;
-    let mut batch = doc! {
-        "g": game_id,
-        "f": to_i64(first).map_err(|e| e.0)?,
-        "l": to_i64(last).map_err(|e| e.0)?,
-    };
-    if let Some(id) = command_id {
-        batch.insert("c", id);
-    }
-    batch.insert("t", at);
-    batch.insert("e", encoded);
-    Ok(batch)
-}
-
-fn to_i64(id: u64) -> Result<i64, TooLarge> {
-    i64::try_from(id).map_err(|_| TooLarge(format!("event id {id} is beyond Int64")))
 }
 
 /// The first whole millisecond at or after `t`.

@@ -12,6 +12,7 @@
 //! (`/ready` fails) instead of stopping the process.
 
 pub mod baseline;
+mod batches;
 mod codec;
 mod event_store;
 mod read_models;
