@@ -1,5 +1,5 @@
-//! The run's report (JSON and a short human summary) and the readings of `/proc` it includes: the
-//! machine, the server's resident memory and CPU time.
+//! The run's report (JSON and a short human summary); the readings of `/proc` it includes (the
+//! machine, the server's resident memory and CPU time) are taken by [`super::procfs`].
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use super::baseline::{raw_insert_rate, InsertRate};
+use super::procfs::kib_field;
 use super::stats::LatencySummary;
 
 /// Everything a run measured.
@@ -276,81 +277,6 @@ pub struct StormReport {
     pub all_caught_up_secs: f64,
 }
 
-/// Reads a `Name:   123 kB` field of a `/proc` file, in KiB.
-pub fn kib_field(text: &str, name: &str) -> Option<u64> {
-    text.lines()
-        .find(|l| l.starts_with(name))
-        .and_then(|l| l[name.len()..].split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-}
-
-/// Resident memory of a process, MiB.
-pub fn rss_mib(pid: u32) -> Option<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    kib_field(&status, "VmRSS:").map(|kib| kib as f64 / 1024.0)
-}
-
-/// User + system CPU seconds of a process (clock ticks of 1/100 s, as on Linux).
-pub fn cpu_secs(pid: u32) -> Option<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the command name, which is in parentheses and may hold spaces.
-    let after = stat.rsplit_once(')')?.1;
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    // After ')' come state (3rd field overall) …; utime and stime are the 14th and 15th overall.
-    let utime: f64 = fields.get(11)?.parse().ok()?;
-    let stime: f64 = fields.get(12)?.parse().ok()?;
-    Some((utime + stime) / 100.0)
-}
-
-/// The first three fields of `/proc/loadavg`.
-pub fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_default()
-}
-
-/// The soft limit on open files of this process.
-pub fn fd_limit() -> Option<u64> {
-    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
-    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
-    line["Max open files".len()..]
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
-}
-
-/// A process named `caravan` other than this one (the server, when it runs here), if exactly one
-/// is found; the `caravan mongo-baseline` this tool runs is not it.
-pub fn find_server_pid() -> Option<u32> {
-    let me = std::process::id();
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        if pid == me {
-            continue;
-        }
-        let comm = std::fs::read_to_string(entry.path().join("comm")).unwrap_or_default();
-        if comm.trim() != "caravan" {
-            continue;
-        }
-        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
-        let is_baseline = cmdline
-            .split(|&b| b == 0)
-            .any(|arg| arg == b"mongo-baseline");
-        if !is_baseline {
-            found.push(pid);
-        }
-    }
-    (found.len() == 1).then(|| found[0])
-}
-
 /// The raw insert rate of the server's MongoDB, before and after the load.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -568,37 +494,4 @@ impl Report {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn proc_fields_are_read() {
-        assert_eq!(
-            kib_field("Name:\tx\nVmRSS:\t  2048 kB\n", "VmRSS:"),
-            Some(2048)
-        );
-        assert_eq!(kib_field("VmRSS:\n", "VmRSS:"), None);
-        let me = std::process::id();
-        assert!(rss_mib(me).is_some_and(|m| m > 0.0));
-        assert!(cpu_secs(me).is_some());
-        assert!(fd_limit().is_some_and(|n| n > 0));
-        assert!(Machine::read().nproc >= 1);
-    }
-
-    #[test]
-    fn the_summary_names_the_verdict_and_the_figures() {
-        let mut report = Report {
-            passed: true,
-            ..Report::default()
-        };
-        report.commands.per_sec = 1234.0;
-        report.errors.insert("rate_limited".into(), 2);
-        let text = report.summary();
-        assert!(text.contains("PASSED"));
-        assert!(text.contains("1234/s"));
-        assert!(text.contains("rate_limited=2"));
-        report.passed = false;
-        report.failures.push("2 stream violations".into());
-        assert!(report.summary().contains("FAILED"));
-    }
-}
+mod tests;

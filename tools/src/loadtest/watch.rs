@@ -93,7 +93,7 @@ pub async fn hold_idle(
     if let Some(pid) = server_pid {
         // Let the server settle before reading its memory.
         tokio::time::sleep(Duration::from_millis(500)).await;
-        report.server_rss_mib = super::report::rss_mib(pid);
+        report.server_rss_mib = super::procfs::rss_mib(pid);
         if let (Some(after), Some(before)) = (report.server_rss_mib, rss_before) {
             if report.connected > 0 {
                 report.server_kib_per_connection =
