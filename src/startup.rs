@@ -308,14 +308,18 @@ impl Application {
         }));
         let handle = server.handle();
         let mut server = tokio::spawn(server);
-        // Aborted when this function returns: its unacknowledged entries are claimed by another
-        // instance (or by this one after a restart).
-        let _projections = projections.map(|consumer| {
+        // Stopped after the server has drained, once its round under way is over (so what it read
+        // is acknowledged); aborted if that takes too long, and then its unacknowledged entries
+        // are claimed by another instance (or by this one after a restart).
+        let (stop_projections, projections_stopped) = tokio::sync::oneshot::channel::<()>();
+        let projections = projections.map(|consumer| {
             tracing::info!(
                 consumer = consumer.name(),
                 "consuming the projection stream"
             );
-            AbortOnDrop(tokio::spawn(consumer.run()))
+            AbortOnDrop(tokio::spawn(consumer.run_until(async move {
+                let _ = projections_stopped.await;
+            })))
         });
         // Turn clocks and computer players; it loads every game first, so deadlines that passed
         // while no instance ran fire now.
@@ -331,9 +335,25 @@ impl Application {
         // Long-lived connections first (WebSockets close with 1001), then drain HTTP.
         trigger.trigger();
         handle.stop(true).await;
-        server.await.map_err(std::io::Error::other)?
+        let served = server.await.map_err(std::io::Error::other)?;
+        let _ = stop_projections.send(());
+        if let Some(mut consumer) = projections {
+            if tokio::time::timeout(PROJECTIONS_STOP_WAIT, &mut consumer.0)
+                .await
+                .is_err()
+            {
+                tracing::warn!(
+                    "the projection consumer did not stop in time; its entries will be claimed"
+                );
+            }
+        }
+        served
     }
 }
+
+/// How long a stopping server waits for its projection consumer to finish the round under way
+/// (a read blocks for up to 2 s, then its entries are handled).
+const PROJECTIONS_STOP_WAIT: Duration = Duration::from_secs(5);
 
 /// Aborts a background task when dropped.
 struct AbortOnDrop(tokio::task::JoinHandle<()>);

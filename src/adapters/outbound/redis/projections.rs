@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use deadpool_redis::Pool;
 use futures::future::BoxFuture;
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use redis::streams::{
     StreamAutoClaimOptions, StreamAutoClaimReply, StreamId, StreamInfoConsumersReply,
     StreamReadOptions, StreamReadReply,
@@ -145,6 +145,15 @@ impl ProjectionConsumer {
 
     /// Consumes until the task is aborted. Redis errors are logged and retried with backoff.
     pub async fn run(self) {
+        self.run_until(std::future::pending()).await;
+    }
+
+    /// Consumes until `stop` completes, then returns once the round under way is over: the
+    /// entries it read are handled and acknowledged, not left pending for another instance to
+    /// claim (what a stopping server wants; aborting the task leaves them pending).
+    pub async fn run_until(self, stop: impl std::future::Future<Output = ()>) {
+        let stop = stop.fuse();
+        futures::pin_mut!(stop);
         let first_delay = Duration::from_millis(100);
         let mut delay = first_delay;
         let mut group_ready = false;
@@ -156,6 +165,9 @@ impl ProjectionConsumer {
         let mut retry_own = false;
         let mut forget_next = Instant::now();
         loop {
+            if futures::poll!(stop.as_mut()).is_ready() {
+                return;
+            }
             let round = async {
                 if !group_ready {
                     resync |= self.create_group().await?;
