@@ -32,7 +32,10 @@ pub fn check_game_id(id: &str) -> Result<(), ApplicationError> {
 
 /// Refuses an empty, over-long or non-printable command id with `invalid_command_id`.
 pub fn check_command_id(id: &str) -> Result<(), ApplicationError> {
-    if !id.is_empty() && id.len() <= MAX_COMMAND_ID_LEN && id.chars().all(|c| !c.is_control()) {
+    if !id.is_empty()
+        && id.chars().count() <= MAX_COMMAND_ID_LEN
+        && id.chars().all(|c| !c.is_control())
+    {
         Ok(())
     } else {
         Err(ApplicationError::invalid(

@@ -24,7 +24,7 @@ pub const MAX_PAGE: usize = 1000;
 pub const DEFAULT_PAGE: usize = 50;
 
 /// A game's state as one viewer sees it, at a version.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ViewAt {
     /// The game.
@@ -36,7 +36,7 @@ pub struct ViewAt {
 }
 
 /// A page of game summaries.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GamePage {
     /// The games, newest first.
@@ -47,7 +47,7 @@ pub struct GamePage {
 }
 
 /// Counts for dashboards.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ServerStats {
     /// Games by status (from the read models).
@@ -65,7 +65,7 @@ pub struct ServerStats {
 }
 
 /// Games by status.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct GameCounts {
     /// Waiting for players.
     pub waiting: u64,

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::{GameStatus, Seat};
 
 /// One seat in a game summary.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SeatSummary {
     /// Seat number, 0 first.
@@ -24,7 +24,7 @@ pub struct SeatSummary {
 }
 
 /// A game as dashboards and lobbies list it. Upserted only when `version` grows.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GameSummary {
     /// The game's id.
@@ -50,7 +50,7 @@ pub struct GameSummary {
 }
 
 /// One player's result in one finished game. Keyed by (game_id, seat): recording it twice is harmless.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PlayerResult {
     /// The game.
@@ -74,7 +74,7 @@ pub struct PlayerResult {
 }
 
 /// A leaderboard row: every finished game played under one name.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LeaderboardEntry {
     /// Player name.

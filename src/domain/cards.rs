@@ -186,9 +186,42 @@ macro_rules! id_serde {
 id_serde!(MerchantCardId, "a merchant card id such as \"M07\"");
 id_serde!(PointCardId, "a point card id such as \"P12\"");
 
+/// The JSON Schema of a card id: a string of the form the id's `Display` writes.
+macro_rules! id_schema {
+    ($ty:ty, $name:literal, $pattern:literal, $description:literal) => {
+        impl utoipa::PartialSchema for $ty {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .pattern(Some($pattern))
+                    .description(Some($description))
+                    .into()
+            }
+        }
+        impl utoipa::ToSchema for $ty {
+            fn name() -> std::borrow::Cow<'static, str> {
+                std::borrow::Cow::Borrowed($name)
+            }
+        }
+    };
+}
+
+id_schema!(
+    MerchantCardId,
+    "MerchantCardId",
+    "^(S0[12]|M(0[1-9]|[1-3][0-9]|4[0-3]))$",
+    "A merchant card: S01, S02 (starting cards) or M01–M43 (the deck)."
+);
+id_schema!(
+    PointCardId,
+    "PointCardId",
+    "^P(0[1-9]|[12][0-9]|3[0-6])$",
+    "A point card, P01–P36."
+);
+
 /// What a merchant card does when played. Serialised with a `kind` tag
 /// (`"spice"`, `"upgrade"`, `"trade"`) beside the card's other fields.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum MerchantKind {
     /// Gain the cubes shown.
@@ -211,7 +244,7 @@ pub enum MerchantKind {
 }
 
 /// The three kinds of merchant card, without their numbers (for hints and filters).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum CardKind {
     /// A card that gives cubes.
@@ -234,7 +267,7 @@ impl MerchantKind {
 }
 
 /// A merchant card of the catalogue.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct MerchantCard {
     /// The card's id (`cardId`, as everywhere in the protocol).
     #[serde(rename = "cardId")]
@@ -247,7 +280,7 @@ pub struct MerchantCard {
 }
 
 /// A point card of the catalogue: pay exactly `cost` to claim `points`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct PointCard {
     /// The card's id (`cardId`, as everywhere in the protocol).
     #[serde(rename = "cardId")]
@@ -283,14 +316,17 @@ pub fn point_ids() -> impl ExactSizeIterator<Item = PointCardId> + Clone {
 }
 
 /// The whole catalogue, as served to clients (e.g. `GET /api/cards`).
-#[derive(Clone, Copy, Debug, Serialize)]
+#[derive(Clone, Copy, Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Catalogue {
     /// S01 and S02, one of each in every player's starting hand.
+    #[schema(value_type = Vec<MerchantCard>)]
     pub starting_cards: &'static [MerchantCard],
     /// M01–M43, the merchant deck.
+    #[schema(value_type = Vec<MerchantCard>)]
     pub merchant_cards: &'static [MerchantCard],
     /// P01–P36, the point deck.
+    #[schema(value_type = Vec<PointCard>)]
     pub point_cards: &'static [PointCard],
 }
 

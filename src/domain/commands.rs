@@ -22,7 +22,7 @@ pub enum Actor {
 
 /// Fixes the first cards of each deck, in order, for tutorials, puzzles and tests; the cards not
 /// named are shuffled from the seed and follow them.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct Scenario {
     /// The first merchant cards drawn (M01–M43 only; the first six form the market row).
@@ -37,15 +37,11 @@ fn one() -> u32 {
 
 /// A request to the game. Unknown fields are refused (of the commands with fields; the
 /// adapters refuse them for the others too).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(
-    tag = "type",
-    rename_all = "camelCase",
-    rename_all_fields = "camelCase",
-    deny_unknown_fields
-)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(tag = "type", rename_all = "camelCase", deny_unknown_fields)]
 pub enum Command {
     /// Opens a game for `num_players` seats. All randomness comes from `seed`.
+    #[serde(rename_all = "camelCase")]
     CreateGame {
         /// Seats, 2–5.
         num_players: u8,
@@ -65,6 +61,7 @@ pub enum Command {
         turn_clock: Option<TurnClock>,
     },
     /// Takes the lowest free seat. The join that fills the last seat starts the game.
+    #[serde(rename_all = "camelCase")]
     Join {
         /// The joining player's identity.
         player_id: PlayerId,
@@ -73,6 +70,7 @@ pub enum Command {
     },
     /// Seats a computer player in the lowest free seat (the server only). Like a join, the one
     /// that fills the last seat starts the game.
+    #[serde(rename_all = "camelCase")]
     AddBot {
         /// The identity the computer player acts under.
         player_id: PlayerId,
@@ -82,6 +80,7 @@ pub enum Command {
         level: BotLevel,
     },
     /// The turn clock of `seat` ran out (the server only): the forced move of the rules.
+    #[serde(rename_all = "camelCase")]
     TimeOut {
         /// The seat whose turn it must be.
         seat: Seat,
@@ -89,6 +88,7 @@ pub enum Command {
     /// Leaves the table: frees the seat before the start, forfeits once the game runs.
     Leave,
     /// Plays a merchant card from the hand.
+    #[serde(rename_all = "camelCase")]
     PlayCard {
         /// The card to play.
         card_id: MerchantCardId,
@@ -101,6 +101,7 @@ pub enum Command {
         times: u32,
     },
     /// Takes the merchant card at `slot`, placing one cube on each card to its left.
+    #[serde(rename_all = "camelCase")]
     Acquire {
         /// Market slot, 0 = leftmost.
         slot: u8,
@@ -111,11 +112,13 @@ pub enum Command {
     /// Takes every played card back into the hand.
     Rest,
     /// Pays the exact cost of the point card at `slot` and takes it (with a coin on slots 0–1).
+    #[serde(rename_all = "camelCase")]
     Claim {
         /// Point-row slot, 0 = leftmost.
         slot: u8,
     },
     /// Returns cubes to the supply when the caravan is over capacity at the end of the turn.
+    #[serde(rename_all = "camelCase")]
     Discard {
         /// The cubes returned: exactly the excess.
         spices: Spices,

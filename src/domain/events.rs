@@ -34,7 +34,7 @@ pub struct HiddenSetup {
 }
 
 /// One player's result.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct FinalScore {
     /// The player's seat.
@@ -56,7 +56,7 @@ pub struct FinalScore {
 }
 
 /// Why a game ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum EndReason {
     /// A player claimed enough point cards and the round was completed.
@@ -68,10 +68,11 @@ pub enum EndReason {
 }
 
 /// Something that happened in a game.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(tag = "type", content = "data", rename_all_fields = "camelCase")]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(tag = "type", content = "data")]
 pub enum Event {
     /// A game was opened, with its rules and (hidden) shuffled decks.
+    #[serde(rename_all = "camelCase")]
     GameCreated {
         /// Seats at the table.
         num_players: u8,
@@ -79,9 +80,11 @@ pub enum Event {
         rules: Rules,
         /// Seed and decks; `None` in the public projection.
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[schema(ignore)]
         hidden: Option<HiddenSetup>,
     },
     /// A player took a seat.
+    #[serde(rename_all = "camelCase")]
     PlayerJoined {
         /// The seat taken.
         seat: Seat,
@@ -94,6 +97,7 @@ pub enum Event {
         bot: Option<BotLevel>,
     },
     /// A player left the table.
+    #[serde(rename_all = "camelCase")]
     PlayerLeft {
         /// The seat left.
         seat: Seat,
@@ -103,6 +107,7 @@ pub enum Event {
         forfeited: bool,
     },
     /// The last seat filled: the rows are dealt and seat `first_seat` is to move.
+    #[serde(rename_all = "camelCase")]
     GameStarted {
         /// The six face-up merchant cards, slot 0 first.
         merchant_row: Vec<MerchantCardId>,
@@ -118,6 +123,7 @@ pub enum Event {
         first_seat: Seat,
     },
     /// A merchant card was played from the hand to the played pile.
+    #[serde(rename_all = "camelCase")]
     CardPlayed {
         /// The player's seat.
         seat: Seat,
@@ -133,6 +139,7 @@ pub enum Event {
         upgrades: Vec<Spice>,
     },
     /// A merchant card was taken from the market row into the hand.
+    #[serde(rename_all = "camelCase")]
     ItemAcquired {
         /// The player's seat.
         seat: Seat,
@@ -148,6 +155,7 @@ pub enum Event {
         revealed: Option<MerchantCardId>,
     },
     /// A player took the played pile back into the hand.
+    #[serde(rename_all = "camelCase")]
     PlayerRested {
         /// The player's seat.
         seat: Seat,
@@ -155,6 +163,7 @@ pub enum Event {
         returned: Vec<MerchantCardId>,
     },
     /// A point card was claimed.
+    #[serde(rename_all = "camelCase")]
     ClaimCompleted {
         /// The player's seat.
         seat: Seat,
@@ -172,6 +181,7 @@ pub enum Event {
         revealed: Option<PointCardId>,
     },
     /// Cubes went back to the supply to bring the caravan down to capacity.
+    #[serde(rename_all = "camelCase")]
     SpicesDiscarded {
         /// The player's seat.
         seat: Seat,
@@ -179,6 +189,7 @@ pub enum Event {
         spices: Spices,
     },
     /// The turn clock ran out: the server acts for the seat (a forced move follows).
+    #[serde(rename_all = "camelCase")]
     TurnTimedOut {
         /// The seat whose time ran out.
         seat: Seat,
@@ -186,6 +197,7 @@ pub enum Event {
         consecutive: u8,
     },
     /// A turn passed.
+    #[serde(rename_all = "camelCase")]
     TurnEnded {
         /// The seat whose turn ended.
         seat: Seat,
@@ -197,6 +209,7 @@ pub enum Event {
         end_triggered: bool,
     },
     /// The game ended.
+    #[serde(rename_all = "camelCase")]
     GameEnded {
         /// Every seat's result, in seat order.
         scores: Vec<FinalScore>,

@@ -27,7 +27,9 @@ mod decide;
 pub(super) use decide::upgrade_caravan;
 
 /// Where a game is in its life.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum GameStatus {
     /// No `GameCreated` yet.

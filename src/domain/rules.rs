@@ -46,7 +46,9 @@ pub const STARTING_CARAVANS: [Spices; MAX_PLAYERS as usize] = [
 ];
 
 /// An opaque player identity chosen by the caller (for example a UUID). Serialised as a string.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(transparent)]
 pub struct PlayerId(pub String);
 
@@ -75,7 +77,19 @@ impl From<&str> for PlayerId {
 }
 
 /// How a computer player chooses its moves.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum BotLevel {
     /// A random legal move, but it claims a point card whenever it can pay for one.
@@ -119,7 +133,7 @@ impl std::str::FromStr for BotLevel {
 }
 
 /// A coin lying on the point row: gold (3 points) or silver (1 point).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Coin {
     /// 3 points; 2 × players of them start on point slot 0.
@@ -139,7 +153,7 @@ impl Coin {
 }
 
 /// The rules in effect for one game, recorded in `GameCreated`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Rules {
     /// Cubes a caravan may hold when a turn passes (10 in the board game).
@@ -162,7 +176,7 @@ fn default_timeouts_to_forfeit() -> u8 {
 }
 
 /// A turn clock chosen at creation: recorded in the game's [`Rules`], never changed afterwards.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TurnClock {
     /// Seconds per turn, [`MIN_TURN_SECONDS`]–[`MAX_TURN_SECONDS`].

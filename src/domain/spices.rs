@@ -14,7 +14,19 @@ use serde::{Deserialize, Serialize};
 /// One spice colour, ordered from the least to the most valuable.
 ///
 /// Serialised in lowercase: `"yellow"`, `"red"`, `"green"`, `"brown"`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Spice {
     /// Turmeric, the cheapest spice (value 1). Scores nothing at the end of the game.
@@ -84,7 +96,9 @@ impl fmt::Display for Spice {
 /// Used for caravans, card costs, gains and payments. Serialised with all four keys,
 /// `{"yellow":1,"red":0,"green":0,"brown":0}`; a missing key deserialises as 0, any other key is
 /// refused.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(default, deny_unknown_fields)]
 pub struct Spices {
     /// Yellow (turmeric) cubes.

@@ -23,7 +23,7 @@ pub enum Viewer {
 }
 
 /// A game as one viewer sees it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GameView {
     /// Where the game is in its life.
@@ -52,20 +52,22 @@ pub struct GameView {
     pub round: u32,
     /// The game ends when this round completes.
     pub end_triggered: bool,
-    /// Cubes the current seat must discard before its turn passes.
+    /// `null`, or the number of cubes the seat to move (`currentSeat`) must discard before its turn
+    /// passes.
     pub awaiting_discard: Option<u16>,
     /// The winner, once the game has ended.
     pub winner: Option<Seat>,
     /// When the running turn's clock runs out (RFC 3339); `null` without a clock.
     pub turn_deadline: Option<DateTime<Utc>>,
-    /// The viewer's own seat, if seated.
+    /// The viewer's own seat; `null` for a spectator.
     pub viewer_seat: Option<Seat>,
-    /// What the viewer may do now; only present when it is the viewer's turn.
+    /// What the viewer may do now: an object on the viewer's turn in a running game, else `null`
+    /// (always present).
     pub legal: Option<LegalHints>,
 }
 
 /// A player as everyone sees them (hands are public in this game).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PlayerView {
     /// The seat.
@@ -97,7 +99,7 @@ pub struct PlayerView {
 }
 
 /// A face-up merchant card.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MerchantSlotView {
     /// The card.
@@ -107,7 +109,7 @@ pub struct MerchantSlotView {
 }
 
 /// A face-up point card.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PointSlotView {
     /// The card.
@@ -121,7 +123,7 @@ pub struct PointSlotView {
 }
 
 /// What the seat to move may do now. Computed by the rules, so clients need not know them.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LegalHints {
     /// Cards in hand that can be played now.
@@ -132,12 +134,13 @@ pub struct LegalHints {
     pub claimable: Vec<u8>,
     /// Whether rest is possible (something has been played).
     pub can_rest: bool,
-    /// Cubes to discard before anything else, if the caravan is over capacity.
+    /// `null`, or the number of cubes to discard before anything else (the caravan is over
+    /// capacity); while it is a number the other hints are empty.
     pub discard_owed: Option<u16>,
 }
 
 /// A playable card and how it may be played.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PlayableHint {
     /// The card.

@@ -9,6 +9,9 @@
 //!   `command(game, token, command_id, &command)`, `view`, `version`, `events(game, after)`,
 //!   `metrics()`; `error_code(answer, status)`; `request(method, path)` for raw requests. Also the
 //!   application side: `feed`, `stored`, `state`, `claims`; `stop()` waits for a clean stop.
+//! - `contract`: the published schemas held against real answers: every frame a `WsClient`
+//!   receives is checked against `/api/schema/ws.json` (`assert_server_message`);
+//!   `assert_answer(openapi, method, path, status, body)` checks a REST answer.
 //! - `ws`: `WsClient` (via `app.connect(game, token, last_event_id)`): `recv`, `recv_type`,
 //!   `command`, `send_json`, `drain`, `wait_for_event`, `wait_for_state`, `recv_close`, `events()`;
 //!   frame checks (`assert_contiguous`, `assert_same_events`, `assert_no_hidden_information`).
@@ -26,6 +29,7 @@
 
 pub mod app;
 pub mod bus;
+pub mod contract;
 pub mod play;
 pub mod proxy;
 pub mod services;

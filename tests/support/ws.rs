@@ -1,5 +1,6 @@
 //! The WebSocket test client: [`WsClient`] reads frames only when asked (a test decides when a
-//! client is slow), keeps every message it received, and answers the server's pings. Frame checks
+//! client is slow), keeps every message it received, checks each against the published WebSocket
+//! schema, and answers the server's pings. Frame checks
 //! shared by the WebSocket tests follow it.
 
 use std::time::Duration;
@@ -88,6 +89,7 @@ impl WsClient {
                     let text = text.to_string();
                     let value: Value = serde_json::from_str(&text)
                         .unwrap_or_else(|e| panic!("the server sent JSON ({e}): {text}"));
+                    super::contract::assert_server_message(&value);
                     self.raw.push(text);
                     self.received.push(value.clone());
                     return Some(Incoming::Json(value));

@@ -8,7 +8,7 @@ use crate::application::ApplicationError;
 
 /// One event as clients see it: `{"gameId","eventId","eventType","timestamp","data":{…}}`.
 /// Build it only from events the application returned (they are already public).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EventDto {
     /// The game.
@@ -46,7 +46,7 @@ impl From<&StoredEvent> for EventDto {
 }
 
 /// The error object: `{"code":"snake_case","message":"…"}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ErrorDto {
     /// Stable machine code.
     pub code: String,

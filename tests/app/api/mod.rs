@@ -5,6 +5,7 @@
 mod auth;
 mod commands;
 mod config;
+mod contract;
 mod dashboards;
 mod events;
 mod games;

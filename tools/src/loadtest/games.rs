@@ -279,6 +279,7 @@ async fn converse(
         ctx.stats
             .bytes_received
             .fetch_add(text.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        ctx.check_schema(text.as_str());
         let frame = match parse_frame(text.as_str()) {
             Ok(frame) => frame,
             Err(detail) => {

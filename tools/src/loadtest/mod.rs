@@ -12,6 +12,7 @@
 //! Layout: [`config`] (command line), [`seat`] (a seat's state machine), [`stream`] (frames and the
 //! order checker), [`stats`] (counters, histograms), [`report`] (JSON, summary), [`procfs`] (`/proc`
 //! readings), [`watch`] (idle spectators and the storm), [`baseline`] (MongoDB driver alone),
+//! [`schema`] (the first frames of each kind against the server's `/api/schema/ws.json`),
 //! `games.rs` (the games played), `tally.rs` (the sampler and the report's making); this file runs
 //! the whole and holds the REST and WebSocket helpers.
 
@@ -20,6 +21,7 @@ pub mod config;
 mod games;
 pub mod procfs;
 pub mod report;
+pub mod schema;
 pub mod seat;
 pub mod stats;
 pub mod stream;
@@ -63,7 +65,22 @@ pub struct Ctx {
     pub connect: Semaphore,
     /// Games being played, for the storm to pick from.
     pub active: Mutex<HashMap<String, Arc<Mutex<GameTrack>>>>,
+    /// The server's WebSocket schema, held against the first frames of each kind.
+    pub schema: schema::FrameSchema,
     deadline: OnceLock<Instant>,
+}
+
+impl Ctx {
+    /// Records a violation when `text` is among the first frames of its kind and the server's
+    /// schema refuses it.
+    pub fn check_schema(&self, text: &str) {
+        if let Some(detail) = self.schema.check(text) {
+            self.stats.violation(stats::Violation {
+                kind: "schema",
+                detail,
+            });
+        }
+    }
 }
 
 impl Ctx {
@@ -168,7 +185,9 @@ pub async fn run(config: Config) -> Report {
         .timeout(Duration::from_secs(30))
         .build()
         .unwrap_or_default();
+    let schema = schema::FrameSchema::fetch(&http, &args.url).await;
     let ctx = Arc::new(Ctx {
+        schema,
         http,
         stats: Stats::default(),
         connect: Semaphore::new(args.connect_concurrency),

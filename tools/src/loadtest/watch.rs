@@ -132,6 +132,7 @@ async fn spectate(ctx: &Ctx, game_id: &str, label: String) -> Result<(Ws, Stream
                 continue;
             };
             Stats::bump(&ctx.stats.frames_received);
+            ctx.check_schema(text.as_str());
             match parse_frame(text.as_str()) {
                 Ok(Frame::Welcome { last_event_id }) => return Ok(last_event_id),
                 Ok(Frame::Error { code }) => return Err(code),
@@ -152,6 +153,7 @@ fn check_frame(ctx: &Ctx, checker: &mut StreamChecker, text: &str) -> Result<Opt
     ctx.stats
         .bytes_received
         .fetch_add(text.len() as u64, std::sync::atomic::Ordering::Relaxed);
+    ctx.check_schema(text);
     let frame = match parse_frame(text) {
         Ok(frame) => frame,
         Err(detail) => {

@@ -1,5 +1,6 @@
 //! The browser client: the files under `web/`, embedded in the binary at compile time and served at
-//! `/` (lobby and table), `/dashboard` and `/assets/…`, so any build of `caravan` is playable from a
+//! `/` (lobby and table), `/dashboard`, `/api/docs` (the REST API, rendered from `/api/openapi.json`)
+//! and `/assets/…`, so any build of `caravan` is playable from a
 //! browser with no files beside it. This module only serves bytes; it never touches game state.
 //!
 //! Caching: file names carry no content hash, so every response says `no-cache` with a strong ETag
@@ -32,8 +33,11 @@ macro_rules! asset {
 static ASSETS: &[Asset] = &[
     asset!("index.html"),
     asset!("dashboard.html"),
+    asset!("api-docs.html"),
     asset!("assets/style.css"),
+    asset!("assets/api-docs.css"),
     asset!("assets/js/api.js"),
+    asset!("assets/js/api-docs.js"),
     asset!("assets/js/app.js"),
     asset!("assets/js/cards.js"),
     asset!("assets/js/charts.js"),
@@ -68,6 +72,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(index))
         .route("/index.html", web::get().to(index))
         .route("/dashboard", web::get().to(dashboard))
+        .route("/api/docs", web::get().to(api_docs))
         .route("/assets/{path:.*}", web::get().to(asset));
 }
 
@@ -77,6 +82,10 @@ async fn index(req: HttpRequest) -> Result<HttpResponse, ApiError> {
 
 async fn dashboard(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     serve(&req, "dashboard.html")
+}
+
+async fn api_docs(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    serve(&req, "api-docs.html")
 }
 
 async fn asset(req: HttpRequest, path: web::Path<String>) -> Result<HttpResponse, ApiError> {

@@ -27,8 +27,8 @@ pub struct LimitQuery {
     limit: Option<usize>,
 }
 
-#[derive(Serialize)]
-struct LeaderboardResponse {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct LeaderboardResponse {
     leaderboard: Vec<LeaderboardEntry>,
 }
 
@@ -44,8 +44,8 @@ async fn stats(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(state.services.queries.stats().await?))
 }
 
-#[derive(Serialize)]
-struct ResultsResponse {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ResultsResponse {
     name: String,
     results: Vec<PlayerResult>,
 }
@@ -70,8 +70,8 @@ async fn cards() -> HttpResponse {
         .json(crate::domain::catalogue())
 }
 
-#[derive(Serialize)]
-struct RebuildResponse {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct RebuildResponse {
     games: u64,
     events: u64,
     skipped: u64,

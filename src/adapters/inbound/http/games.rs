@@ -40,14 +40,16 @@ fn game_id_format(id: &str) -> Result<(), ValidationError> {
 }
 
 /// `POST /api/games` body.
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateGameRequest {
-    /// Seats, 2–5.
+    /// Seats, 2–5 (and at most the server's `MAX_PLAYERS`).
     #[validate(range(min = 2, max = 5, message = "must be between 2 and 5"))]
+    #[schema(minimum = 2, maximum = 5)]
     pub num_players: i64,
     /// Optional id; random when absent.
     #[validate(custom(function = "game_id_format"))]
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$")]
     pub game_id: Option<String>,
     /// Deck seed: admin only (anyone who knows it knows the decks' order).
     pub seed: Option<u64>,
@@ -55,16 +57,18 @@ pub struct CreateGameRequest {
     pub scenario: Option<Scenario>,
     /// Seconds per turn (the turn clock); the server's `TURN_SECONDS` when absent.
     #[validate(range(min = 10, max = 86_400, message = "must be between 10 and 86400"))]
+    #[schema(minimum = 10, maximum = 86400)]
     pub turn_seconds: Option<i64>,
     /// Consecutive timeouts before a seat forfeits; the server's `TIMEOUTS_TO_FORFEIT` when absent.
     #[validate(range(min = 1, max = 10, message = "must be between 1 and 10"))]
+    #[schema(minimum = 1, maximum = 10)]
     pub timeouts_to_forfeit: Option<i64>,
     /// Computer players seated at once, in the lowest seats (no more than `numPlayers`).
     pub bots: Option<Vec<BotRequest>>,
 }
 
 /// A computer player to seat: `{"level":"easy"|"greedy"|"strong"}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BotRequest {
     /// How it plays.
@@ -136,7 +140,7 @@ fn check_join_allowance(state: &AppState, admin: &Admin) -> Result<(), ApiError>
 }
 
 /// `POST /api/games/{id}/bots` answer.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BotResponse {
     /// The game.
@@ -213,16 +217,17 @@ async fn get_game(
 }
 
 /// `POST /api/games/{id}/join` body.
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct JoinRequest {
     /// The name shown to others.
     #[validate(length(min = 1, max = 32, message = "must be 1–32 characters"))]
+    #[schema(min_length = 1, max_length = 32)]
     pub name: String,
 }
 
 /// `POST /api/games/{id}/join` answer.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct JoinResponse {
     /// The game.
@@ -260,7 +265,7 @@ async fn join(
 }
 
 /// What a command (or leave) committed.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CommandResponse {
     /// Ids of the events the command produced.
@@ -295,13 +300,19 @@ async fn leave(
 }
 
 /// `POST /api/games/{id}/commands` body.
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CommandRequest {
     /// Idempotency key: the same id again returns the first result.
     #[validate(length(min = 1, max = 128, message = "must be 1–128 characters"))]
+    #[schema(
+        min_length = 1,
+        max_length = 128,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub command_id: String,
     /// The command object (`{"type":"playCard",…}`).
+    #[schema(value_type = crate::domain::Command)]
     pub command: serde_json::Value,
 }
 
@@ -343,9 +354,9 @@ pub struct EventsQuery {
 }
 
 /// A list of events.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct EventsResponse {
+pub(crate) struct EventsResponse {
     game_id: String,
     events: Vec<EventDto>,
 }

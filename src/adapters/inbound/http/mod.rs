@@ -12,6 +12,7 @@ pub mod errors;
 pub mod games;
 pub mod health;
 pub mod json;
+pub mod openapi;
 
 use std::time::Instant;
 
@@ -38,6 +39,7 @@ pub fn configure(max_body_bytes: usize) -> impl FnOnce(&mut web::ServiceConfig) 
             .configure(health::routes)
             .configure(games::routes)
             .configure(dashboards::routes)
+            .configure(openapi::routes)
             .configure(assets::routes);
     }
 }

@@ -88,6 +88,28 @@ pub enum ClientMessage {
     Ping,
 }
 
+/// The shape of what a client may send, for the published schema (`/api/schema/ws.json`);
+/// [`parse`] reads the frames themselves, field by field, to answer each fault with its code.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum ClientFrame {
+    /// `{"type":"command","requestId":"…","command":{…}}`.
+    #[serde(rename_all = "camelCase")]
+    Command {
+        /// 1–128 printable characters; the command's idempotency key (its `commandId`).
+        #[schema(
+            min_length = 1,
+            max_length = 128,
+            pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$"
+        )]
+        request_id: String,
+        /// The command, as over REST.
+        command: Command,
+    },
+    /// `{"type":"ping"}`: answered with `{"type":"pong"}`.
+    Ping,
+}
+
 /// A message that cannot be accepted.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Refusal {
@@ -238,7 +260,7 @@ pub fn parse(text: &str) -> Result<ClientMessage, Refusal> {
 }
 
 /// The answer to one command message.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CommandResult {
     /// The client's `requestId`.
@@ -291,14 +313,11 @@ impl CommandResult {
 }
 
 /// What the server sends.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(
-    tag = "type",
-    rename_all = "camelCase",
-    rename_all_fields = "camelCase"
-)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[serde(tag = "type", rename_all = "camelCase")]
 pub enum ServerMessage<'a> {
     /// The first message of a connection opened without `lastEventId`.
+    #[serde(rename_all = "camelCase")]
     Welcome {
         /// The game.
         game_id: &'a str,
@@ -312,11 +331,13 @@ pub enum ServerMessage<'a> {
     /// One event, public form.
     Event(EventDto),
     /// After the missed events of a connection opened with `lastEventId`.
+    #[serde(rename_all = "camelCase")]
     CaughtUp {
         /// The id of the last missed event (the client's own `lastEventId` if none was missed).
         last_event_id: u64,
     },
     /// The state after the events just sent.
+    #[serde(rename_all = "camelCase")]
     State {
         /// The version `state` is at.
         last_event_id: u64,
@@ -326,6 +347,7 @@ pub enum ServerMessage<'a> {
     /// The answer to a command message.
     CommandResult(CommandResult),
     /// A message that could not be accepted, or why the connection is about to close.
+    #[serde(rename_all = "camelCase")]
     Error {
         /// `{"code","message"}`.
         error: ErrorDto,

@@ -1,0 +1,185 @@
+//! The JSON Schemas of every body and message, generated from the types that serde reads and
+//! writes (`utoipa::ToSchema` derives), then tightened where serde's shape says more than the
+//! derive does:
+//! - `Command` lists the player's commands only (the server-only kinds are refused with
+//!   `command_not_allowed`), each closed to unknown fields;
+//! - `EventDto` is one schema per event type: `eventType` names it and `data` has that event's
+//!   fields.
+//!
+//! References point at `#/components/schemas/NAME`; the WebSocket schema moves them to `$defs`.
+
+use serde_json::{json, Map, Value};
+use utoipa::openapi::schema::Schema;
+use utoipa::openapi::RefOr;
+use utoipa::ToSchema;
+
+use crate::adapters::inbound::http::dashboards::{
+    LeaderboardResponse, RebuildResponse, ResultsResponse,
+};
+use crate::adapters::inbound::http::games::{
+    BotRequest, BotResponse, CommandRequest, CommandResponse, CreateGameRequest, EventsResponse,
+    JoinRequest, JoinResponse,
+};
+use crate::adapters::inbound::player_command::SERVER_ONLY;
+use crate::adapters::inbound::websocket::protocol::{ClientFrame, ServerMessage};
+use crate::adapters::inbound::wire::{ErrorDto, EventDto};
+use crate::application::summaries::GameSummary;
+use crate::application::{GamePage, ServerStats, ViewAt};
+use crate::domain::cards::Catalogue;
+use crate::domain::events::Event;
+
+type Collected = Vec<(String, RefOr<Schema>)>;
+
+fn add<T: ToSchema>(schemas: &mut Collected) {
+    schemas.push((T::name().into_owned(), T::schema()));
+    T::schemas(schemas);
+}
+
+/// Every named schema of the protocol, by name.
+pub fn components() -> Map<String, Value> {
+    let mut collected = Collected::new();
+    add::<CreateGameRequest>(&mut collected);
+    add::<BotRequest>(&mut collected);
+    add::<BotResponse>(&mut collected);
+    add::<JoinRequest>(&mut collected);
+    add::<JoinResponse>(&mut collected);
+    add::<CommandRequest>(&mut collected);
+    add::<CommandResponse>(&mut collected);
+    add::<EventsResponse>(&mut collected);
+    add::<EventDto>(&mut collected);
+    add::<ErrorDto>(&mut collected);
+    add::<GameSummary>(&mut collected);
+    add::<GamePage>(&mut collected);
+    add::<ViewAt>(&mut collected);
+    add::<ServerStats>(&mut collected);
+    add::<Catalogue>(&mut collected);
+    add::<LeaderboardResponse>(&mut collected);
+    add::<ResultsResponse>(&mut collected);
+    add::<RebuildResponse>(&mut collected);
+    add::<Event>(&mut collected);
+    add::<ClientFrame>(&mut collected);
+    add::<ServerMessage<'static>>(&mut collected);
+    let mut schemas = Map::new();
+    for (name, schema) in collected {
+        // Serialising a schema cannot fail (string keys only).
+        let value = serde_json::to_value(schema).unwrap_or(Value::Null);
+        schemas.insert(name, value);
+    }
+    schemas.insert("ErrorResponse".into(), error_response());
+    if let Some(command) = schemas.get_mut("Command") {
+        player_commands_only(command);
+    }
+    if let Some(client) = schemas.get_mut("ClientFrame") {
+        close_variants(client);
+    }
+    if let Some(event) = schemas.get("Event").cloned() {
+        schemas.insert("EventDto".into(), events_by_type(&event));
+    }
+    schemas
+}
+
+/// `{"error":{"code","message","fields"?}}`.
+fn error_response() -> Value {
+    json!({
+        "type": "object",
+        "description": "Every error answer. `code` is stable and machine-readable; `message` is for people.",
+        "required": ["error"],
+        "additionalProperties": false,
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message"],
+                "additionalProperties": false,
+                "properties": {
+                    "code": {"type": "string", "pattern": "^[a-z_]+$"},
+                    "message": {"type": "string"},
+                    "fields": {
+                        "type": "object",
+                        "description": "invalid_request only: the message of each field out of bounds.",
+                        "additionalProperties": {"type": "array", "items": {"type": "string"}}
+                    }
+                }
+            }
+        }
+    })
+}
+
+/// The `type` a variant of an internally tagged enum stands for.
+fn variant_tag(variant: &Value, tag: &str) -> Option<String> {
+    let tag = variant.get("properties")?.get(tag)?;
+    tag.get("const")
+        .or_else(|| tag.get("enum").and_then(|e| e.get(0)))
+        .and_then(Value::as_str)
+        .map(str::to_string)
+}
+
+fn variants(schema: &mut Value) -> Option<&mut Vec<Value>> {
+    schema.get_mut("oneOf").and_then(Value::as_array_mut)
+}
+
+/// Drops the commands only the server sends and closes the rest to unknown fields.
+fn player_commands_only(command: &mut Value) {
+    if let Some(list) = variants(command) {
+        list.retain(|v| variant_tag(v, "type").is_none_or(|t| !SERVER_ONLY.contains(&t.as_str())));
+    }
+    close_variants(command);
+    if let Some(map) = command.as_object_mut() {
+        map.insert(
+            "description".into(),
+            json!("A player's command. Unknown fields are refused (invalid_command)."),
+        );
+    }
+}
+
+/// Every variant object refuses fields it does not name.
+fn close_variants(schema: &mut Value) {
+    if let Some(list) = variants(schema) {
+        for variant in list {
+            if let Some(map) = variant.as_object_mut() {
+                if map.contains_key("properties") {
+                    map.insert("additionalProperties".into(), Value::Bool(false));
+                }
+            }
+        }
+    }
+}
+
+/// One schema per event type: `{"gameId","eventId","eventType":X,"schemaVersion","timestamp",
+/// "data":{X's fields}}`, from the adjacently tagged `Event`.
+fn events_by_type(event: &Value) -> Value {
+    let mut by_type = Vec::new();
+    for variant in event
+        .get("oneOf")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let (Some(name), Some(data)) = (
+            variant_tag(variant, "type"),
+            variant.get("properties").and_then(|p| p.get("data")),
+        ) else {
+            continue;
+        };
+        let mut data = data.clone();
+        if let Some(map) = data.as_object_mut() {
+            map.insert("additionalProperties".into(), Value::Bool(false));
+        }
+        by_type.push(json!({
+            "type": "object",
+            "title": name,
+            "required": ["gameId", "eventId", "eventType", "schemaVersion", "timestamp", "data"],
+            "properties": {
+                "gameId": {"type": "string"},
+                "eventId": {"type": "integer", "minimum": 1, "description": "Position in the game's log, from 1, without gaps."},
+                "eventType": {"const": name},
+                "schemaVersion": {"type": "integer", "minimum": 1},
+                "timestamp": {"type": "string", "format": "date-time"},
+                "data": data
+            }
+        }));
+    }
+    json!({
+        "description": "One committed event, public form (REST and the WebSocket `event` message).",
+        "oneOf": by_type
+    })
+}
