@@ -11,7 +11,7 @@ COMPOSE    := docker compose -f docker/compose.yml $(if $(wildcard .env),--env-f
 NO_SECRETS := JWT_SECRET=$${JWT_SECRET:-unused} ADMIN_TOKEN=$${ADMIN_TOKEN:-unused}
 
 .PHONY: help run build test lint fmt bench replay services services-stop services-status \
-        up down logs mongo-shell redis-cli loadtest rebuild-projections clean chaos chaos-short
+        up down logs mongo-shell redis-cli loadtest rebuild-projections clean chaos chaos-short contract
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -24,6 +24,10 @@ build: ## build the release binary
 
 test: ## start the test services, then run every test suite (what CI runs)
 	scripts/test.sh
+
+contract: ## Schemathesis against a debug build of the server and its /api/openapi.json
+	$(CARGO) build --bin caravan
+	scripts/contract.sh
 
 chaos: ## the long chaos run: 20 games on two instances through 3 rounds of five faults (CHAOS_CYCLES=n)
 	scripts/services.sh start

@@ -3,7 +3,8 @@
 # Starts the services the tests talk to (scripts/services.sh), then runs every suite:
 #   rustfmt --check, clippy with warnings as errors, the docs with broken intra-doc links denied,
 #   cargo test --workspace --all-targets (the server and tools/), cargo test --workspace --doc,
-#   and the browser tests when web-tests/ exists.
+#   the contract run (scripts/contract.sh: Schemathesis against the built server and its
+#   /api/openapi.json), and the browser tests when web-tests/ exists.
 # Every suite runs even when an earlier one failed; the exit status is non-zero if any failed.
 # CI and CARGO_TARGET_DIR are passed through as given (with CI=true, tests that need
 # MongoDB or Redis must find them rather than skip).
@@ -35,6 +36,9 @@ run_suite "cargo doc (broken intra-doc links denied)" \
     env RUSTDOCFLAGS="-D rustdoc::broken_intra_doc_links" cargo doc --workspace --no-deps
 run_suite "cargo test --workspace --all-targets" cargo test --workspace --all-targets
 run_suite "cargo test --workspace --doc" cargo test --workspace --doc
+# The server binary `cargo test` just built, against its own OpenAPI document (Schemathesis, installed
+# by the script itself; a failed install fails the suite).
+run_suite "contract (Schemathesis, scripts/contract.sh)" scripts/contract.sh
 if [[ -f web-tests/package.json ]]; then
     # `cargo test` has just built the server binary (the integration tests need it). Hand that one to
     # the browser tests: a plain `cargo build` would resolve features without the dev-dependencies
