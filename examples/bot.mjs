@@ -63,6 +63,17 @@ function choose(legal, caravan) {
   return { type: 'acquire', slot: 0, payment: [] };
 }
 
+// Protocol 2 (docs/protocol.md, "Protocol 2: updates"): each commit comes as one `update` whose
+// `patch` is merged into the state we hold — objects (and arrays, by index) member by member,
+// anything else replaced.
+function apply(state, patch) {
+  for (const [key, value] of Object.entries(patch)) {
+    const target = state[key];
+    if (value !== null && typeof value === 'object' && !Array.isArray(value) && target !== null && typeof target === 'object') apply(target, value);
+    else state[key] = value;
+  }
+}
+
 // 1–2: a game with a computer player in seat 0; our join fills seat 1 and starts it.
 const game = await post('/api/games', { numPlayers: 2, bots: [{ level }] });
 const me = await post(`/api/games/${game.gameId}/join`, { name: 'Example bot' });
@@ -87,14 +98,17 @@ ws.onmessage = ({ data }) => {
   const msg = JSON.parse(data);
   if (msg.type === 'error') throw new Error(`${msg.error.code}: ${msg.error.message}`);
   if (msg.type === 'welcome' || msg.type === 'state') latest = msg.state;
+  if (msg.type === 'update') apply(latest, msg.patch);
   if (msg.type === 'commandResult' && msg.requestId === waiting) {
     // 5: a refused command wrote nothing.
     if (!msg.ok) throw new Error(`refused: ${msg.error.code}: ${msg.error.message}`);
     waiting = null;
   }
-  if (msg.type === 'event' && msg.eventType === 'GameEnded') {
+  // An update's events are [eventId, eventType, schemaVersion, timestamp, data].
+  const ended = msg.type === 'update' && msg.events.find(([, type]) => type === 'GameEnded');
+  if (ended) {
     // 7: the end.
-    const { scores, winner, reason } = msg.data;
+    const { scores, winner, reason } = ended[4];
     console.log(JSON.stringify({ gameId: game.gameId, seat: me.seat, moves: sent, winner, reason, scores }));
     ws.close();
     return;

@@ -19,7 +19,7 @@ use futures::{Stream, StreamExt};
 use parking_lot::Mutex;
 use tokio::time::{Instant, Sleep};
 
-use crate::domain::{GameView, LegalHints, Seat, Viewer};
+use crate::domain::{Game, GameView, LegalHints, Seat, Viewer};
 
 use super::errors::ApplicationError;
 use super::games::{HotGames, LoadedGame};
@@ -77,6 +77,9 @@ pub struct FeedUpdate {
     pub last_event_id: u64,
     /// The state after `events`, as the feed's viewer sees it (legal hints when it is their turn).
     pub state: ViewerState,
+    /// The state this feed handed out before `events` (with the start, or the previous update):
+    /// what a client of this feed holds, against which a patch to `state` is written.
+    pub previous: ViewerState,
 }
 
 /// A game's state as one viewer sees it, in two parts: what every viewer of the game sees (built
@@ -222,6 +225,8 @@ impl FeedService {
                 *last_event_id
             }
         };
+        let views = self.views.game(game_id);
+        let sent = viewer_state(&views, delivered, &loaded.game, viewer);
         let feed = GameFeed {
             game_id: game_id.to_string(),
             viewer,
@@ -231,7 +236,8 @@ impl FeedService {
             subscription,
             quiet: None,
             heard: Instant::now(),
-            views: self.views.game(game_id),
+            sent,
+            views,
             ports: self.ports.clone(),
             settings: self.settings.clone(),
             _open: OpenFeed::new(self.counters.clone()),
@@ -290,6 +296,8 @@ pub struct GameFeed {
     quiet: Option<Pin<Box<Sleep>>>,
     /// When the last bus message came (or the last resync was made).
     heard: Instant,
+    /// The state handed out last (with the start, or the latest update).
+    sent: ViewerState,
     /// The game's common views, shared with its other feeds.
     views: Arc<CommonViews>,
     ports: Ports,
@@ -440,25 +448,25 @@ impl GameFeed {
         if events.is_empty() {
             return None;
         }
+        let state = viewer_state(&self.views, self.delivered, &self.loaded.game, self.viewer);
+        let previous = std::mem::replace(&mut self.sent, state.clone());
         Some(FeedUpdate {
             events,
             last_event_id: self.delivered,
-            state: self.state(),
+            state,
+            previous,
         })
     }
+}
 
-    /// The state after `delivered`, as this feed's viewer sees it.
-    fn state(&self) -> ViewerState {
-        let game = &self.loaded.game;
-        let common = self
-            .views
-            .at(self.delivered, || game.view(Viewer::Spectator));
-        let (viewer_seat, legal) = game.viewer_part(self.viewer);
-        ViewerState {
-            common,
-            viewer_seat,
-            legal,
-        }
+/// The state of `game` at `version`, as `viewer` sees it (the common part shared through `views`).
+fn viewer_state(views: &CommonViews, version: u64, game: &Game, viewer: Viewer) -> ViewerState {
+    let common = views.at(version, || game.view(Viewer::Spectator));
+    let (viewer_seat, legal) = game.viewer_part(viewer);
+    ViewerState {
+        common,
+        viewer_seat,
+        legal,
     }
 }
 

@@ -397,8 +397,10 @@ async fn ws_player(run: Arc<Run>, game_id: String, seat: SeatToken, home: usize,
         {
             return;
         }
+        // Protocol 1 (each event as its own frame, then the whole state): this suite is about
+        // what survives the faults, and reads every event as the store has it.
         let url = format!(
-            "ws://{}/ws?gameId={game_id}&token={}&lastEventId={}",
+            "ws://{}/ws?gameId={game_id}&token={}&lastEventId={}&protocol=1",
             run.urls[target].trim_start_matches("http://"),
             seat.token,
             game.version()

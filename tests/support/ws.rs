@@ -2,7 +2,13 @@
 //! client is slow), keeps every message it received, checks each against the published WebSocket
 //! schema, and answers the server's pings. Frame checks
 //! shared by the WebSocket tests follow it.
+//!
+//! Connections speak protocol 2 unless their URL asks for another: the client applies each
+//! `update` frame to the state it holds, as docs/protocol.md says, and hands the test what a
+//! protocol-1 connection is sent (one `event` message per event, then the `state`), so every test
+//! of the feed runs over the patches and reads the states they build.
 
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
@@ -44,8 +50,16 @@ pub struct WsClient {
     pub received: Vec<Value>,
     /// Every text frame received, as sent.
     pub raw: Vec<String>,
+    /// The `update` frames received.
+    pub updates: usize,
     /// How the connection ended, once a read has seen it end (later reads answer the same).
     ended: Option<Option<(u16, String)>>,
+    /// The game (from the URL or the welcome), for the events an update carries.
+    game_id: Option<String>,
+    /// The state as the last welcome, state or update left it.
+    state: Option<Value>,
+    /// Messages an update stood for, not yet handed out.
+    queue: VecDeque<Value>,
 }
 
 impl WsClient {
@@ -54,7 +68,12 @@ impl WsClient {
         let (stream, _) = tokio_tungstenite::connect_async(url)
             .await
             .expect("the WebSocket handshake succeeds");
-        WsClient::from_stream(stream)
+        let mut client = WsClient::from_stream(stream);
+        client.game_id = url
+            .split(['?', '&'])
+            .find_map(|p| p.strip_prefix("gameId="))
+            .map(str::to_string);
+        client
     }
 
     /// Wraps a connected stream.
@@ -63,7 +82,11 @@ impl WsClient {
             stream,
             received: Vec::new(),
             raw: Vec::new(),
+            updates: 0,
             ended: None,
+            game_id: None,
+            state: None,
+            queue: VecDeque::new(),
         }
     }
 
@@ -76,6 +99,10 @@ impl WsClient {
 
     /// Like [`WsClient::recv`], but `None` when nothing came within `wait`.
     pub async fn recv_within(&mut self, wait: Duration) -> Option<Incoming> {
+        if let Some(message) = self.queue.pop_front() {
+            self.received.push(message.clone());
+            return Some(Incoming::Json(message));
+        }
         if let Some(close) = &self.ended {
             return Some(Incoming::Closed(close.clone()));
         }
@@ -91,6 +118,10 @@ impl WsClient {
                         .unwrap_or_else(|e| panic!("the server sent JSON ({e}): {text}"));
                     super::contract::assert_server_message(&value);
                     self.raw.push(text);
+                    let value = match self.read(value) {
+                        Some(value) => value,
+                        None => continue,
+                    };
                     self.received.push(value.clone());
                     return Some(Incoming::Json(value));
                 }
@@ -104,6 +135,51 @@ impl WsClient {
             self.ended = Some(close.clone());
             return Some(Incoming::Closed(close));
         }
+    }
+
+    /// Keeps the state a message brings; an `update` becomes the messages it stands for (queued,
+    /// the first returned).
+    fn read(&mut self, message: Value) -> Option<Value> {
+        match message["type"].as_str() {
+            Some("welcome") => {
+                self.game_id = message["gameId"].as_str().map(str::to_string);
+                self.state = Some(message["state"].clone());
+            }
+            Some("state") => self.state = Some(message["state"].clone()),
+            Some("update") => {
+                self.updates += 1;
+                let state = self
+                    .state
+                    .as_mut()
+                    .unwrap_or_else(|| panic!("an update before any state: {message}"));
+                merge(state, &message["patch"], "");
+                let state = state.clone();
+                let events = message["events"].as_array().expect("events");
+                // A timestamp left out (null) is the one of the event before it.
+                let mut timestamp = Value::Null;
+                for event in events {
+                    if !event[3].is_null() {
+                        timestamp = event[3].clone();
+                    }
+                    assert!(
+                        !timestamp.is_null(),
+                        "an update's first event has its timestamp"
+                    );
+                    self.queue.push_back(json!({
+                        "type": "event", "gameId": self.game_id, "eventId": event[0],
+                        "eventType": event[1], "schemaVersion": event[2], "timestamp": timestamp,
+                        "data": event[4],
+                    }));
+                }
+                let last = events.last().expect("an update has events")[0].clone();
+                self.queue.push_back(json!({
+                    "type": "state", "lastEventId": last, "state": state,
+                }));
+                return self.queue.pop_front();
+            }
+            _ => {}
+        }
+        Some(message)
     }
 
     /// Reads every frame that has already arrived, without waiting for more: a client that keeps
@@ -224,6 +300,34 @@ impl WsClient {
     pub async fn ping(&mut self) {
         self.send_json(&json!({"type": "ping"})).await;
         self.recv_type("pong").await;
+    }
+}
+
+/// Applies an `update`'s `patch` to a state, by the rules of docs/protocol.md ("Protocol 2:
+/// updates"); panics on a patch those rules do not allow.
+pub fn merge(state: &mut Value, patch: &Value, path: &str) {
+    match (state, patch) {
+        (Value::Object(state), Value::Object(patch)) => {
+            for (key, value) in patch {
+                let target = state.get_mut(key).unwrap_or_else(|| {
+                    panic!("the patch names {path}/{key}, which the state lacks")
+                });
+                merge(target, value, &format!("{path}/{key}"));
+            }
+        }
+        (Value::Array(items), Value::Object(patch)) => {
+            for (key, value) in patch {
+                let index: usize = key
+                    .parse()
+                    .unwrap_or_else(|_| panic!("{path}/{key}: an array is patched by index"));
+                let len = items.len();
+                let target = items
+                    .get_mut(index)
+                    .unwrap_or_else(|| panic!("{path}/{key}: beyond the array's {len} elements"));
+                merge(target, value, &format!("{path}/{key}"));
+            }
+        }
+        (state, patch) => *state = patch.clone(),
     }
 }
 

@@ -3,6 +3,8 @@
 //!
 //! - `hint_player`, `table`: a player that knows only its `state` frames, and the checks every seat makes;
 //! - `play`: whole games with 2–5 players; `reconnect`: drops and catch-ups;
+//! - `protocols`: protocol 2's update frames against the views over REST, protocol 1, and a
+//!   protocol the server does not speak;
 //! - `commands`: idempotency over WebSocket and REST, concurrent commands, who may act;
 //! - `bad_input`: every refused input and its code; `limits`: frame size, rate, heartbeat, slow
 //!   readers; `operations`: heartbeats, the open-connections gauge, a graceful stop.
@@ -15,4 +17,5 @@ mod commands;
 mod limits;
 mod operations;
 mod play;
+mod protocols;
 mod reconnect;

@@ -142,7 +142,7 @@ async fn play_seat(
     let mut reconnects = 0;
     loop {
         let url = format!(
-            "{}/ws?gameId={}&token={}&lastEventId={}",
+            "{}/ws?gameId={}&token={}&lastEventId={}&protocol=2",
             ctx.config.ws_base,
             bot.game_id(),
             token,

@@ -92,9 +92,33 @@ fn kind_of(text: &str) -> String {
     };
     match (field("type"), field("eventType")) {
         (Some(kind), Some(event)) if kind == "event" => format!("event:{event}"),
+        (Some(kind), _) if kind == "update" => format!("update:{}", update_event_types(text)),
         (Some(kind), _) => kind,
         (None, _) => "unknown".into(),
     }
+}
+
+/// The event types of an `update` frame, in order, joined with `+` (each event is
+/// `[id,"Type",…`): updates of each mix of events are checked.
+fn update_event_types(text: &str) -> String {
+    let events = text.find(r#""events":["#).map_or("", |at| &text[at + 10..]);
+    let events = events.split(r#""patch":"#).next().unwrap_or_default();
+    let mut types = Vec::new();
+    let mut rest = events;
+    while let Some(at) = rest.find('[') {
+        rest = &rest[at + 1..];
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        let Some(name) = rest[digits..].strip_prefix(",\"") else {
+            continue;
+        };
+        if digits == 0 {
+            continue;
+        }
+        if let Some(end) = name.find('"') {
+            types.push(&name[..end]);
+        }
+    }
+    types.join("+")
 }
 
 #[cfg(test)]
@@ -109,6 +133,8 @@ mod tests {
             "event:GameCreated"
         );
         assert_eq!(kind_of("[1]"), "unknown");
+        let update = r#"{"type":"update","events":[[7,"CardPlayed",1,"t",{"upgrades":["red"]}],[8,"TurnEnded",1,null,{"seat":0}]],"patch":{"players":{"0":{"hand":["S01"]}}}}"#;
+        assert_eq!(kind_of(update), "update:CardPlayed+TurnEnded");
     }
 
     #[test]

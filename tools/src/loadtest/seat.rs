@@ -129,7 +129,6 @@ impl SeatPlayer {
                 event_id,
                 event,
             } => {
-                Stats::bump(&stats.events_delivered);
                 if let Some(other) = game_id.filter(|g| *g != self.game_id) {
                     stats.violation(Violation {
                         kind: "wrong_game",
@@ -140,26 +139,24 @@ impl SeatPlayer {
                     });
                     return Step::GiveUp("stream_violation");
                 }
-                if let Err(v) = self.checker.event(event_id) {
-                    stats.violation(v);
-                    return Step::GiveUp("stream_violation");
+                match self.on_event(event_id, &event, now, stats, track) {
+                    Ok(()) => Step::Continue,
+                    Err(step) => step,
                 }
-                if let Some(latency) = track.arrived(event_id, &event, now, stats, &self.game_id) {
-                    stats.delivery_latency.lock().record(latency);
+            }
+            Frame::Update {
+                last_event_id,
+                events,
+            } => {
+                for (event_id, event) in &events {
+                    if let Err(step) = self.on_event(*event_id, event, now, stats, track) {
+                        return step;
+                    }
                 }
-                self.game.apply_mut(&event);
-                if matches!(*event, Event::GameEnded { .. }) {
-                    self.ended = true;
-                }
-                Step::Continue
+                self.at_boundary(last_event_id, now, stats)
             }
             Frame::State { last_event_id } | Frame::CaughtUp { last_event_id } => {
-                if let Err(v) = self.checker.marker("state", last_event_id) {
-                    stats.violation(v);
-                    return Step::GiveUp("stream_violation");
-                }
-                self.boundary = Some(last_event_id);
-                self.next_step(now, stats)
+                self.at_boundary(last_event_id, now, stats)
             }
             Frame::CommandResult {
                 request_id,
@@ -217,6 +214,42 @@ impl SeatPlayer {
                 Step::Continue
             }
         }
+    }
+
+    /// One event of the stream: checked against the ids before it and the other players' copies,
+    /// then applied. `Err` with the step to take when the stream is broken.
+    fn on_event(
+        &mut self,
+        event_id: u64,
+        event: &Event,
+        now: Instant,
+        stats: &Stats,
+        track: &mut GameTrack,
+    ) -> Result<(), Step> {
+        Stats::bump(&stats.events_delivered);
+        if let Err(v) = self.checker.event(event_id) {
+            stats.violation(v);
+            return Err(Step::GiveUp("stream_violation"));
+        }
+        if let Some(latency) = track.arrived(event_id, event, now, stats, &self.game_id) {
+            stats.delivery_latency.lock().record(latency);
+        }
+        self.game.apply_mut(event);
+        if matches!(event, Event::GameEnded { .. }) {
+            self.ended = true;
+        }
+        Ok(())
+    }
+
+    /// A `state`, `update` or `caughtUp` named `last_event_id`: the state is whole there, and the
+    /// bot may act.
+    fn at_boundary(&mut self, last_event_id: u64, now: Instant, stats: &Stats) -> Step {
+        if let Err(v) = self.checker.marker("state", last_event_id) {
+            stats.violation(v);
+            return Step::GiveUp("stream_violation");
+        }
+        self.boundary = Some(last_event_id);
+        self.next_step(now, stats)
     }
 
     /// The command in flight left now (after the bot's thinking time): latencies count from here.

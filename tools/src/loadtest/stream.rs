@@ -1,5 +1,6 @@
 //! Reading the server's WebSocket frames, and checking that a delivered stream has every event id in
-//! order, once, with the `state` and `caughtUp` markers in step.
+//! order, once, with the `state`, `update` and `caughtUp` markers in step. An `update` frame's
+//! patch is never built into a value: the generator rebuilds each game from its events.
 
 use std::borrow::Cow;
 
@@ -33,6 +34,14 @@ pub enum Frame {
         event_id: u64,
         /// The event itself, read back into the domain's type.
         event: Box<Event>,
+    },
+    /// `update` (protocol 2): a commit's events; the state is at the last one's id after them (its
+    /// patch is skipped unread: the generator rebuilds the game from the events).
+    Update {
+        /// The version the patched state is at (the last event's id).
+        last_event_id: u64,
+        /// The events, in the order sent: (id, event).
+        events: Vec<(u64, Event)>,
     },
     /// `state`: the state after `last_event_id` (sent after each command's events).
     State {
@@ -183,8 +192,54 @@ impl<'de> MapAccess<'de> for Tagged<'de> {
     }
 }
 
+/// How the server starts an `update` frame.
+const UPDATE_HEAD: &str = r#"{"type":"update","#;
+
+/// An `update` frame's fields: each event's timestamp and data, and the patch, kept as raw JSON
+/// text (scanned, not built into values).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UpdateFrame<'a> {
+    #[serde(borrow)]
+    events: Vec<UpdateEvent<'a>>,
+    #[serde(borrow)]
+    #[allow(dead_code)]
+    patch: &'a RawValue,
+}
+
+/// `[eventId, eventType, schemaVersion, timestamp (or null), data]`.
+type UpdateEvent<'a> = (u64, Cow<'a, str>, u16, &'a RawValue, &'a RawValue);
+
+/// An `update` frame: its version and its events, read into the domain's events.
+fn parse_update(text: &str) -> Result<Frame, String> {
+    let frame: UpdateFrame<'_> =
+        serde_json::from_str(text).map_err(|e| format!("not an update frame: {e}"))?;
+    let last_event_id = frame
+        .events
+        .last()
+        .map(|e| e.0)
+        .ok_or("an update frame without events")?;
+    let mut events = Vec::with_capacity(frame.events.len());
+    for (event_id, event_type, _, _, data) in frame.events {
+        let event = Event::deserialize(MapAccessDeserializer::new(Tagged {
+            event_type: &event_type,
+            data: data.get(),
+            next: 0,
+        }))
+        .map_err(|e| format!("event {event_id} ({event_type}) unreadable: {e}"))?;
+        events.push((event_id, event));
+    }
+    Ok(Frame::Update {
+        last_event_id,
+        events,
+    })
+}
+
 /// Reads one text frame. An error names what is wrong with it.
 pub fn parse_frame(text: &str) -> Result<Frame, String> {
+    if text.starts_with(UPDATE_HEAD) {
+        return parse_update(text);
+    }
     if let Some(last_event_id) = state_fast_path(text) {
         return Ok(Frame::State { last_event_id });
     }
@@ -247,6 +302,7 @@ pub fn parse_frame(text: &str) -> Result<Frame, String> {
                 .unwrap_or_else(|| "unknown".into()),
         },
         "pong" => Frame::Pong,
+        "update" => parse_update(text)?,
         other => Frame::Other(other.to_string()),
     })
 }
@@ -278,6 +334,18 @@ impl StreamChecker {
     /// Starts over after `after` (a welcome sets the starting point).
     pub fn reset(&mut self, after: u64) {
         self.last = after;
+    }
+
+    /// An `update` arrived: its events, then its version as a marker.
+    pub fn update(
+        &mut self,
+        events: impl IntoIterator<Item = u64>,
+        last_event_id: u64,
+    ) -> Result<(), Violation> {
+        for event_id in events {
+            self.event(event_id)?;
+        }
+        self.marker("update", last_event_id)
     }
 
     /// An event arrived.
@@ -448,6 +516,55 @@ mod tests {
                 "the usual shape is read directly"
             );
         }
+    }
+
+    #[test]
+    fn update_frames_are_read_into_their_events_without_their_patch() {
+        let text = r#"{"type":"update","events":[[8,"SpicesDiscarded",1,"2024-01-01T00:00:00Z",{"seat":1,"spices":{"yellow":2,"red":0,"green":0,"brown":0}}],[9,"TurnEnded",1,null,{"seat":1,"nextSeat":0,"round":3,"endTriggered":false}]],"patch":{"players":{"1":{"caravan":{"yellow":3}}},"currentSeat":0,"legal":null}}"#;
+        let Ok(Frame::Update {
+            last_event_id,
+            events,
+        }) = parse_frame(text)
+        else {
+            panic!("an update frame");
+        };
+        assert_eq!(last_event_id, 9);
+        assert_eq!(
+            events.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
+            vec![8, 9]
+        );
+        assert_eq!(
+            events[0].1,
+            Event::SpicesDiscarded {
+                seat: 1,
+                spices: Spices::new(2, 0, 0, 0)
+            }
+        );
+        // Fields in another order are read the same; a broken event or patch is an error.
+        let reordered = r#"{"patch":{},"events":[[8,"TurnEnded",1,"2024-01-01T00:00:00Z",{"seat":1,"nextSeat":0,"round":3,"endTriggered":false}]],"type":"update"}"#;
+        assert!(matches!(
+            parse_frame(reordered),
+            Ok(Frame::Update {
+                last_event_id: 8,
+                ..
+            })
+        ));
+        let wrong =
+            r#"{"type":"update","events":[[8,"TurnEnded",1,"x",{"seat":"one"}]],"patch":{}}"#;
+        assert!(parse_frame(wrong).is_err());
+        let unclosed = r#"{"type":"update","events":[[8,"TurnEnded",1,null,{}]],"patch":{"#;
+        assert!(parse_frame(unclosed).is_err());
+        let empty = r#"{"type":"update","events":[],"patch":{}}"#;
+        assert!(parse_frame(empty).is_err());
+    }
+
+    #[test]
+    fn the_checker_follows_updates_and_finds_their_gaps() {
+        let mut c = StreamChecker::new("bot", 4);
+        assert!(c.update([5, 6], 6).is_ok());
+        assert_eq!(c.update([8], 8).unwrap_err().kind, "gap");
+        let mut c = StreamChecker::new("bot", 4);
+        assert_eq!(c.update([5], 6).unwrap_err().kind, "state_ahead");
     }
 
     #[test]

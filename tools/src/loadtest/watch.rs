@@ -169,6 +169,15 @@ fn check_frame(ctx: &Ctx, checker: &mut StreamChecker, text: &str) -> Result<Opt
             Stats::bump(&ctx.stats.events_delivered);
             checker.event(*event_id)
         }
+        Frame::Update {
+            last_event_id,
+            events,
+        } => {
+            for _ in events {
+                Stats::bump(&ctx.stats.events_delivered);
+            }
+            checker.update(events.iter().map(|(id, _)| *id), *last_event_id)
+        }
         Frame::State { last_event_id } => checker.marker("state", *last_event_id),
         Frame::CaughtUp { last_event_id } => checker.marker("caughtUp", *last_event_id),
         _ => Ok(()),
@@ -483,6 +492,17 @@ async fn resume(
             Some(Frame::Event { event, .. }) => {
                 if matches!(*event, caravan::domain::Event::GameEnded { .. }) {
                     ended = true;
+                }
+            }
+            Some(Frame::Update { events, .. }) => {
+                if events
+                    .iter()
+                    .any(|(_, e)| matches!(e, caravan::domain::Event::GameEnded { .. }))
+                {
+                    ended = true;
+                }
+                if ended && caught_up {
+                    break;
                 }
             }
             Some(Frame::State { .. }) if ended && caught_up => break,

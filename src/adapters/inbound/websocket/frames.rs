@@ -10,6 +10,11 @@
 //! the viewer's fields, written directly by [`state_head`] (byte for byte what serde_json renders:
 //! the tests compare them at every version of bot games, and debug builds on every state), and
 //! each connection's frame is that head with its own `viewerSeat` and `legal`.
+//!
+//! Protocol 2's `update` frames are shared the same way: the frame up to the viewer's own members
+//! of its patch (the events and the common part of the patch, [`patch::write_common`]) is written
+//! once per game and pair of versions, and each connection's frame is that head with its own
+//! `viewerSeat` and `legal` when they changed ([`patch::write_viewer`]).
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -17,16 +22,19 @@ use std::sync::Arc;
 use bytestring::ByteString;
 use parking_lot::Mutex;
 
-use super::protocol::{event_frame, ServerMessage};
+use super::patch::{self, Members};
+use super::protocol::{event_frame, write_update_event, ServerMessage};
 use super::state_json::state_head;
 use crate::application::ports::StoredEvent;
-use crate::application::{SharedByGame, ViewerState};
+use crate::application::{FeedUpdate, SharedByGame, ViewerState};
 use crate::domain::{GameView, LegalHints, Seat};
 
 /// Event frames kept per game (a few commands' worth: connections run close behind each other).
 const KEPT_EVENTS: usize = 16;
 /// State heads kept per game.
 const KEPT_STATES: usize = 2;
+/// Update heads kept per game.
+const KEPT_UPDATES: usize = 4;
 /// Where the viewer's own fields start in a state frame.
 const VIEWER_FIELDS: &str = r#","viewerSeat":"#;
 
@@ -45,6 +53,16 @@ struct Recent {
     events: VecDeque<(u64, ByteString)>,
     /// (lastEventId, the state frame up to the viewer's fields).
     states: VecDeque<(u64, Arc<str>)>,
+    /// ((from, to), the update frame up to the viewer's members of its patch).
+    updates: VecDeque<((u64, u64), UpdateHead)>,
+}
+
+/// An `update` frame up to the viewer's own members of its patch.
+#[derive(Debug, Clone)]
+struct UpdateHead {
+    text: Arc<str>,
+    /// The patch has no member yet.
+    empty: bool,
 }
 
 impl GameFrames {
@@ -107,6 +125,67 @@ impl GameFrames {
         }
         // The view's shape does not allow sharing: render this viewer's frame in full.
         render(last_event_id, &state.to_view())
+    }
+}
+
+impl GameFrames {
+    /// The `update` frame of `update` (protocol 2): its events, and the patch from the state this
+    /// connection holds (`update.previous`) to `update.state`. The part shared by every connection
+    /// of the game is written once per pair of versions.
+    pub fn update(&self, update: &FeedUpdate) -> String {
+        let from = update.events.first().map_or(0, |e| e.event_id - 1);
+        let key = (from, update.last_event_id);
+        let cached = self
+            .recent
+            .lock()
+            .updates
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, head)| head.clone());
+        let head = match cached {
+            Some(head) => head,
+            None => {
+                let head = update_head(update);
+                let mut recent = self.recent.lock();
+                if !recent.updates.iter().any(|(k, _)| *k == key) {
+                    recent.updates.push_back((key, head.clone()));
+                    while recent.updates.len() > KEPT_UPDATES {
+                        recent.updates.pop_front();
+                    }
+                }
+                head
+            }
+        };
+        let mut out = Vec::with_capacity(head.text.len() + 16);
+        out.extend_from_slice(head.text.as_bytes());
+        let mut members = Members::new(&mut out, head.empty);
+        patch::write_viewer(&mut members, &update.previous, &update.state);
+        out.extend_from_slice(b"}}");
+        // Only literals, numbers and serde_json-written values went in.
+        String::from_utf8(out).unwrap_or_default()
+    }
+}
+
+/// The `update` frame of `update` up to the viewer's own members of its patch.
+fn update_head(update: &FeedUpdate) -> UpdateHead {
+    let mut out = Vec::with_capacity(512);
+    out.extend_from_slice(br#"{"type":"update","events":["#);
+    let mut previous = None;
+    for (i, event) in update.events.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_update_event(&mut out, event, previous);
+        previous = Some(&event.timestamp);
+    }
+    out.extend_from_slice(br#"],"patch":{"#);
+    let mut members = Members::new(&mut out, true);
+    patch::write_common(&mut members, &update.previous.common, &update.state.common);
+    let empty = members.is_empty();
+    UpdateHead {
+        // Only literals, numbers and serde_json-written values went in.
+        text: String::from_utf8(out).unwrap_or_default().into(),
+        empty,
     }
 }
 

@@ -7,7 +7,9 @@
 //! - [`session`]: the connection's actor (the feed, ordering, shutdown; its commands, and its
 //!   heartbeat, rate limit and fragments, in the files under `session/`);
 //! - [`refused`]: the actor of a connection refused before it started;
-//! - [`frames`]: event and state frames rendered once per game and shared by its connections;
+//! - [`frames`]: event, state and update frames rendered once per game and shared by its
+//!   connections;
+//! - [`patch`]: the patch of an `update` frame, written from two views;
 //! - [`outbox`]: the task that pulls the feed, and the bounded queue towards the socket;
 //! - [`registry`]: the server's sessions taken together (commands in flight, for a graceful stop);
 //! - [`protocol`]: the messages, error codes and close codes (documented in `docs/protocol.md`);
@@ -19,6 +21,7 @@
 pub mod frames;
 pub mod limits;
 pub mod outbox;
+pub mod patch;
 pub mod protocol;
 pub mod refused;
 pub mod registry;

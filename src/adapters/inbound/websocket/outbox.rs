@@ -5,8 +5,8 @@
 //! while the connection's write buffer has room, so a client that stops reading freezes its actor,
 //! and anything running inside it.
 //!
-//! The pump renders each update's frames (the game's shared event frames and this viewer's state
-//! frame) and [`Outbox`] counts the frames and bytes handed to the session and not yet written by
+//! The pump renders each update's frames (one `update` frame, or in protocol 1 the game's shared
+//! event frames and this viewer's state frame) and [`Outbox`] counts the frames and bytes handed to the session and not yet written by
 //! it. When a client stops reading, those counts grow; once either has reached its limit
 //! (`WS_OUTBOUND_QUEUE` frames, `WS_OUTBOUND_QUEUE_BYTES` bytes) and stays there for
 //! [`SLOW_CONSUMER_GRACE`], the pump stops (dropping its subscription, so memory stays bounded) and
@@ -23,6 +23,7 @@ use bytestring::ByteString;
 use tokio::sync::Notify;
 
 use super::frames::GameFrames;
+use super::protocol::Protocol;
 use crate::application::{ApplicationError, FeedUpdate, GameFeed};
 
 /// How long a full queue may stay full before the reader counts as too slow.
@@ -45,7 +46,7 @@ pub enum FeedMessage {
 /// One update's frames: its events, then the state after them.
 #[derive(Debug)]
 pub struct Rendered {
-    /// The `event` frames, then the `state` frame.
+    /// The `update` frame; or the `event` frames, then the `state` frame.
     pub frames: Vec<ByteString>,
     /// The id of the last event among them.
     pub last_event_id: u64,
@@ -54,10 +55,18 @@ pub struct Rendered {
 }
 
 impl Rendered {
-    /// Renders `update` with the game's shared frames.
-    pub fn new(update: &FeedUpdate, frames: &GameFrames) -> Rendered {
-        let mut rendered: Vec<ByteString> = update.events.iter().map(|e| frames.event(e)).collect();
-        rendered.push(frames.state(update.last_event_id, &update.state).into());
+    /// Renders `update` with the game's shared frames, in the connection's protocol: one `update`
+    /// frame (2), or its `event` frames and a `state` frame (1).
+    pub fn new(update: &FeedUpdate, frames: &GameFrames, protocol: Protocol) -> Rendered {
+        let rendered: Vec<ByteString> = match protocol {
+            Protocol::Updates => vec![frames.update(update).into()],
+            Protocol::Full => {
+                let mut rendered: Vec<ByteString> =
+                    update.events.iter().map(|e| frames.event(e)).collect();
+                rendered.push(frames.state(update.last_event_id, &update.state).into());
+                rendered
+            }
+        };
         let bytes = rendered.iter().map(|f| f.len()).sum();
         Rendered {
             frames: rendered,
@@ -153,6 +162,7 @@ pub async fn pump(
     outbox: std::sync::Arc<Outbox>,
     session: Recipient<FeedMessage>,
     grace: Duration,
+    protocol: Protocol,
 ) {
     loop {
         let next = feed.next().await;
@@ -169,7 +179,7 @@ pub async fn pump(
                 return;
             }
             Some(Ok(update)) => {
-                let rendered = Rendered::new(&update, &frames);
+                let rendered = Rendered::new(&update, &frames, protocol);
                 drop(update);
                 if !outbox
                     .reserve(rendered.frames.len(), rendered.bytes, grace)

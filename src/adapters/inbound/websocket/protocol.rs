@@ -66,6 +66,36 @@ pub mod close {
     pub const CLIENT_TIMEOUT: CloseCode = CloseCode::Other(4008);
 }
 
+/// The version of the server → client protocol a connection speaks, chosen at connect with
+/// `protocol=` (docs/protocol.md): the number is sent in `welcome` and `caughtUp`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Protocol {
+    /// 1: each commit as one `event` frame per event, then a `state` frame with the whole state.
+    Full,
+    /// 2 (the default): each commit as one `update` frame, its events and a patch of the state.
+    #[default]
+    Updates,
+}
+
+impl Protocol {
+    /// Reads the `protocol` parameter of `/ws`.
+    pub fn parse(text: &str) -> Option<Protocol> {
+        match text {
+            "1" => Some(Protocol::Full),
+            "2" => Some(Protocol::Updates),
+            _ => None,
+        }
+    }
+
+    /// Its number on the wire.
+    pub fn number(self) -> u8 {
+        match self {
+            Protocol::Full => 1,
+            Protocol::Updates => 2,
+        }
+    }
+}
+
 /// A close frame's reason: the code and a short text (the error code when there is one).
 pub fn close_reason(code: CloseCode, description: &str) -> CloseReason {
     CloseReason {
@@ -323,6 +353,10 @@ pub enum ServerMessage<'a> {
         game_id: &'a str,
         /// The connection's seat; `null` for a spectator.
         seat: Option<Seat>,
+        /// The protocol this connection speaks: 1 (`event` and `state` frames) or 2 (`update`
+        /// frames), as asked with `protocol=` at connect.
+        #[schema(minimum = 1, maximum = 2)]
+        protocol: u8,
         /// The version `state` is at.
         last_event_id: u64,
         /// The game as this connection may see it.
@@ -335,6 +369,23 @@ pub enum ServerMessage<'a> {
     CaughtUp {
         /// The id of the last missed event (the client's own `lastEventId` if none was missed).
         last_event_id: u64,
+        /// The protocol this connection speaks (see `welcome`).
+        #[schema(minimum = 1, maximum = 2)]
+        protocol: u8,
+    },
+    /// Protocol 2: everything one commit (or a run of commits) changed, in one frame. Written
+    /// directly by the server (`websocket/frames.rs`); these fields describe its shape.
+    #[serde(rename_all = "camelCase")]
+    Update {
+        /// The new events, each `[eventId, eventType, schemaVersion, timestamp, data]`, in order
+        /// and without gaps after the last event the connection received (the timestamp is `null`
+        /// when it is the one of the event before it in the frame). The state is at the last one's
+        /// id once `patch` is applied.
+        #[schema(value_type = Vec<Object>)]
+        events: Vec<Value>,
+        /// What changed in the connection's state, merged into it as `docs/protocol.md` says.
+        #[schema(value_type = Object)]
+        patch: Value,
     },
     /// The state after the events just sent.
     #[serde(rename_all = "camelCase")]
@@ -403,19 +454,10 @@ fn internal_error(e: &dyn std::fmt::Display) -> String {
 pub fn event_frame(stored: &StoredEvent) -> String {
     let public = stored.event.public();
     let event_type = public.event_type();
-    // The domain writes an event as {"type":"<EventType>","data":{…}}: keep the data part.
-    let data = match serde_json::to_string(&*public) {
-        Ok(full) => {
-            let prefix = format!(r#"{{"type":"{event_type}","data":"#);
-            match full
-                .strip_prefix(&prefix)
-                .and_then(|rest| rest.strip_suffix('}'))
-            {
-                Some(data) => data.to_string(),
-                // Another shape (should the domain's encoding change): the general path is right.
-                None => return ServerMessage::Event(EventDto::from(stored)).to_frame(),
-            }
-        }
+    let data = match event_data(&public) {
+        Ok(Some(data)) => data,
+        // Another shape (should the domain's encoding change): the general path is right.
+        Ok(None) => return ServerMessage::Event(EventDto::from(stored)).to_frame(),
         Err(e) => return internal_error(&e),
     };
     let mut out = Vec::with_capacity(data.len() + 160);
@@ -439,6 +481,60 @@ pub fn event_frame(stored: &StoredEvent) -> String {
     out.extend_from_slice(data.as_bytes());
     out.push(b'}');
     String::from_utf8(out).unwrap_or_else(|e| internal_error(&e))
+}
+
+/// The JSON text of an event's `data`: the domain writes an event as
+/// `{"type":"<EventType>","data":{…}}`, of which this keeps the data part (`None` should that
+/// shape ever change).
+fn event_data(public: &crate::domain::Event) -> Result<Option<String>, serde_json::Error> {
+    let full = serde_json::to_string(public)?;
+    let prefix = format!(r#"{{"type":"{}","data":"#, public.event_type());
+    Ok(full
+        .strip_prefix(&prefix)
+        .and_then(|rest| rest.strip_suffix('}'))
+        .map(str::to_string))
+}
+
+/// One event of an `update` frame: `[eventId,"eventType",schemaVersion,"timestamp",data]`, with
+/// the data as in the event's `event` frame, and `null` for the timestamp when it is `previous`'s
+/// (the timestamp of the event before it in the same frame: the events of one commit share one).
+pub fn write_update_event(
+    out: &mut Vec<u8>,
+    stored: &StoredEvent,
+    previous: Option<&chrono::DateTime<chrono::Utc>>,
+) {
+    let public = stored.event.public();
+    let event_type = public.event_type();
+    out.push(b'[');
+    out.extend_from_slice(itoa::Buffer::new().format(stored.event_id).as_bytes());
+    out.extend_from_slice(b",\"");
+    out.extend_from_slice(event_type.as_bytes());
+    out.extend_from_slice(b"\",");
+    out.extend_from_slice(
+        itoa::Buffer::new()
+            .format(public.schema_version())
+            .as_bytes(),
+    );
+    out.push(b',');
+    if previous == Some(&stored.timestamp) {
+        out.extend_from_slice(b"null");
+    } else {
+        // Writing into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *out, &stored.timestamp);
+    }
+    out.push(b',');
+    match event_data(&public) {
+        Ok(Some(data)) => out.extend_from_slice(data.as_bytes()),
+        // Another shape of the domain's encoding: its data member, read back.
+        _ => {
+            let data = serde_json::to_value(&*public)
+                .ok()
+                .and_then(|mut tagged| tagged.get_mut("data").map(Value::take))
+                .unwrap_or(Value::Null);
+            let _ = serde_json::to_writer(&mut *out, &data);
+        }
+    }
+    out.push(b']');
 }
 
 /// The fields of an `event` frame before its data, in [`EventDto`]'s order.
@@ -559,8 +655,12 @@ mod tests {
 
     #[test]
     fn server_messages_have_the_documented_shape() {
-        let frame = ServerMessage::CaughtUp { last_event_id: 7 }.to_frame();
-        assert_eq!(frame, r#"{"type":"caughtUp","lastEventId":7}"#);
+        let frame = ServerMessage::CaughtUp {
+            last_event_id: 7,
+            protocol: 2,
+        }
+        .to_frame();
+        assert_eq!(frame, r#"{"type":"caughtUp","lastEventId":7,"protocol":2}"#);
         assert_eq!(ServerMessage::Pong.to_frame(), r#"{"type":"pong"}"#);
         let frame = ServerMessage::error_code("rate_limited", "slow down").to_frame();
         assert_eq!(

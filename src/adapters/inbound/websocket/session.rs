@@ -11,7 +11,7 @@
 //!
 //! Ordering: frames for one game go out in event-id order (the feed guarantees it). A successful
 //! `commandResult` is held back until the connection has sent the events it names and the state
-//! after them, so a client can trust its state as soon as it reads the result.
+//! after them (the `update` frame that carries them, in protocol 2), so a client can trust its state as soon as it reads the result.
 //!
 //! The commands are in `session/commands.rs`; the heartbeat, the rate limit and fragmented
 //! messages in `session/guard.rs`.
@@ -28,7 +28,7 @@ use tokio::task::JoinHandle;
 use super::frames::GameFrames;
 use super::limits::RateLimiter;
 use super::outbox::{pump, FeedMessage, Outbox, SLOW_CONSUMER_GRACE};
-use super::protocol::{close, close_reason, codes, CommandResult, ServerMessage};
+use super::protocol::{close, close_reason, codes, CommandResult, Protocol, ServerMessage};
 use super::registry::{Sessions, SpectatorPlace};
 use crate::adapters::inbound::ShutdownSignal;
 use crate::application::ports::StoredEvent;
@@ -53,6 +53,8 @@ pub struct Opened {
     pub feed: GameFeed,
     /// A spectator's place in the game, held while the connection is open (`None` for a player).
     pub spectator: Option<SpectatorPlace>,
+    /// The protocol the client asked for.
+    pub protocol: Protocol,
 }
 
 /// A command's outcome, sent back to the session by the task that ran it.
@@ -78,6 +80,7 @@ pub struct Session {
     game_id: String,
     player: Option<PlayerClaims>,
     seat: Option<Seat>,
+    protocol: Protocol,
     start: Option<FeedStart>,
     feed: Option<GameFeed>,
     pump: Option<JoinHandle<()>>,
@@ -119,6 +122,7 @@ impl Session {
         Session {
             frames,
             seat: opened.feed.seat(),
+            protocol: opened.protocol,
             outbox: Arc::new(Outbox::new(
                 settings.outbound_queue,
                 settings.outbound_queue_bytes,
@@ -191,6 +195,7 @@ impl Session {
                     &ServerMessage::Welcome {
                         game_id: &self.game_id,
                         seat: self.seat,
+                        protocol: self.protocol.number(),
                         last_event_id,
                         state: &state,
                     },
@@ -205,7 +210,13 @@ impl Session {
                 for event in &missed {
                     self.send_event(ctx, event);
                 }
-                self.send(ctx, &ServerMessage::CaughtUp { last_event_id });
+                self.send(
+                    ctx,
+                    &ServerMessage::CaughtUp {
+                        last_event_id,
+                        protocol: self.protocol.number(),
+                    },
+                );
                 self.send(
                     ctx,
                     &ServerMessage::State {
@@ -274,6 +285,7 @@ impl Actor for Session {
                 self.outbox.clone(),
                 recipient,
                 SLOW_CONSUMER_GRACE,
+                self.protocol,
             )));
         }
         let interval = Duration::from_secs(self.settings.heartbeat_secs);

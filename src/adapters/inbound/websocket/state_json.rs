@@ -12,6 +12,8 @@
 //!
 //! [`ServerMessage::State`]: super::protocol::ServerMessage::State
 
+use chrono::{DateTime, Utc};
+
 use crate::domain::{
     Coin, GameStatus, GameView, MerchantSlotView, PlayerView, PointSlotView, Rules, Spices,
 };
@@ -22,12 +24,7 @@ pub fn state_head(last_event_id: u64, view: &GameView) -> String {
     out.extend_from_slice(br#"{"type":"state","lastEventId":"#);
     number(&mut out, last_event_id);
     out.extend_from_slice(br#","state":{"status":"#);
-    out.extend_from_slice(match view.status {
-        GameStatus::New => br#""new""#,
-        GameStatus::Waiting => br#""waiting""#,
-        GameStatus::Active => br#""active""#,
-        GameStatus::Finished => br#""finished""#,
-    });
+    write_status(&mut out, view.status);
     field(&mut out, br#","numPlayers":"#, view.num_players);
     out.extend_from_slice(br#","rules":"#);
     match &view.rules {
@@ -73,18 +70,34 @@ pub fn state_head(last_event_id: u64, view: &GameView) -> String {
     out.extend_from_slice(br#","winner":"#);
     optional(&mut out, view.winner);
     out.extend_from_slice(br#","turnDeadline":"#);
-    match &view.turn_deadline {
-        // Writing into a Vec cannot fail; serde's own rendering keeps the bytes equal.
-        Some(deadline) => {
-            let _ = serde_json::to_writer(&mut out, deadline);
-        }
-        None => out.extend_from_slice(b"null"),
-    }
+    write_deadline(&mut out, view.turn_deadline.as_ref());
     // Only literals, numbers and serde_json-escaped strings went in.
     String::from_utf8(out).unwrap_or_default()
 }
 
-fn write_rules(out: &mut Vec<u8>, rules: &Rules) {
+/// A game's status, as a JSON string.
+pub(super) fn write_status(out: &mut Vec<u8>, status: GameStatus) {
+    out.extend_from_slice(match status {
+        GameStatus::New => br#""new""#,
+        GameStatus::Waiting => br#""waiting""#,
+        GameStatus::Active => br#""active""#,
+        GameStatus::Finished => br#""finished""#,
+    });
+}
+
+/// A turn's deadline (RFC 3339, as serde renders it), or `null`.
+pub(super) fn write_deadline(out: &mut Vec<u8>, deadline: Option<&DateTime<Utc>>) {
+    match deadline {
+        // Writing into a Vec cannot fail; serde's own rendering keeps the bytes equal.
+        Some(deadline) => {
+            let _ = serde_json::to_writer(&mut *out, deadline);
+        }
+        None => out.extend_from_slice(b"null"),
+    }
+}
+
+/// The rules object.
+pub(super) fn write_rules(out: &mut Vec<u8>, rules: &Rules) {
     field(out, br#"{"caravanCapacity":"#, rules.caravan_capacity);
     field(out, br#","pointCardsToEnd":"#, rules.point_cards_to_end);
     field(out, br#","numPlayers":"#, rules.num_players);
@@ -94,7 +107,8 @@ fn write_rules(out: &mut Vec<u8>, rules: &Rules) {
     out.push(b'}');
 }
 
-fn write_player(out: &mut Vec<u8>, player: &PlayerView) {
+/// A player object.
+pub(super) fn write_player(out: &mut Vec<u8>, player: &PlayerView) {
     field(out, br#"{"seat":"#, player.seat);
     out.extend_from_slice(br#","playerId":"#);
     string(out, &player.player_id.0);
@@ -126,7 +140,8 @@ fn write_player(out: &mut Vec<u8>, player: &PlayerView) {
     out.push(b'}');
 }
 
-fn write_merchant_slot(out: &mut Vec<u8>, slot: &MerchantSlotView) {
+/// A merchant-row slot object.
+pub(super) fn write_merchant_slot(out: &mut Vec<u8>, slot: &MerchantSlotView) {
     out.extend_from_slice(br#"{"cardId":""#);
     out.extend_from_slice(&slot.card_id.ascii());
     out.extend_from_slice(br#"","cubes":"#);
@@ -134,7 +149,8 @@ fn write_merchant_slot(out: &mut Vec<u8>, slot: &MerchantSlotView) {
     out.push(b'}');
 }
 
-fn write_point_slot(out: &mut Vec<u8>, slot: &PointSlotView) {
+/// A point-row slot object.
+pub(super) fn write_point_slot(out: &mut Vec<u8>, slot: &PointSlotView) {
     out.extend_from_slice(br#"{"cardId":""#);
     out.extend_from_slice(&slot.card_id.ascii());
     out.extend_from_slice(br#"","points":"#);
@@ -150,7 +166,8 @@ fn write_point_slot(out: &mut Vec<u8>, slot: &PointSlotView) {
     out.push(b'}');
 }
 
-fn write_spices(out: &mut Vec<u8>, spices: &Spices) {
+/// A cubes object (all four keys).
+pub(super) fn write_spices(out: &mut Vec<u8>, spices: &Spices) {
     field(out, br#"{"yellow":"#, spices.yellow);
     field(out, br#","red":"#, spices.red);
     field(out, br#","green":"#, spices.green);
@@ -158,7 +175,8 @@ fn write_spices(out: &mut Vec<u8>, spices: &Spices) {
     out.push(b'}');
 }
 
-fn card_ids(out: &mut Vec<u8>, ids: impl Iterator<Item = [u8; 3]>) {
+/// A list of card ids.
+pub(super) fn card_ids(out: &mut Vec<u8>, ids: impl Iterator<Item = [u8; 3]>) {
     out.push(b'[');
     for (i, id) in ids.enumerate() {
         if i > 0 {
@@ -177,23 +195,26 @@ fn field(out: &mut Vec<u8>, key: &[u8], n: impl itoa::Integer) {
     number(out, n);
 }
 
-fn number(out: &mut Vec<u8>, n: impl itoa::Integer) {
+/// A whole number.
+pub(super) fn number(out: &mut Vec<u8>, n: impl itoa::Integer) {
     out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
 
-fn optional(out: &mut Vec<u8>, n: Option<impl itoa::Integer>) {
+/// A whole number, or `null`.
+pub(super) fn optional(out: &mut Vec<u8>, n: Option<impl itoa::Integer>) {
     match n {
         Some(n) => number(out, n),
         None => out.extend_from_slice(b"null"),
     }
 }
 
-fn boolean(out: &mut Vec<u8>, b: bool) {
+/// `true` or `false`.
+pub(super) fn boolean(out: &mut Vec<u8>, b: bool) {
     out.extend_from_slice(if b { b"true" } else { b"false" });
 }
 
 /// A JSON string exactly as serde_json writes it (player names are anybody's text).
-fn string(out: &mut Vec<u8>, s: &str) {
+pub(super) fn string(out: &mut Vec<u8>, s: &str) {
     // Writing into a Vec cannot fail.
     let _ = serde_json::to_writer(&mut *out, s);
 }

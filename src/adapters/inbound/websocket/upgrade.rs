@@ -1,4 +1,4 @@
-//! `GET /ws?gameId=G&token=T&lastEventId=N`: checks the request, opens the game's feed, and
+//! `GET /ws?gameId=G&token=T&lastEventId=N&protocol=P`: checks the request, opens the game's feed, and
 //! upgrades the connection to a [`Session`].
 //!
 //! Everything is checked before the session starts: the query, the token (signature, expiry, game)
@@ -24,7 +24,7 @@ use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use actix_web_actors::ws;
 use serde::Deserialize;
 
-use super::protocol::{close, codes};
+use super::protocol::{close, codes, Protocol};
 use super::refused::Refused;
 use super::session::{Opened, Session};
 use crate::adapters::inbound::http::auth::carries_admin_token;
@@ -41,6 +41,7 @@ struct WsQuery {
     game_id: Option<String>,
     token: Option<String>,
     last_event_id: Option<String>,
+    protocol: Option<String>,
 }
 
 /// The `/ws` route.
@@ -153,6 +154,15 @@ async fn open(
             )
         })?),
     };
+    let protocol = match query.protocol.as_deref() {
+        None | Some("") => Protocol::default(),
+        Some(text) => Protocol::parse(text).ok_or_else(|| {
+            ApplicationError::invalid(
+                "unsupported_protocol",
+                "protocol must be 1 (event and state frames) or 2 (update frames)",
+            )
+        })?,
+    };
     // No token (or an empty one) is a spectator; a token that is given must be valid.
     let player = match query.token.as_deref() {
         None | Some("") => None,
@@ -185,6 +195,7 @@ async fn open(
         start,
         feed,
         spectator,
+        protocol,
     }))
 }
 

@@ -74,6 +74,13 @@ pub fn components() -> Map<String, Value> {
     }
     if let Some(event) = schemas.get("Event").cloned() {
         schemas.insert("EventDto".into(), events_by_type(&event));
+        schemas.insert("UpdateEvent".into(), update_events_by_type(&event));
+    }
+    if let Some(view) = schemas.get("GameView").cloned() {
+        schemas.insert("ViewPatch".into(), view_patch(&view));
+    }
+    if let Some(server) = schemas.get_mut("ServerMessage") {
+        describe_update(server);
     }
     schemas
 }
@@ -182,4 +189,104 @@ fn events_by_type(event: &Value) -> Value {
         "description": "One committed event, public form (REST and the WebSocket `event` message).",
         "oneOf": by_type
     })
+}
+
+/// One event of an `update` frame, per event type: `[eventId, eventType, schemaVersion,
+/// timestamp, data]`.
+fn update_events_by_type(event: &Value) -> Value {
+    let mut by_type = Vec::new();
+    for variant in event
+        .get("oneOf")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let (Some(name), Some(data)) = (
+            variant_tag(variant, "type"),
+            variant.get("properties").and_then(|p| p.get("data")),
+        ) else {
+            continue;
+        };
+        let mut data = data.clone();
+        if let Some(map) = data.as_object_mut() {
+            map.insert("additionalProperties".into(), Value::Bool(false));
+        }
+        by_type.push(json!({
+            "type": "array",
+            "title": name,
+            "minItems": 5,
+            "prefixItems": [
+                {"type": "integer", "minimum": 1, "description": "eventId"},
+                {"const": name, "description": "eventType"},
+                {"type": "integer", "minimum": 1, "description": "schemaVersion"},
+                {"type": ["string", "null"], "format": "date-time", "description": "timestamp; null when it is the one of the event before it in the same update"},
+                data
+            ],
+            "items": false
+        }));
+    }
+    json!({
+        "description": "One event of an `update` frame: `[eventId, eventType, schemaVersion, timestamp, data]`, the fields of the event's `event` frame in that order (the timestamp null when it is the one of the event before it in the same update).",
+        "oneOf": by_type
+    })
+}
+
+/// The `patch` of an `update` frame: members of the view (`GameView`), each either a whole new
+/// value or, for the arrays of objects, an object of the elements that changed by index.
+fn view_patch(view: &Value) -> Value {
+    let mut properties = Map::new();
+    for (name, schema) in view
+        .get("properties")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        let patched = if matches!(name.as_str(), "players" | "merchantRow" | "pointRow") {
+            json!({"anyOf": [
+                schema,
+                {
+                    "type": "object",
+                    "description": "The elements that changed, by index (the array keeps its length), each merged into the element.",
+                    "patternProperties": {"^(0|[1-9][0-9]*)$": {"type": "object"}},
+                    "additionalProperties": false
+                }
+            ]})
+        } else {
+            schema.clone()
+        };
+        properties.insert(name.clone(), patched);
+    }
+    json!({
+        "type": "object",
+        "description": "What changed in the connection's state (a view, as `GameView`): merged into it member by member (docs/protocol.md, \"Protocol 2: updates\").",
+        "properties": properties,
+        "additionalProperties": false
+    })
+}
+
+/// The `update` message's events and patch, by their own schemas.
+fn describe_update(server: &mut Value) {
+    let Some(list) = variants(server) else {
+        return;
+    };
+    for variant in list {
+        if variant_tag(variant, "type").as_deref() != Some("update") {
+            continue;
+        }
+        if let Some(properties) = variant.get_mut("properties").and_then(Value::as_object_mut) {
+            properties.insert(
+                "events".into(),
+                json!({
+                    "type": "array",
+                    "minItems": 1,
+                    "description": "The new events, in eventId order, continuing the connection's stream without a gap.",
+                    "items": {"$ref": "#/components/schemas/UpdateEvent"}
+                }),
+            );
+            properties.insert(
+                "patch".into(),
+                json!({"$ref": "#/components/schemas/ViewPatch"}),
+            );
+        }
+    }
 }
