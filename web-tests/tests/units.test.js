@@ -1,5 +1,6 @@
 // The client's pure parts, run in Node without a browser: latency percentiles from Prometheus text,
-// rematch ids, the score in parts, the order of a hand, and the turn bar's sentence.
+// rematch ids, the score in parts, the order of a hand, the turn bar's sentence, and protocol 2's
+// patches.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { bucketDelta, latencyBuckets, quantileMs } from '../../web/assets/js/metrics.js';
@@ -8,6 +9,7 @@ import { breakdown, cardsToEnd, fromFinal, partsText } from '../../web/assets/js
 import { sortMerchant } from '../../web/assets/js/cards.js';
 import { turnMessage } from '../../web/assets/js/game.js';
 import { Names, describe as tell } from '../../web/assets/js/describe.js';
+import { applyPatch, updateEvents, updateVersion } from '../../web/assets/js/patch.js';
 
 const METRICS = (n1, n2, inf) => `# HELP caravan_command_duration_seconds Time from receiving a command to its result
 # TYPE caravan_command_duration_seconds histogram
@@ -121,5 +123,50 @@ describe('the story in words', () => {
     assert.equal(tell({ type: 'GameEnded', data: { scores, winner: 0, reason: 'pointCards' } }, names), 'Game over: Ana wins — Ana 9, Ben 2');
     assert.equal(tell({ type: 'GameEnded', data: { scores: [], winner: null, reason: 'expired' } }, names), 'The game expired: its seats were not all taken in time');
     assert.equal(tell({ type: 'TurnTimedOut', data: { seat: 1, consecutive: 2 } }, names), 'Ben ran out of time (twice in a row)');
+  });
+});
+
+describe("protocol 2's updates", () => {
+  it('applies a patch member by member: objects merge, arrays are patched by index, the rest replaces', () => {
+    const state = {
+      players: [
+        { seat: 0, caravan: { yellow: 3, red: 0, green: 0, brown: 0 }, hand: ['S01', 'S02'], played: [] },
+        { seat: 1, caravan: { yellow: 4, red: 0, green: 0, brown: 0 }, hand: ['S01'], played: [] },
+      ],
+      rules: null,
+      currentSeat: 0,
+      legal: { playable: [{ cardId: 'S01' }], canRest: false },
+      winner: null,
+    };
+    applyPatch(state, {
+      players: { 0: { caravan: { yellow: 5 }, hand: ['S02'], played: ['S01'] } },
+      rules: { caravanCapacity: 10 },
+      currentSeat: 1,
+      legal: null,
+    });
+    assert.deepEqual(state.players[0], { seat: 0, caravan: { yellow: 5, red: 0, green: 0, brown: 0 }, hand: ['S02'], played: ['S01'] });
+    assert.deepEqual(state.players[1].caravan.yellow, 4);
+    assert.deepEqual(state.rules, { caravanCapacity: 10 });
+    assert.equal(state.currentSeat, 1);
+    assert.equal(state.legal, null);
+    applyPatch(state, { players: [{ seat: 0 }], winner: 0 });
+    assert.deepEqual(state.players, [{ seat: 0 }], 'an array replaces the whole array');
+    assert.equal(state.winner, 0);
+  });
+
+  it("reads an update's events as event messages", () => {
+    const update = {
+      type: 'update',
+      events: [
+        [7, 'PlayerRested', 1, '2026-01-01T00:00:00Z', { seat: 0, returned: [] }],
+        [8, 'TurnEnded', 1, null, { seat: 0 }],
+      ],
+      patch: {},
+    };
+    assert.deepEqual(updateEvents('g', update), [
+      { type: 'event', gameId: 'g', eventId: 7, eventType: 'PlayerRested', schemaVersion: 1, timestamp: '2026-01-01T00:00:00Z', data: { seat: 0, returned: [] } },
+      { type: 'event', gameId: 'g', eventId: 8, eventType: 'TurnEnded', schemaVersion: 1, timestamp: '2026-01-01T00:00:00Z', data: { seat: 0 } },
+    ]);
+    assert.equal(updateVersion(update), 8);
   });
 });

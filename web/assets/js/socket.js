@@ -1,6 +1,9 @@
 // The game's WebSocket: one connection per table, reconnecting with backoff and lastEventId.
 // It delivers each event once, in eventId order; the table itself is redrawn from `state` messages.
+// It speaks protocol 2: each commit comes as one `update` whose patch it applies to the state it
+// holds, handing the page the same `event` and `state` messages protocol 1 would send.
 import { randomId } from './dom.js';
+import { applyPatch, updateEvents, updateVersion } from './patch.js';
 
 const BACKOFF_MS = [250, 500, 1000, 2000, 4000, 8000];
 const PING_EVERY_MS = 20000;
@@ -12,7 +15,8 @@ export class GameSocket {
    * @param {object} o
    * @param {string} o.gameId
    * @param {string|null} o.token  player token, or null to spectate
-   * @param {object} o.on  handlers: welcome(msg), event(ev), state(msg), caughtUp(msg), error(err), status(s)
+   * @param {object} o.on  handlers: welcome(msg), event(ev), state(msg), caughtUp(msg), error(err), status(s);
+   *   an update is handed out as its events, then a state
    */
   constructor({ gameId, token, on }) {
     this.gameId = gameId;
@@ -28,11 +32,12 @@ export class GameSocket {
     this.pingTimer = null;
     this.lastHeard = Date.now();
     this.connects = 0;
+    this.state = null; // the state as the last welcome, state or update left it
   }
 
   url() {
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    const q = new URLSearchParams({ gameId: this.gameId });
+    const q = new URLSearchParams({ gameId: this.gameId, protocol: '2' });
     if (this.token) q.set('token', this.token);
     if (this.lastEventId !== null) q.set('lastEventId', String(this.lastEventId));
     return `${proto}//${location.host}/ws?${q}`;
@@ -95,6 +100,7 @@ export class GameSocket {
     switch (msg.type) {
       case 'welcome':
         this.attempt = 0;
+        this.state = structuredClone(msg.state);
         this.lastEventId = Number(msg.lastEventId || 0);
         this.status('open');
         this.on.welcome && this.on.welcome(msg);
@@ -121,8 +127,25 @@ export class GameSocket {
         this.resendPending();
         break;
       case 'state':
+        this.state = structuredClone(msg.state);
         this.on.state && this.on.state(msg);
         break;
+      case 'update': {
+        const first = msg.events.length > 0 ? Number(msg.events[0][0]) : null;
+        if (this.state === null || this.lastEventId === null || first !== this.lastEventId + 1) {
+          // Not the continuation of what this page holds (the server never sends that): start again from it.
+          this.reconnectNow();
+          return;
+        }
+        for (const event of updateEvents(this.gameId, msg)) {
+          this.lastEventId = Number(event.eventId);
+          this.on.event && this.on.event(event);
+        }
+        applyPatch(this.state, msg.patch);
+        this.lastEventId = updateVersion(msg);
+        this.on.state && this.on.state({ type: 'state', lastEventId: this.lastEventId, state: structuredClone(this.state) });
+        break;
+      }
       case 'commandResult': {
         const p = this.pending.get(msg.requestId);
         if (p) {

@@ -52,6 +52,7 @@ static ASSETS: &[Asset] = &[
     asset!("assets/js/score.js"),
     asset!("assets/js/seats.js"),
     asset!("assets/js/socket.js"),
+    asset!("assets/js/patch.js"),
     asset!("assets/js/sound.js"),
     asset!("assets/js/spices.js"),
     asset!("assets/js/table.js"),
