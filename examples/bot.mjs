@@ -64,12 +64,15 @@ function choose(legal, caravan) {
 }
 
 // Protocol 2 (docs/protocol.md, "Protocol 2: updates"): each commit comes as one `update` whose
-// `patch` is merged into the state we hold — objects (and arrays, by index) member by member,
-// anything else replaced.
+// `patch` is merged into the state we hold — objects (and arrays, by index) member by member, a
+// list of cards by its removals (`-`, indexes) and additions (`+`), anything else replaced.
 function apply(state, patch) {
   for (const [key, value] of Object.entries(patch)) {
     const target = state[key];
-    if (value !== null && typeof value === 'object' && !Array.isArray(value) && target !== null && typeof target === 'object') apply(target, value);
+    const object = value !== null && typeof value === 'object' && !Array.isArray(value);
+    if (object && Array.isArray(target) && ('-' in value || '+' in value)) {
+      state[key] = target.filter((_, i) => !(value['-'] ?? []).includes(i)).concat(value['+'] ?? []);
+    } else if (object && target !== null && typeof target === 'object') apply(target, value);
     else state[key] = value;
   }
 }

@@ -315,6 +315,40 @@ pub fn merge(state: &mut Value, patch: &Value, path: &str) {
                 merge(target, value, &format!("{path}/{key}"));
             }
         }
+        (Value::Array(items), Value::Object(patch))
+            if patch.contains_key("-") || patch.contains_key("+") =>
+        {
+            assert!(
+                patch.keys().all(|k| k == "-" || k == "+"),
+                "{path}: a splice has only - and +: {patch:?}"
+            );
+            let removed: Vec<u64> = patch
+                .get("-")
+                .map(|r| {
+                    r.as_array()
+                        .expect("- lists indexes")
+                        .iter()
+                        .map(|i| i.as_u64().expect("an index"))
+                        .collect()
+                })
+                .unwrap_or_default();
+            assert!(
+                removed.windows(2).all(|w| w[0] < w[1]),
+                "{path}: indexes removed in ascending order"
+            );
+            assert!(
+                removed.iter().all(|&i| (i as usize) < items.len()),
+                "{path}: a removed index within the array"
+            );
+            let mut index = 0;
+            items.retain(|_| {
+                index += 1;
+                !removed.contains(&(index - 1))
+            });
+            if let Some(added) = patch.get("+") {
+                items.extend(added.as_array().expect("+ lists elements").iter().cloned());
+            }
+        }
         (Value::Array(items), Value::Object(patch)) => {
             for (key, value) in patch {
                 let index: usize = key

@@ -149,6 +149,11 @@ describe("protocol 2's updates", () => {
     assert.deepEqual(state.rules, { caravanCapacity: 10 });
     assert.equal(state.currentSeat, 1);
     assert.equal(state.legal, null);
+    applyPatch(state, { players: { 1: { hand: { '-': [0], '+': ['M10', 'M11'] }, played: { '+': ['S01'] } } } });
+    assert.deepEqual(state.players[1].hand, ['M10', 'M11'], 'a list of cards: removals, then additions');
+    assert.deepEqual(state.players[1].played, ['S01']);
+    applyPatch(state, { players: { 0: { hand: { '-': [0, 1] } } } });
+    assert.deepEqual(state.players[0].hand, []);
     applyPatch(state, { players: [{ seat: 0 }], winner: 0 });
     assert.deepEqual(state.players, [{ seat: 0 }], 'an array replaces the whole array');
     assert.equal(state.winner, 0);

@@ -3,13 +3,18 @@
 
 /**
  * Applies `patch` to `state` in place, member by member: an object onto an object (or onto an
- * array, whose elements its keys index) is applied recursively; anything else replaces the value.
- * Returns `state`.
+ * array, whose elements its keys index) is applied recursively, except that `{"-":[…],"+":[…]}`
+ * onto an array removes the elements at those indexes and appends those elements; anything else
+ * replaces the value. Returns `state`.
  */
 export function applyPatch(state, patch) {
   for (const [key, value] of Object.entries(patch)) {
     const target = state[key];
-    if (value !== null && typeof value === 'object' && !Array.isArray(value) && target !== null && typeof target === 'object') {
+    const object = value !== null && typeof value === 'object' && !Array.isArray(value);
+    if (object && Array.isArray(target) && ('-' in value || '+' in value)) {
+      const removed = value['-'] ?? [];
+      state[key] = target.filter((_, i) => !removed.includes(i)).concat(value['+'] ?? []);
+    } else if (object && target !== null && typeof target === 'object') {
       applyPatch(target, value);
     } else {
       state[key] = value;

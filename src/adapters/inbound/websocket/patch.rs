@@ -9,8 +9,13 @@
 //! - anything else (a number, string, boolean, `null`, an array, or an object onto `null`)
 //!   replaces the value. Nothing is ever removed: every field of a view is always present.
 //!
-//! What this writes follows those rules: arrays of card ids are replaced whole, an array of
-//! objects whose length changed is replaced whole, `rules` and `legal` are replaced whole.
+//! - an object with the members `-` and/or `+` onto an array of card ids (`hand`, `played`,
+//!   `claimed`): the elements at the indexes listed in `-` are removed, then those of `+` are
+//!   appended.
+//!
+//! What this writes follows those rules: a list of card ids is written as its removals and
+//! additions when that is shorter than the list, else whole; an array of objects whose length
+//! changed is replaced whole; `rules` and `legal` are replaced whole.
 //!
 //! [`write_common`] writes the members every viewer of the game shares (all but `viewerSeat` and
 //! `legal`), once per game and pair of versions; [`write_viewer`] the viewer's own, per connection.
@@ -110,6 +115,8 @@ impl<'a> Members<'a> {
         });
     }
 
+    /// A list of card ids: as its removals and additions (`{"-":[indexes],"+":[ids]}`) when that
+    /// is shorter, else whole.
     fn cards<C: PartialEq + Copy>(
         &mut self,
         key: &str,
@@ -117,8 +124,36 @@ impl<'a> Members<'a> {
         new: &[C],
         ascii: fn(C) -> [u8; 3],
     ) {
-        if old != new {
-            card_ids(self.key(key), new.iter().map(|&c| ascii(c)));
+        if old == new {
+            return;
+        }
+        let out = self.key(key);
+        let start = out.len();
+        let (removed, kept) = splice(old, new);
+        out.push(b'{');
+        if !removed.is_empty() {
+            out.extend_from_slice(br#""-":["#);
+            for (n, index) in removed.iter().enumerate() {
+                if n > 0 {
+                    out.push(b',');
+                }
+                number(out, *index);
+            }
+            out.push(b']');
+        }
+        if kept < new.len() {
+            if !removed.is_empty() {
+                out.push(b',');
+            }
+            out.extend_from_slice(br#""+":"#);
+            card_ids(out, new[kept..].iter().map(|&c| ascii(c)));
+        }
+        out.push(b'}');
+        // The whole list: `[` and `]`, five bytes an id and a comma between two.
+        let whole = (new.len() * 6).max(1) + 1;
+        if out.len() - start >= whole {
+            out.truncate(start);
+            card_ids(out, new.iter().map(|&c| ascii(c)));
         }
     }
 
@@ -173,6 +208,22 @@ impl<'a> Members<'a> {
             let _ = serde_json::to_writer(&mut *self.key(key), new);
         }
     }
+}
+
+/// `new` as `old` with some elements removed and others appended: the indexes removed from `old`
+/// (ascending), and how many elements of `new` are `old`'s kept ones (the rest are appended).
+/// Any two lists can be written so (at worst every element removed and every one appended).
+fn splice<C: PartialEq>(old: &[C], new: &[C]) -> (Vec<usize>, usize) {
+    let mut removed = Vec::new();
+    let mut kept = 0;
+    for (index, item) in old.iter().enumerate() {
+        if new.get(kept) == Some(item) {
+            kept += 1;
+        } else {
+            removed.push(index);
+        }
+    }
+    (removed, kept)
 }
 
 /// The members of the patch from `old` to `new` that every viewer shares: all but `viewerSeat`
