@@ -97,6 +97,38 @@ async fn a_short_load_test_completes_games_without_stream_violations() {
 }
 
 #[tokio::test]
+async fn players_speaking_protocol_1_check_the_same_streams_with_more_bytes_per_command() {
+    let run = |protocol| {
+        against_a_server(move |url| LoadtestArgs {
+            url,
+            games: 3,
+            players: 3,
+            duration: Duration::from_secs(3),
+            protocol,
+            quiet: true,
+            ..LoadtestArgs::default()
+        })
+    };
+    let (full, updates) = (run(1).await, run(2).await);
+    let per_command =
+        |report: &Report| report.events.mib_received * 1_048_576.0 / report.commands.ok as f64;
+    for report in [&full, &updates] {
+        let summary = report.summary();
+        assert!(summary.contains(&format!("(protocol {})", report.settings.protocol)));
+        assert_eq!(report.violations.total, 0, "{summary}");
+        assert!(report.commands.ok > 0, "{summary}");
+        assert_eq!(report.commands.refused, 0, "{summary}");
+        assert!(report.passed, "{summary}");
+    }
+    assert!(
+        per_command(&updates) * 2.0 < per_command(&full),
+        "{} bytes per command in protocol 2, {} in protocol 1",
+        per_command(&updates),
+        per_command(&full)
+    );
+}
+
+#[tokio::test]
 async fn the_mongodb_baseline_inserts_event_batches_and_drops_its_database() {
     let Some(db) = support::services::TestDb::new().await else {
         return;

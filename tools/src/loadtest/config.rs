@@ -87,6 +87,10 @@ pub struct LoadtestArgs {
     /// Most WebSocket/REST connections being opened at the same time.
     #[arg(long, default_value_t = 256)]
     pub connect_concurrency: usize,
+    /// The WebSocket protocol the players speak: 2, one `update` frame per commit (what the
+    /// browser speaks), or 1, each event and then the whole state (to compare the two).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=2))]
+    pub protocol: u8,
     /// Print no progress lines.
     #[arg(long)]
     pub quiet: bool,
@@ -117,6 +121,7 @@ impl Default for LoadtestArgs {
             threads: None,
             stall_timeout: Duration::from_secs(20),
             connect_concurrency: 256,
+            protocol: 2,
             quiet: false,
         }
     }

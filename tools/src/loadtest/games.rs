@@ -142,11 +142,12 @@ async fn play_seat(
     let mut reconnects = 0;
     loop {
         let url = format!(
-            "{}/ws?gameId={}&token={}&lastEventId={}&protocol=2",
+            "{}/ws?gameId={}&token={}&lastEventId={}&protocol={}",
             ctx.config.ws_base,
             bot.game_id(),
             token,
-            bot.last_event_id()
+            bot.last_event_id(),
+            ctx.config.args.protocol
         );
         let connected = {
             let _permit = ctx.connect.acquire().await;

@@ -67,6 +67,8 @@ pub struct ReportSettings {
     pub games: usize,
     /// Players per game.
     pub players: u8,
+    /// The WebSocket protocol the players spoke (1 or 2).
+    pub protocol: u8,
     /// Seconds of play asked for.
     pub duration_secs: f64,
     /// Idle spectators.
@@ -334,11 +336,12 @@ impl Report {
         let verdict = if self.passed { "PASSED" } else { "FAILED" };
         let _ = writeln!(
             s,
-            "caravan-tools loadtest {verdict}: {} games × {} players for {:.1}s against {}{}",
+            "caravan-tools loadtest {verdict}: {} games × {} players for {:.1}s against {} (protocol {}){}",
             self.settings.games,
             self.settings.players,
             self.duration_secs,
             self.settings.url,
+            self.settings.protocol,
             if self.settings.think_ms > 0.0 {
                 format!(
                     ", bots thinking {:.0} ms on average",

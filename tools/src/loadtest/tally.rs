@@ -89,6 +89,7 @@ pub(super) fn build_report(input: BuildInput<'_>) -> Report {
             url: args.url.clone(),
             games: args.games,
             players: args.players,
+            protocol: args.protocol,
             duration_secs: args.duration.as_secs_f64(),
             idle: args.idle,
             reconnect_storm: args.reconnect_storm,
