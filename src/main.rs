@@ -1,7 +1,9 @@
 //! The `caravan` binary: the composition root. Load settings → start telemetry → build adapters →
 //! build services → run. Nothing else lives here.
 
-use std::process::ExitCode;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -53,6 +55,15 @@ enum Cmd {
     CopyEvents(CopyArgs),
     /// Print the effective configuration (secrets masked) and exit.
     Config,
+    /// Run `caravan-tools loadtest` with these arguments: the load generator is the tools' binary
+    /// (`caravan-tools`, beside this one), so that the server links no HTTP or WebSocket client.
+    /// `caravan loadtest --help` lists its options.
+    #[command(disable_help_flag = true)]
+    Loadtest {
+        /// Every argument, passed on as given.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<OsString>,
+    },
     /// Measure the raw insert rate of a MongoDB (the event store's documents through the driver
     /// alone), print it as JSON and drop the database it made. `caravan-tools loadtest
     /// --mongo-baseline` runs it.
@@ -87,6 +98,11 @@ struct CopyArgs {
 }
 
 fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // The load generator is another program: it needs none of the server's settings.
+    if let Some(Cmd::Loadtest { args }) = cli.command {
+        return run_tools("loadtest", args);
+    }
     // Return freed memory to the system from jemalloc's background thread, not from whichever
     // request happens to free past the threshold: without it, runs at 10,000 commands/s had single
     // seconds with a command→result p99 of 40–47 ms; with it the worst seconds were 20–31 ms.
@@ -95,7 +111,6 @@ fn main() -> ExitCode {
             "caravan: jemalloc's background thread could not be started ({e}); going on without it"
         );
     }
-    let cli = Cli::parse();
     let settings = match Settings::load() {
         Ok(settings) => settings,
         Err(e) => {
@@ -117,6 +132,9 @@ fn main() -> ExitCode {
                 Ok(())
             }
             Cmd::CopyEvents(args) => copy_events(settings, args).await,
+            Cmd::Loadtest { .. } => {
+                unreachable!("handed to caravan-tools before the settings load")
+            }
             Cmd::Config => {
                 for (name, value) in settings.describe() {
                     println!("{name}={value}");
@@ -228,4 +246,68 @@ async fn copy_events(settings: Settings, args: CopyArgs) -> anyhow::Result<()> {
         copied.games, copied.events, copied.already_there, rebuilt.games
     );
     Ok(())
+}
+
+/// The tools' binary beside the running `caravan`.
+fn tools_binary() -> Result<PathBuf, String> {
+    let me =
+        std::env::current_exe().map_err(|e| format!("cannot tell where this binary lies: {e}"))?;
+    let dir = me
+        .parent()
+        .ok_or_else(|| format!("{} has no directory", me.display()))?;
+    Ok(dir.join(format!("caravan-tools{}", std::env::consts::EXE_SUFFIX)))
+}
+
+/// `caravan loadtest …`: the load generator is `caravan-tools`, the client-side tools' binary that
+/// the workspace builds beside this one, so that the server links no HTTP or WebSocket client.
+/// Runs `caravan-tools <subcommand> <args…>` in place of this process (unix) or as a child whose
+/// exit code becomes this one's. Returns only when it could not be started, or (elsewhere than
+/// unix) when it ended.
+fn run_tools(subcommand: &str, args: Vec<OsString>) -> ExitCode {
+    let binary = match tools_binary() {
+        Ok(binary) => binary,
+        Err(e) => {
+            eprintln!("caravan {subcommand}: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if !binary.is_file() {
+        eprintln!(
+            "caravan {subcommand}: the load generator is the separate binary caravan-tools, and there is none at {}: build it with cargo build --release (the workspace builds caravan and caravan-tools side by side)",
+            binary.display()
+        );
+        return ExitCode::from(2);
+    }
+    let mut command = Command::new(&binary);
+    command.arg(subcommand).args(args);
+    exec(command, &binary, subcommand)
+}
+
+#[cfg(unix)]
+fn exec(mut command: Command, binary: &Path, subcommand: &str) -> ExitCode {
+    use std::os::unix::process::CommandExt;
+    // `exec` returns only when the program could not replace this one.
+    let error = command.exec();
+    eprintln!(
+        "caravan {subcommand}: cannot run {}: {error}",
+        binary.display()
+    );
+    ExitCode::FAILURE
+}
+
+#[cfg(not(unix))]
+fn exec(mut command: Command, binary: &Path, subcommand: &str) -> ExitCode {
+    match command.status() {
+        Ok(status) => match status.code() {
+            Some(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+            None => ExitCode::FAILURE,
+        },
+        Err(error) => {
+            eprintln!(
+                "caravan {subcommand}: cannot run {}: {error}",
+                binary.display()
+            );
+            ExitCode::FAILURE
+        }
+    }
 }

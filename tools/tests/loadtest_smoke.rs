@@ -1,13 +1,14 @@
 //! A smoke run of `caravan-tools loadtest` against an in-process server on port 0: a few games for a few
 //! seconds, idle spectators and a small reconnect storm. It checks behaviour, never speed: every
 //! stream ordered and gap-free, games completed, the storm caught up. And the MongoDB baseline
-//! against the test MongoDB: it inserts, reports, and drops what it made.
+//! against the test MongoDB: it inserts, reports, and drops what it made. And `caravan loadtest`,
+//! which hands its arguments to the `caravan-tools` beside it.
 
 /// The server crate's test harness.
 #[path = "../../tests/support/mod.rs"]
 mod support;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use caravan::adapters::outbound::mongodb::baseline::raw_insert_rate;
@@ -178,4 +179,53 @@ async fn the_mongodb_baseline_inserts_event_batches_and_drops_its_database() {
         assert!(report.passed, "{summary}");
     })
     .await;
+}
+
+/// `dir/name` as a hard link to `from` (a copy where links are refused).
+fn place(from: &Path, dir: &Path, name: &str) {
+    let to = dir.join(name);
+    if std::fs::hard_link(from, &to).is_err() {
+        std::fs::copy(from, &to).expect("the binary copied");
+    }
+}
+
+#[test]
+fn caravan_loadtest_runs_the_caravan_tools_binary_beside_it() {
+    // Both binaries of this build in a folder of their own, as `cargo build --release` leaves them.
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("loadtest-forward-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a folder for the binaries");
+    place(&caravan_binary(), &dir, "caravan");
+    place(
+        Path::new(env!("CARGO_BIN_EXE_caravan-tools")),
+        &dir,
+        "caravan-tools",
+    );
+    let caravan = dir.join("caravan");
+
+    let output = std::process::Command::new(&caravan)
+        .args(["loadtest", "--help"])
+        .output()
+        .expect("caravan runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{output:?}");
+    assert!(
+        stdout.contains("Usage: caravan-tools loadtest") && stdout.contains("--server-pid"),
+        "the load generator's own help: {stdout}"
+    );
+
+    // Without the tools' binary beside it: a clear error, and no server started.
+    std::fs::remove_file(dir.join("caravan-tools")).expect("the tools' binary removed");
+    let output = std::process::Command::new(&caravan)
+        .args(["loadtest", "--url", "http://127.0.0.1:9", "--quiet"])
+        .output()
+        .expect("caravan runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    assert!(
+        stderr.contains("caravan-tools") && stderr.contains("cargo build --release"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }
