@@ -7,7 +7,10 @@
 //! - [`arena`]: computer players of two levels against each other, in process (no server).
 //! - [`clock`]: how late the turn clock fires, read from the logs of games whose players never
 //!   move.
+//! - [`floor`]: a server that does only the unavoidable per command on caravan's workload and
+//!   stack, and its load generator (the `caravan-floor` binary), to read caravan's cost against.
 
 pub mod arena;
 pub mod clock;
+pub mod floor;
 pub mod loadtest;
