@@ -30,10 +30,9 @@ impl CommandService {
             || ApplicationError::conflict(SUPERSEDED, "the game moved on before this server move");
         let slot = self.games.slot(game_id);
         let write = slot.write.lock().await;
-        // Checked under the game's lock, so a command sent twice at once is decided once.
-        if let Some(answer) = self.answer_if_repeated(game_id, command, command_id).await {
-            return answer;
-        }
+        // A command id seen before is not looked up here, on every command: the append recognises
+        // it before it checks the version (the event store's contract) and answers with the first
+        // outcome, and a repeat that the game no longer allows is looked up where it is refused.
         let mut current = self.games.cached_or_load(game_id, &slot).await?;
         let mut fresh = false;
         if at_version.is_some_and(|v| current.version() < v) {
@@ -76,6 +75,10 @@ impl CommandService {
                 }
             };
             if events.is_empty() {
+                drop(write);
+                if let Some(answer) = self.answer_if_repeated(game_id, command, command_id).await {
+                    return answer;
+                }
                 return Ok((current.clone(), Committed::from_events(game_id, &[], false)));
             }
             let at = self.ports.clock.now();

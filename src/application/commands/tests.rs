@@ -277,8 +277,7 @@ async fn losing_every_retry_is_a_version_conflict_and_publishes_nothing() {
 }
 
 #[tokio::test]
-async fn a_repeated_command_id_returns_the_first_result_without_deciding_again_and_publishes_it_again(
-) {
+async fn a_repeated_command_id_returns_the_first_result_and_publishes_it_again() {
     let (game, log) = history(2, 2);
     let seat = game.current_seat().unwrap();
     let (_, events) = s01_played(&game, seat);
@@ -326,11 +325,14 @@ async fn a_command_id_reused_for_another_command_is_a_conflict() {
     let original = stored("g", log.len() as u64, events, Some("c-1"));
 
     let mut mocks = Mocks::new();
+    store_holding(&mut mocks, log);
+    // Nothing has been played yet, so `rest` is refused; the refusal looks the command id up.
     mocks.store.expect_find_command().returning(move |_, _| {
         let found = original.clone();
         Box::pin(async move { Ok(Some(found)) })
     });
     mocks.store.expect_append().never();
+    mocks.bus.expect_publish().never();
     let err = service(mocks)
         .execute(&claims(seat), "g", Some("c-1"), Command::Rest)
         .await
