@@ -217,11 +217,12 @@ impl EventStore for SqliteEventStore {
                 // Batches are contiguous: the one holding `after + 1` is the last starting at or
                 // before it, and the range scan starts there.
                 let mut select = connection.prepare_cached(
-                    "SELECT first, last, command_id, at, events FROM batches
-                     WHERE game_id = ?1 AND last > ?2 AND first >= coalesce(
+                    "SELECT b.first, b.last, b.command_id, b.at, p.events
+                     FROM batches AS b JOIN payloads AS p ON p.id = b.payload
+                     WHERE b.game_id = ?1 AND b.last > ?2 AND b.first >= coalesce(
                          (SELECT first FROM batches WHERE game_id = ?1 AND first <= ?2 + 1
                           ORDER BY first DESC LIMIT 1), 0)
-                     ORDER BY first",
+                     ORDER BY b.first",
                 )?;
                 let mut rows = select.query(rusqlite::params![owned, to_i64(after)])?;
                 let mut batches = Vec::new();
@@ -258,8 +259,9 @@ impl EventStore for SqliteEventStore {
             .database
             .read(move |connection| {
                 let mut select = connection.prepare_cached(
-                    "SELECT first, last, command_id, at, events FROM batches
-                     WHERE game_id = ?1 AND at >= ?2 AND at < ?3 ORDER BY first",
+                    "SELECT b.first, b.last, b.command_id, b.at, p.events
+                     FROM batches AS b JOIN payloads AS p ON p.id = b.payload
+                     WHERE b.game_id = ?1 AND b.at >= ?2 AND b.at < ?3 ORDER BY b.first",
                 )?;
                 let mut rows = select.query(rusqlite::params![owned, from, to])?;
                 let mut batches = Vec::new();

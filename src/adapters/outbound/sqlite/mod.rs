@@ -7,7 +7,7 @@
 //!   before anything is published). A process killed right after loses nothing it acknowledged.
 //! - Group commit: one writer thread owns the only writing connection. It takes every write waiting
 //!   in its queue (appends of many games, read-model updates) and commits them in ONE transaction,
-//!   each inside a savepoint of its own, so one command's events are all written or none are and
+//!   each undone alone when it fails, so one command's events are all written or none are and
 //!   a refused append does not disturb the others. While one commit waits for the disk the next
 //!   batch fills up, so the throughput does not fall with the fsync.
 //! - Reads run on a small pool of reading connections (WAL lets them read while the writer

@@ -2,36 +2,44 @@
 //!
 //! ```text
 //! batches    one row per command: the game, its first and last event id, the command id (if
-//!            any), the commit time (ms since the epoch) and the events as a JSON array;
-//!            primary key (game_id, first): a game's log is contiguous on disk, and an append at
-//!            a taken position cannot happen. Unique (game_id, command_id) where one is set.
+//!            any), the commit time (ms since the epoch) and the row of `payloads` holding its
+//!            events; primary key (game_id, first): a game's log is contiguous on disk, and an
+//!            append at a taken position cannot happen. The writer refuses a command id already
+//!            in the game's rows before it inserts.
+//! payloads   the events of each batch as a JSON array, in commit order. Kept apart from
+//!            `batches` so that the rows an append lands among stay small: a commit then rewrites
+//!            one page of `batches` per game and appends to the end of `payloads`, instead of
+//!            splitting pages of kilobyte-long rows among the game's others.
 //! events     a view: one row per event, for operators (`sqlite3 data/caravan.db`).
 //! summaries  one row per game: the summary as JSON, plus the columns lists sort and filter by.
 //! results    one row per (game, seat) of a finished game.
 //! ```
 //!
 //! The schema's version is SQLite's `user_version`; a database made by a newer version of the
-//! server is refused rather than misread.
+//! server is refused rather than misread, and one made by an older version is brought up to
+//! date, in one transaction, when the server opens it.
 
 use std::path::Path;
 
-use rusqlite::Connection;
+use rusqlite::{Connection, TransactionBehavior};
 
 /// The schema this code reads and writes.
-const VERSION: i64 = 1;
+const VERSION: i64 = 2;
 
 const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS payloads (
+    id     INTEGER PRIMARY KEY,
+    events TEXT    NOT NULL
+);
 CREATE TABLE IF NOT EXISTS batches (
     game_id    TEXT    NOT NULL,
     first      INTEGER NOT NULL,
     last       INTEGER NOT NULL,
     command_id TEXT,
     at         INTEGER NOT NULL,
-    events     TEXT    NOT NULL,
+    payload    INTEGER NOT NULL,
     PRIMARY KEY (game_id, first)
 ) WITHOUT ROWID;
-CREATE UNIQUE INDEX IF NOT EXISTS batches_command
-    ON batches (game_id, command_id) WHERE command_id IS NOT NULL;
 CREATE VIEW IF NOT EXISTS events AS
     SELECT b.game_id,
            b.first + e.key AS event_id,
@@ -39,7 +47,7 @@ CREATE VIEW IF NOT EXISTS events AS
            datetime(b.at / 1000.0, 'unixepoch', 'subsec') AS at,
            json_extract(e.value, '$.type') AS type,
            json_extract(e.value, '$.data') AS data
-    FROM batches AS b, json_each(b.events) AS e;
+    FROM batches AS b JOIN payloads AS p ON p.id = b.payload, json_each(p.events) AS e;
 CREATE TABLE IF NOT EXISTS summaries (
     game_id    TEXT    NOT NULL PRIMARY KEY,
     status     TEXT    NOT NULL,
@@ -63,6 +71,38 @@ CREATE TABLE IF NOT EXISTS results (
 CREATE INDEX IF NOT EXISTS results_by_name ON results (name, finished_at);
 "#;
 
+/// From version 1 (each batch's events inline in `batches`, command ids in a unique index) to
+/// 2: the events move to `payloads`, in the order of the games' logs. Run inside the transaction
+/// that then creates the rest of the schema.
+const FROM_1: &str = r#"
+DROP VIEW IF EXISTS events;
+ALTER TABLE batches RENAME TO batches_1;
+CREATE TABLE payloads (
+    id     INTEGER PRIMARY KEY,
+    events TEXT    NOT NULL
+);
+CREATE TABLE batches (
+    game_id    TEXT    NOT NULL,
+    first      INTEGER NOT NULL,
+    last       INTEGER NOT NULL,
+    command_id TEXT,
+    at         INTEGER NOT NULL,
+    payload    INTEGER NOT NULL,
+    PRIMARY KEY (game_id, first)
+) WITHOUT ROWID;
+INSERT INTO payloads (id, events)
+    SELECT row_number() OVER (ORDER BY game_id, first), events FROM batches_1;
+INSERT INTO batches (game_id, first, last, command_id, at, payload)
+    SELECT game_id, first, last, command_id, at, row_number() OVER (ORDER BY game_id, first)
+    FROM batches_1;
+DROP TABLE batches_1;
+"#;
+
+/// Pages the writing connection keeps in memory (negative: KiB): the pages a commit touches
+/// (the last page of each game in play, the summaries) stay cached instead of being read again
+/// from the file on every commit.
+const WRITER_CACHE_KIB: i64 = 16 * 1024;
+
 /// Opens the writing connection on `path` (creating the file), in WAL mode with full
 /// synchronisation, and brings the schema up to date.
 pub(super) fn open_writer(path: &Path) -> Result<Connection, String> {
@@ -85,7 +125,7 @@ impl From<rusqlite::Error> for Refusal {
 }
 
 fn prepare(path: &Path) -> Result<Connection, Refusal> {
-    let connection = Connection::open(path)?;
+    let mut connection = Connection::open(path)?;
     connection.busy_timeout(super::BUSY_TIMEOUT)?;
     let mode: String =
         connection.pragma_update_and_check(None, "journal_mode", "wal", |row| row.get(0))?;
@@ -99,13 +139,112 @@ fn prepare(path: &Path) -> Result<Connection, Refusal> {
     // rows) are written back once per checkpoint, not once per thousand pages of WAL.
     connection.pragma_update(None, "wal_autocheckpoint", 10_000)?;
     connection.pragma_update(None, "foreign_keys", "OFF")?;
+    connection.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)?;
     let found: i64 = connection.pragma_query_value(None, "user_version", |row| row.get(0))?;
     if found > VERSION {
         return Err(Refusal::Schema(format!(
             "the database has schema version {found}, newer than this server's {VERSION}: run a newer caravan"
         )));
     }
-    connection.execute_batch(SCHEMA)?;
-    connection.pragma_update(None, "user_version", VERSION)?;
+    let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    if found == 1 {
+        tracing::info!(
+            from = found,
+            to = VERSION,
+            "bringing the database's schema up to date"
+        );
+        transaction.execute_batch(FROM_1)?;
+    }
+    transaction.execute_batch(SCHEMA)?;
+    transaction.pragma_update(None, "user_version", VERSION)?;
+    transaction.commit()?;
     Ok(connection)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The tables as version 1 made them, with two commands of one game and one of another.
+    const VERSION_1: &str = r#"
+CREATE TABLE batches (
+    game_id    TEXT    NOT NULL,
+    first      INTEGER NOT NULL,
+    last       INTEGER NOT NULL,
+    command_id TEXT,
+    at         INTEGER NOT NULL,
+    events     TEXT    NOT NULL,
+    PRIMARY KEY (game_id, first)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX batches_command
+    ON batches (game_id, command_id) WHERE command_id IS NOT NULL;
+CREATE VIEW events AS
+    SELECT b.game_id, b.first + e.key AS event_id, b.command_id,
+           datetime(b.at / 1000.0, 'unixepoch', 'subsec') AS at,
+           json_extract(e.value, '$.type') AS type, json_extract(e.value, '$.data') AS data
+    FROM batches AS b, json_each(b.events) AS e;
+CREATE TABLE summaries (game_id TEXT NOT NULL PRIMARY KEY, status TEXT NOT NULL,
+    created_at INTEGER NOT NULL, version INTEGER NOT NULL, seated INTEGER NOT NULL,
+    summary TEXT NOT NULL) WITHOUT ROWID;
+INSERT INTO batches VALUES ('g2', 1, 1, NULL, 5, '[{"type":"A","data":1}]');
+INSERT INTO batches VALUES ('g1', 1, 2, NULL, 10, '[{"type":"A","data":1},{"type":"B","data":2}]');
+INSERT INTO batches VALUES ('g1', 3, 3, 'c-3', 20, '[{"type":"C","data":3}]');
+INSERT INTO summaries VALUES ('g1', 'active', 10, 3, 2, '{}');
+PRAGMA user_version = 1;
+"#;
+
+    #[test]
+    fn a_version_1_database_is_brought_up_to_date_with_every_event_kept() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("old.db");
+        Connection::open(&path)
+            .and_then(|c| c.execute_batch(VERSION_1))
+            .expect("a version 1 database");
+
+        let connection = open_writer(&path).expect("the old database opens");
+        let version: i64 = connection
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .expect("user_version");
+        assert_eq!(version, VERSION);
+        let events: Vec<(String, i64, Option<String>, String)> = connection
+            .prepare(
+                "SELECT game_id, event_id, command_id, type FROM events ORDER BY game_id, event_id",
+            )
+            .and_then(|mut s| {
+                s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+                    .collect()
+            })
+            .expect("the events view");
+        let expected = [
+            ("g1", 1, None, "A"),
+            ("g1", 2, None, "B"),
+            ("g1", 3, Some("c-3"), "C"),
+            ("g2", 1, None, "A"),
+        ];
+        let expected: Vec<(String, i64, Option<String>, String)> = expected
+            .iter()
+            .map(|(g, id, c, t)| (g.to_string(), *id, c.map(str::to_string), t.to_string()))
+            .collect();
+        assert_eq!(events, expected);
+        assert_eq!(
+            super::super::writer::latest(&connection, "g1").expect("latest"),
+            3
+        );
+        let stored = super::super::writer::command_batch(&connection, "g1", "c-3")
+            .expect("a read")
+            .expect("the command id is still known");
+        assert_eq!((stored.first, stored.last, stored.at), (3, 3, 20));
+        assert_eq!(stored.events, r#"[{"type":"C","data":3}]"#);
+        let summaries: i64 = connection
+            .query_row("SELECT count(*) FROM summaries", [], |r| r.get(0))
+            .expect("summaries");
+        assert_eq!(summaries, 1, "the read models stay");
+        drop(connection);
+        // Opening it again changes nothing.
+        let again = open_writer(&path).expect("the database opens again");
+        let count: i64 = again
+            .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+            .expect("events");
+        assert_eq!(count, 4);
+    }
 }

@@ -2,9 +2,9 @@
 //!
 //! Callers send a [`Request`] and await its answer. The thread takes the first request waiting,
 //! then every other one already queued (up to [`MAX_BATCH`]), and runs them all in one
-//! transaction, each inside a savepoint: a request that fails is rolled back alone, the others
-//! stay. Answers are sent only after the COMMIT returned, so nothing is acknowledged before it is
-//! on disk; when the COMMIT fails every request of the batch is answered with that failure and
+//! transaction; a request that fails is rolled back alone (by SQLite itself when it is one
+//! statement, through a savepoint of its own when it is several), the others stay. Answers are
+//! sent only after the COMMIT returned, so nothing is acknowledged before it is on disk; when the COMMIT fails every request of the batch is answered with that failure and
 //! none of them happened. So is every request of a batch whose transaction SQLite rolled back
 //! itself (it may, on a full disk or an I/O error): the writer stops the batch there rather than
 //! run its remaining requests outside the transaction.
@@ -19,7 +19,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use rusqlite::{params, Connection, ErrorCode, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension};
 use tokio::sync::{mpsc, oneshot};
 
 use super::Failure;
@@ -111,6 +111,13 @@ pub(super) enum Request {
 impl Request {
     fn holds_events(&self) -> bool {
         matches!(self, Request::Append(..))
+    }
+
+    /// Whether the request writes with a single statement. SQLite undoes a failed statement by
+    /// itself (or the whole transaction, which [`commit`] checks for), so such a request needs no
+    /// savepoint of its own: a summary is one upsert.
+    fn is_one_statement(&self) -> bool {
+        matches!(self, Request::Summary(..))
     }
 }
 
@@ -241,7 +248,11 @@ fn commit(
     let mut answers = Vec::with_capacity(requests.len());
     let mut requests = requests.into_iter();
     while let Some(request) = requests.next() {
-        answers.push(in_savepoint(connection, request));
+        answers.push(if request.is_one_statement() {
+            apply(connection, request)
+        } else {
+            in_savepoint(connection, request)
+        });
         if connection.is_autocommit() {
             // SQLite rolled the whole transaction back (it may on a full disk, an I/O error or
             // out of memory): the requests before this one are undone too, and the ones after
@@ -279,9 +290,15 @@ fn refuse(request: Request, failure: &str) -> Answer {
     }
 }
 
-/// Runs one request inside a savepoint of its own, rolled back if the request fails.
+/// Runs one request of several statements inside a savepoint of its own, rolled back if the
+/// request fails. The savepoint's statements are prepared once per connection.
 fn in_savepoint(connection: &Connection, request: Request) -> Answer {
-    if let Err(e) = connection.execute_batch("SAVEPOINT request") {
+    let run = |sql: &str| {
+        connection
+            .prepare_cached(sql)
+            .and_then(|mut s| s.execute([]))
+    };
+    if let Err(e) = run("SAVEPOINT request") {
         return refuse(request, &format!("cannot open a savepoint: {e}"));
     }
     let answer = apply(connection, request);
@@ -290,13 +307,13 @@ fn in_savepoint(connection: &Connection, request: Request) -> Answer {
         Answer::Summary(_, result) => result.is_ok(),
         Answer::Done(_, result) => result.is_ok(),
     };
-    let end = if ok {
-        "RELEASE request"
+    let ended = if ok {
+        run("RELEASE request")
     } else {
-        "ROLLBACK TO request; RELEASE request"
+        run("ROLLBACK TO request").and_then(|_| run("RELEASE request"))
     };
-    match connection.execute_batch(end) {
-        Ok(()) => answer,
+    match ended {
+        Ok(_) => answer,
         Err(e) => answer.failed(&format!("cannot close a savepoint: {e}")),
     }
 }
@@ -331,7 +348,9 @@ pub(super) fn latest(connection: &Connection, game_id: &str) -> rusqlite::Result
         .unwrap_or(0))
 }
 
-/// The batch a command id wrote in a game, if any.
+/// The batch a command id wrote in a game, if any: a scan of the game's own rows (a few pages,
+/// next to each other), which costs less than keeping an index of command ids up to date on
+/// every commit.
 pub(super) fn command_batch(
     connection: &Connection,
     game_id: &str,
@@ -339,33 +358,38 @@ pub(super) fn command_batch(
 ) -> rusqlite::Result<Option<StoredBatch>> {
     connection
         .prepare_cached(
-            "SELECT first, last, command_id, at, events FROM batches
-             WHERE game_id = ?1 AND command_id = ?2",
+            "SELECT b.first, b.last, b.command_id, b.at, p.events
+             FROM batches AS b JOIN payloads AS p ON p.id = b.payload
+             WHERE b.game_id = ?1 AND b.command_id = ?2",
         )?
         .query_row([game_id, command_id], StoredBatch::from_row)
         .optional()
 }
 
-/// The expected-version check and the insert. The command id is looked up only when the insert
-/// or the version check fails (it must be answered before the version: a retried command gets its
-/// original events even after the game moved on).
+/// The command-id check, the expected-version check and the inserts. The command id is answered
+/// before the version: a retried command gets its original events even after the game moved on.
+/// Only this thread writes, inside a transaction that holds the database's write lock, so nothing
+/// can store the same command id between the check and the insert.
 fn append_batch(connection: &Connection, append: &Append) -> rusqlite::Result<Appended> {
-    let actual = latest(connection, &append.game_id)?;
-    if actual != append.expected || append.count == 0 {
-        if let Some(id) = &append.command_id {
-            if let Some(stored) = command_batch(connection, &append.game_id, id)? {
-                return Ok(Appended::Duplicate(stored));
-            }
+    if let Some(id) = &append.command_id {
+        if let Some(stored) = command_batch(connection, &append.game_id, id)? {
+            return Ok(Appended::Duplicate(stored));
         }
-        return Ok(if actual != append.expected {
-            Appended::Conflict { actual }
-        } else {
-            Appended::Nothing
-        });
     }
-    let inserted = connection
+    let actual = latest(connection, &append.game_id)?;
+    if actual != append.expected {
+        return Ok(Appended::Conflict { actual });
+    }
+    if append.count == 0 {
+        return Ok(Appended::Nothing);
+    }
+    connection
+        .prepare_cached("INSERT INTO payloads (events) VALUES (?1)")?
+        .execute([&append.events])?;
+    let payload = connection.last_insert_rowid();
+    connection
         .prepare_cached(
-            "INSERT INTO batches (game_id, first, last, command_id, at, events)
+            "INSERT INTO batches (game_id, first, last, command_id, at, payload)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )?
         .execute(params![
@@ -374,20 +398,9 @@ fn append_batch(connection: &Connection, append: &Append) -> rusqlite::Result<Ap
             append.expected + append.count,
             append.command_id,
             append.at,
-            append.events,
-        ]);
-    match inserted {
-        Ok(_) => Ok(Appended::Written),
-        Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == ErrorCode::ConstraintViolation => {
-            // The version matched, so only the command id can be taken.
-            let id = append.command_id.as_deref().unwrap_or_default();
-            match command_batch(connection, &append.game_id, id)? {
-                Some(stored) => Ok(Appended::Duplicate(stored)),
-                None => Err(rusqlite::Error::SqliteFailure(e, None)),
-            }
-        }
-        Err(e) => Err(e),
-    }
+            payload,
+        ])?;
+    Ok(Appended::Written)
 }
 
 fn upsert_summary(connection: &Connection, row: &SummaryRow) -> rusqlite::Result<bool> {
