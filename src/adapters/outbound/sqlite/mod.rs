@@ -223,6 +223,11 @@ impl Readers {
                 | OpenFlags::SQLITE_OPEN_URI,
         )?;
         connection.busy_timeout(BUSY_TIMEOUT)?;
+        // As on the writer: plans that do not depend on the game id bound (see `schema.rs`).
+        connection.set_db_config(
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+            true,
+        )?;
         Ok(connection)
     }
 }

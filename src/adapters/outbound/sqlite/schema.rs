@@ -21,6 +21,7 @@
 
 use std::path::Path;
 
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, TransactionBehavior};
 
 /// The schema this code reads and writes.
@@ -140,6 +141,10 @@ fn prepare(path: &Path) -> Result<Connection, Refusal> {
     connection.pragma_update(None, "wal_autocheckpoint", 10_000)?;
     connection.pragma_update(None, "foreign_keys", "OFF")?;
     connection.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)?;
+    // Keep each statement's plan whatever values are bound to it. Without this, SQLite (built
+    // with STAT4) compiles the writer's look-ups again whenever their game id changes, which is
+    // on nearly every call.
+    connection.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     let found: i64 = connection.pragma_query_value(None, "user_version", |row| row.get(0))?;
     if found > VERSION {
         return Err(Refusal::Schema(format!(

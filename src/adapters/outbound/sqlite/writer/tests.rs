@@ -72,3 +72,46 @@ fn a_full_database_never_acknowledges_what_it_did_not_keep() {
         );
     }
 }
+
+/// The writer's statements are compiled once: appends and summaries of many games, each game's
+/// own ids bound in turn, never make SQLite compile a statement again (it does, on almost every
+/// call, when the plan may depend on the bound values).
+#[test]
+fn statements_are_not_compiled_again_for_each_game() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let mut connection =
+        super::super::schema::open_writer(&dir.path().join("plans.db")).expect("a database");
+    let mut answers = Vec::new();
+    for round in 0..10i64 {
+        let mut requests = Vec::new();
+        for game in 0..20 {
+            let (request, answer) = append(&format!("g{game}"), "[1]".to_string());
+            let Request::Append(mut append, reply) = request else {
+                unreachable!()
+            };
+            append.expected = round;
+            append.command_id = Some(format!("g{game}-c{round}"));
+            requests.push(Request::Append(append, reply));
+            answers.push(answer);
+        }
+        let (sent, committed) = commit(&mut connection, requests.into_iter());
+        assert!(committed);
+        for answer in sent {
+            answer.send();
+        }
+    }
+    for mut answer in answers {
+        assert!(matches!(answer.try_recv(), Ok(Ok(Appended::Written))));
+    }
+    for sql in [
+        "SELECT last FROM batches WHERE game_id = ?1 ORDER BY first DESC LIMIT 1",
+        "INSERT INTO payloads (events) VALUES (?1)",
+    ] {
+        let statement = connection.prepare_cached(sql).expect("a cached statement");
+        assert_eq!(
+            statement.get_status(rusqlite::StatementStatus::RePrepare),
+            0,
+            "{sql}"
+        );
+    }
+}
