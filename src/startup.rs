@@ -14,6 +14,9 @@ use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use tokio::sync::Notify;
 
+use crate::adapters::inbound::projection_stream::{
+    ProjectGames, ProjectionConsumer, ProjectionConsumerOptions,
+};
 use crate::adapters::inbound::throttle::ClientLimits;
 use crate::adapters::inbound::{http, websocket, AppState, ShutdownSignal, ShutdownTrigger};
 use crate::adapters::outbound::clock::SystemClock;
@@ -21,10 +24,7 @@ use crate::adapters::outbound::jwt::JwtTokens;
 use crate::adapters::outbound::memory::{LocalEventBus, MemoryEventStore, MemoryReadModels};
 use crate::adapters::outbound::mongodb::{self, MongoEventStore, MongoReadModels};
 use crate::adapters::outbound::prometheus::PrometheusMetrics;
-use crate::adapters::outbound::redis::{
-    self, ProjectionConsumer, ProjectionConsumerOptions, ProjectionHandler, RedisBusOptions,
-    RedisEventBus, RedisKeys,
-};
+use crate::adapters::outbound::redis::{self, RedisBusOptions, RedisEventBus, RedisKeys};
 use crate::application::ports::{DynEventBus, DynEventStore, DynReadModels, Metrics, Ports};
 use crate::application::{
     CommandSettings, FeedSettings, SchedulerSettings, ServiceSettings, Services,
@@ -180,37 +180,6 @@ pub struct Application {
     stop: Arc<Notify>,
     /// This instance's consumer of the projection stream (redis + mongodb), run while serving.
     projections: Option<ProjectionConsumer>,
-}
-
-/// Projects the games the projection stream names, through the services.
-struct ProjectGames(Arc<Services>);
-
-impl ProjectionHandler for ProjectGames {
-    fn project<'a>(
-        &'a self,
-        game_id: &'a str,
-        _version: u64,
-    ) -> futures::future::BoxFuture<'a, Result<(), String>> {
-        Box::pin(async move {
-            match self.0.project_game(game_id).await {
-                Ok(_) => Ok(()),
-                Err(e) => {
-                    self.0.metrics().projection_failed();
-                    Err(e.to_string())
-                }
-            }
-        })
-    }
-
-    fn resync(&self) -> futures::future::BoxFuture<'_, Result<(), String>> {
-        Box::pin(async move {
-            self.0
-                .project_unfinished_games()
-                .await
-                .map(|_| ())
-                .map_err(|e| e.to_string())
-        })
-    }
 }
 
 /// The projection stream's consumer for these settings, if they call for one.

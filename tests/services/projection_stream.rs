@@ -11,10 +11,10 @@ use parking_lot::Mutex;
 
 use crate::support::bus::batch;
 use crate::support::services::with_redis;
-use caravan::adapters::outbound::redis::{
-    pool, ProjectionConsumer, ProjectionConsumerOptions, ProjectionHandler, RedisBusOptions,
-    RedisEventBus, RedisKeys, PROJECTION_GROUP,
+use caravan::adapters::inbound::projection_stream::{
+    ProjectionConsumer, ProjectionConsumerOptions, ProjectionHandler, PROJECTION_GROUP,
 };
+use caravan::adapters::outbound::redis::{pool, RedisBusOptions, RedisEventBus, RedisKeys};
 use caravan::application::ports::EventBus;
 
 /// Records every projection asked for; fails the first `failures` of them.

@@ -34,7 +34,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::timeout;
 
-use super::{backoff, pool, RedisKeys, RedisSetupError};
+use crate::adapters::redis::{backoff, pool, RedisKeys, RedisSetupError};
 use crate::application::ports::{BusError, BusMessage, EventBus, StoredEvent, Subscription};
 
 /// Tuning of the Redis bus.
@@ -46,7 +46,8 @@ pub struct RedisBusOptions {
     pub health_interval: Duration,
     /// Longest wait between two reconnection attempts (the first is 100 ms, then doubling).
     pub max_reconnect_delay: Duration,
-    /// Also `XADD` every published batch to the projection stream (see [`super::ProjectionConsumer`]).
+    /// Also `XADD` every published batch to the projection stream (read by
+    /// [`crate::adapters::inbound::projection_stream::ProjectionConsumer`]).
     pub projection_stream: bool,
     /// About how many entries the projection stream keeps (`MAXLEN ~`).
     pub stream_max_len: usize,

@@ -2,7 +2,7 @@
 //! (`{prefix}:projections`) and its consumer group [`PROJECTION_GROUP`].
 //!
 //! Every committed batch is added to the stream by the publishing instance (`XADD … g <game>
-//! v <last id>`, see [`super::RedisBusOptions::projection_stream`]). Every instance runs one
+//! v <last id>`: the Redis event bus's `projection_stream` option). Every instance runs one
 //! consumer in the group: it reads new entries (`XREADGROUP … >`), asks the [`ProjectionHandler`]
 //! to bring each game's read models up to date, and acknowledges (`XACK`) only the entries whose
 //! update succeeded; one whose update failed is read again from the consumer's own pending list
@@ -32,7 +32,8 @@ use redis::streams::{
 use redis::AsyncCommands;
 use tokio::time::{timeout, Instant};
 
-use super::{backoff, RedisKeys};
+use crate::adapters::redis::{backoff, RedisKeys};
+use crate::application::Services;
 
 /// Games of one batch projected at the same time.
 const PROJECT_AT_ONCE: usize = 16;
@@ -53,6 +54,33 @@ pub trait ProjectionHandler: Send + Sync + 'static {
     /// created (a new or emptied Redis), since entries added before may be gone. Nothing by default.
     fn resync(&self) -> BoxFuture<'_, Result<(), String>> {
         Box::pin(async { Ok(()) })
+    }
+}
+
+/// The handler of a serving instance: projects the games the stream names through the services.
+pub struct ProjectGames(pub Arc<Services>);
+
+impl ProjectionHandler for ProjectGames {
+    fn project<'a>(&'a self, game_id: &'a str, _version: u64) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            match self.0.project_game(game_id).await {
+                Ok(_) => Ok(()),
+                Err(e) => {
+                    self.0.metrics().projection_failed();
+                    Err(e.to_string())
+                }
+            }
+        })
+    }
+
+    fn resync(&self) -> BoxFuture<'_, Result<(), String>> {
+        Box::pin(async move {
+            self.0
+                .project_unfinished_games()
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        })
     }
 }
 
