@@ -23,7 +23,7 @@ mod values;
 
 pub use settings::{
     AuthSettings, GameSettings, LimitSettings, LogSettings, ServerSettings, Settings,
-    StorageSettings, WebSocketSettings,
+    StorageSettings, WebSocketSettings, DEFAULT_HTTP_MAX_BODY_BYTES,
 };
 pub use values::{
     canonical_ip, is_loopback_host, AppEnv, EventBusKind, EventStoreKind, IpNet, LogFormat, Secret,

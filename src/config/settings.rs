@@ -20,6 +20,10 @@ use super::declare::declare_settings;
 use super::values::{AppEnv, EventBusKind, EventStoreKind, IpNet, LogFormat, Secret};
 use super::DEFAULT_JWT_SECRET;
 
+/// `HTTP_MAX_BODY_BYTES` when unset; also the JSON extractor's limit on a route mounted without
+/// the configured one.
+pub const DEFAULT_HTTP_MAX_BODY_BYTES: usize = 64 * 1024;
+
 declare_settings! {
     /// All settings, validated and grouped by concern.
     pub struct Settings {
@@ -39,7 +43,7 @@ declare_settings! {
             shutdown_timeout_secs: u64 = "SHUTDOWN_TIMEOUT_SECS" shutdown_timeout_secs: u64 = 10,
                 check between_seconds(1, 600);
             /// `HTTP_MAX_BODY_BYTES`: JSON bodies above this are refused with 413.
-            max_body_bytes: usize = "HTTP_MAX_BODY_BYTES" http_max_body_bytes: usize = 64 * 1024,
+            max_body_bytes: usize = "HTTP_MAX_BODY_BYTES" http_max_body_bytes: usize = DEFAULT_HTTP_MAX_BODY_BYTES,
                 check between(1024, 16 * 1024 * 1024);
             /// `HTTP_BODY_TIMEOUT_SECS`: a request body not fully received this long after its
             /// headers is refused with 408 and its connection closed.

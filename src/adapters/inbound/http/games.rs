@@ -13,6 +13,9 @@ use crate::adapters::inbound::wire::EventDto;
 use crate::adapters::inbound::AppState;
 use crate::application::ids::is_valid_game_id;
 use crate::application::{Committed, NewGame};
+use crate::domain::rules::{
+    MAX_PLAYERS, MAX_TIMEOUTS_TO_FORFEIT, MAX_TURN_SECONDS, MIN_PLAYERS, MIN_TURN_SECONDS,
+};
 use crate::domain::{BotLevel, Command, GameStatus, Scenario, Viewer};
 
 /// Registers the routes of this module under `/api/games`.
@@ -31,6 +34,43 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     );
 }
 
+/// The bounds of a new game's numbers (`numPlayers`, `turnSeconds`, `timeoutsToForfeit`): the
+/// domain's rules, declared there once. The published schema takes them from here.
+pub(crate) const NEW_GAME_BOUNDS: [(&str, i64, i64); 3] = [
+    ("numPlayers", MIN_PLAYERS as i64, MAX_PLAYERS as i64),
+    (
+        "turnSeconds",
+        MIN_TURN_SECONDS as i64,
+        MAX_TURN_SECONDS as i64,
+    ),
+    ("timeoutsToForfeit", 1, MAX_TIMEOUTS_TO_FORFEIT as i64),
+];
+
+/// `Ok` when `value` is within the bounds of `field` in [`NEW_GAME_BOUNDS`].
+fn within_bounds(field: &str, value: i64) -> Result<(), ValidationError> {
+    let Some(&(_, min, max)) = NEW_GAME_BOUNDS.iter().find(|(name, _, _)| *name == field) else {
+        return Ok(());
+    };
+    if (min..=max).contains(&value) {
+        Ok(())
+    } else {
+        Err(ValidationError::new("range")
+            .with_message(format!("must be between {min} and {max}").into()))
+    }
+}
+
+fn players_bounds(value: i64) -> Result<(), ValidationError> {
+    within_bounds("numPlayers", value)
+}
+
+fn turn_seconds_bounds(value: i64) -> Result<(), ValidationError> {
+    within_bounds("turnSeconds", value)
+}
+
+fn timeouts_bounds(value: i64) -> Result<(), ValidationError> {
+    within_bounds("timeoutsToForfeit", value)
+}
+
 fn game_id_format(id: &str) -> Result<(), ValidationError> {
     if is_valid_game_id(id) {
         Ok(())
@@ -44,8 +84,7 @@ fn game_id_format(id: &str) -> Result<(), ValidationError> {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateGameRequest {
     /// Seats, 2–5 (and at most the server's `MAX_PLAYERS`).
-    #[validate(range(min = 2, max = 5, message = "must be between 2 and 5"))]
-    #[schema(minimum = 2, maximum = 5)]
+    #[validate(custom(function = "players_bounds"))]
     pub num_players: i64,
     /// Optional id; random when absent.
     #[validate(custom(function = "game_id_format"))]
@@ -56,12 +95,10 @@ pub struct CreateGameRequest {
     /// Fixed deck starts: admin only.
     pub scenario: Option<Scenario>,
     /// Seconds per turn (the turn clock); the server's `TURN_SECONDS` when absent.
-    #[validate(range(min = 10, max = 86_400, message = "must be between 10 and 86400"))]
-    #[schema(minimum = 10, maximum = 86400)]
+    #[validate(custom(function = "turn_seconds_bounds"))]
     pub turn_seconds: Option<i64>,
     /// Consecutive timeouts before a seat forfeits; the server's `TIMEOUTS_TO_FORFEIT` when absent.
-    #[validate(range(min = 1, max = 10, message = "must be between 1 and 10"))]
-    #[schema(minimum = 1, maximum = 10)]
+    #[validate(custom(function = "timeouts_bounds"))]
     pub timeouts_to_forfeit: Option<i64>,
     /// Computer players seated at once, in the lowest seats (no more than `numPlayers`).
     pub bots: Option<Vec<BotRequest>>,

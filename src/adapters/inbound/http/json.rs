@@ -15,6 +15,7 @@ use serde_json::Value;
 use super::body::is_body_timeout;
 use super::errors::ApiError;
 use crate::adapters::inbound::malformed;
+use crate::config::DEFAULT_HTTP_MAX_BODY_BYTES;
 
 /// The largest body a route reads (`HTTP_MAX_BODY_BYTES`), registered as app data.
 #[derive(Debug, Clone, Copy)]
@@ -46,7 +47,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let limit = req
             .app_data::<BodyLimit>()
-            .map_or(64 * 1024, |limit| limit.0);
+            .map_or(DEFAULT_HTTP_MAX_BODY_BYTES, |limit| limit.0);
         let is_json = req.mime_type().ok().flatten().is_some_and(|mime| {
             mime.subtype().as_str() == "json" || mime.suffix().map(|s| s.as_str()) == Some("json")
         });

@@ -18,7 +18,7 @@ use crate::adapters::inbound::http::dashboards::{
 };
 use crate::adapters::inbound::http::games::{
     BotRequest, BotResponse, CommandRequest, CommandResponse, CreateGameRequest, EventsResponse,
-    JoinRequest, JoinResponse,
+    JoinRequest, JoinResponse, NEW_GAME_BOUNDS,
 };
 use crate::adapters::inbound::player_command::SERVER_ONLY;
 use crate::adapters::inbound::websocket::protocol::{ClientFrame, ServerMessage};
@@ -33,6 +33,17 @@ type Collected = Vec<(String, RefOr<Schema>)>;
 fn add<T: ToSchema>(schemas: &mut Collected) {
     schemas.push((T::name().into_owned(), T::schema()));
     T::schemas(schemas);
+}
+
+/// The bounds of a new game's numbers, from the rules the server checks them against (the derive
+/// takes only literals).
+fn new_game_bounds(create: &mut Value) {
+    for (field, min, max) in NEW_GAME_BOUNDS {
+        if let Some(Value::Object(property)) = create["properties"].get_mut(field) {
+            property.insert("minimum".into(), json!(min));
+            property.insert("maximum".into(), json!(max));
+        }
+    }
 }
 
 /// Every named schema of the protocol, by name.
@@ -66,6 +77,9 @@ pub fn components() -> Map<String, Value> {
         schemas.insert(name, value);
     }
     schemas.insert("ErrorResponse".into(), error_response());
+    if let Some(create) = schemas.get_mut("CreateGameRequest") {
+        new_game_bounds(create);
+    }
     if let Some(command) = schemas.get_mut("Command") {
         player_commands_only(command);
     }
