@@ -25,7 +25,7 @@ use crate::adapters::outbound::memory::{LocalEventBus, MemoryEventStore, MemoryR
 use crate::adapters::outbound::mongodb::{self, MongoEventStore, MongoReadModels};
 use crate::adapters::outbound::prometheus::PrometheusMetrics;
 use crate::adapters::outbound::redis::{self, RedisBusOptions, RedisEventBus, RedisKeys};
-use crate::application::ports::{DynEventBus, DynEventStore, DynReadModels, Metrics, Ports};
+use crate::application::ports::{EventBus, EventStore, Metrics, Ports, ReadModels};
 use crate::application::{
     CommandSettings, FeedSettings, SchedulerSettings, ServiceSettings, Services,
 };
@@ -78,7 +78,7 @@ pub async fn build_adapters(settings: &Settings) -> Result<Adapters, StartupErro
             .map_err(|e| StartupError::Adapter(format!("cannot register metrics: {e}")))?,
     );
     let mut catch_up = None;
-    let (store, read_models): (Arc<dyn DynEventStore>, Arc<dyn DynReadModels>) =
+    let (store, read_models): (Arc<dyn EventStore>, Arc<dyn ReadModels>) =
         match settings.storage.event_store {
             EventStoreKind::Memory => (
                 Arc::new(MemoryEventStore::new()),
@@ -103,7 +103,7 @@ pub async fn build_adapters(settings: &Settings) -> Result<Adapters, StartupErro
                 (Arc::new(opened.store), Arc::new(opened.read_models))
             }
         };
-    let bus: Arc<dyn DynEventBus> = match settings.storage.event_bus {
+    let bus: Arc<dyn EventBus> = match settings.storage.event_bus {
         EventBusKind::Local => Arc::new(LocalEventBus::default()),
         EventBusKind::Redis => {
             if settings.storage.event_store == EventStoreKind::Memory {

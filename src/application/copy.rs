@@ -8,7 +8,7 @@
 //! only what it lacks is appended. A game whose events differ between the two is reported and
 //! left alone, never overwritten.
 
-use super::ports::{AppendError, DynEventStore, StoreError, StoredEvent};
+use super::ports::{AppendError, EventStore, StoreError, StoredEvent};
 
 /// What a copy did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -44,8 +44,8 @@ pub enum CopyError {
 
 /// Copies every game of `from` into `to`; see the module docs.
 pub async fn copy_events(
-    from: &dyn DynEventStore,
-    to: &dyn DynEventStore,
+    from: &dyn EventStore,
+    to: &dyn EventStore,
 ) -> Result<CopyReport, CopyError> {
     let mut game_ids = from.game_ids().await.map_err(CopyError::Source)?;
     game_ids.sort_unstable();
@@ -69,7 +69,7 @@ pub async fn copy_events(
 async fn copy_game(
     game_id: &str,
     events: &[StoredEvent],
-    to: &dyn DynEventStore,
+    to: &dyn EventStore,
 ) -> Result<u64, CopyError> {
     let target = |e: StoreError| CopyError::Target(e.to_string());
     let held = to.latest_id(game_id).await.map_err(target)?;

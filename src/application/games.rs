@@ -17,7 +17,7 @@ use parking_lot::Mutex;
 
 use crate::domain::{Game, GameStatus};
 
-use super::ports::{DynEventStore, StoreError, StoredEvent};
+use super::ports::{EventStore, StoreError, StoredEvent};
 
 /// A game's state together with the times the read models need.
 #[derive(Debug, Clone, PartialEq)]
@@ -81,7 +81,7 @@ pub(crate) struct Slot {
 
 /// Loads games from the store and keeps the hot ones.
 pub struct HotGames {
-    store: Arc<dyn DynEventStore>,
+    store: Arc<dyn EventStore>,
     slots: Mutex<HashMap<String, Arc<Slot>>>,
     capacity: usize,
     tick: AtomicU64,
@@ -89,7 +89,7 @@ pub struct HotGames {
 
 impl HotGames {
     /// A cache over `store` keeping at most about `capacity` games in memory.
-    pub fn new(store: Arc<dyn DynEventStore>, capacity: usize) -> Self {
+    pub fn new(store: Arc<dyn EventStore>, capacity: usize) -> Self {
         HotGames {
             store,
             slots: Mutex::new(HashMap::new()),
@@ -314,14 +314,14 @@ mod tests {
             .times(1)
             .returning(move |_, _, _| {
                 let first = first.clone();
-                Box::pin(async move { Ok(first) })
+                Ok(first)
             });
         let version = events.len() as u64;
         store
             .expect_read()
             .withf(move |_, after, _| *after == version)
             .times(1)
-            .returning(|_, _, _| Box::pin(async { Ok(vec![]) }));
+            .returning(|_, _, _| Ok(vec![]));
         let repo = HotGames::new(Arc::new(store), 10);
         assert_eq!(repo.current("g").await.unwrap().version(), version);
         assert_eq!(repo.current("g").await.unwrap().version(), version);
@@ -330,9 +330,7 @@ mod tests {
     #[tokio::test]
     async fn an_unknown_game_is_not_kept_in_the_cache() {
         let mut store = MockEventStore::new();
-        store
-            .expect_read()
-            .returning(|_, _, _| Box::pin(async { Ok(vec![]) }));
+        store.expect_read().returning(|_, _, _| Ok(vec![]));
         let repo = HotGames::new(Arc::new(store), 10);
         assert_eq!(repo.current("nope").await.unwrap().version(), 0);
         assert!(repo.is_empty());

@@ -12,7 +12,7 @@ use crate::domain::{EndReason, Event, GameStatus};
 
 use super::games::LoadedGame;
 use super::ports::{
-    DynEventStore, DynReadModels, GameSummary, Metrics, PlayerResult, ReadModelError, SeatSummary,
+    EventStore, GameSummary, Metrics, PlayerResult, ReadModelError, ReadModels, SeatSummary,
     StoreError,
 };
 
@@ -82,7 +82,7 @@ pub fn results(game_id: &str, loaded: &LoadedGame) -> Vec<PlayerResult> {
 /// Writes read models after commands, and rebuilds them.
 #[derive(Clone)]
 pub struct Projector {
-    read_models: Arc<dyn DynReadModels>,
+    read_models: Arc<dyn ReadModels>,
     metrics: Arc<dyn Metrics>,
     /// Games whose last update failed, for [`crate::application::repair`] to try again soon.
     failed: Arc<FailedGames>,
@@ -145,7 +145,7 @@ pub enum RebuildError {
 
 impl Projector {
     /// A projector writing to `read_models`.
-    pub fn new(read_models: Arc<dyn DynReadModels>, metrics: Arc<dyn Metrics>) -> Self {
+    pub fn new(read_models: Arc<dyn ReadModels>, metrics: Arc<dyn Metrics>) -> Self {
         Projector {
             read_models,
             metrics,
@@ -214,7 +214,7 @@ impl Projector {
     }
 
     /// Clears the read models and projects every game in the store again.
-    pub async fn rebuild(&self, store: &dyn DynEventStore) -> Result<RebuildReport, RebuildError> {
+    pub async fn rebuild(&self, store: &dyn EventStore) -> Result<RebuildReport, RebuildError> {
         self.read_models.clear().await?;
         let mut report = RebuildReport::default();
         for game_id in store.game_ids().await? {
@@ -354,11 +354,11 @@ mod tests {
         let mut store = MockEventStore::new();
         store
             .expect_game_ids()
-            .returning(|| Box::pin(async { Ok(vec!["g".to_string()]) }));
+            .returning(|| Ok(vec!["g".to_string()]));
         let all = log.clone();
         store.expect_read().returning(move |_, _, _| {
             let all = all.clone();
-            Box::pin(async move { Ok(all) })
+            Ok(all)
         });
         let mut models = MockReadModels::new();
         let mut order = mockall::Sequence::new();
@@ -366,22 +366,22 @@ mod tests {
             .expect_clear()
             .times(1)
             .in_sequence(&mut order)
-            .returning(|| Box::pin(async { Ok(()) }));
+            .returning(|| Ok(()));
         let version = log.len() as u64;
         models
             .expect_upsert_summary()
             .withf(move |s| s.version == version && s.status == GameStatus::Finished)
             .times(1)
             .in_sequence(&mut order)
-            .returning(|_| Box::pin(async { Ok(true) }));
+            .returning(|_| Ok(true));
         models
             .expect_record_results()
             .withf(|r| r.len() == 3)
             .times(1)
             .in_sequence(&mut order)
-            .returning(|_| Box::pin(async { Ok(()) }));
+            .returning(|_| Ok(()));
         let projector = Projector::new(Arc::new(models), Arc::new(NoMetrics));
-        let store: Arc<dyn DynEventStore> = Arc::new(store);
+        let store: Arc<dyn EventStore> = Arc::new(store);
         let report = projector.rebuild(store.as_ref()).await.unwrap();
         assert_eq!(
             report,

@@ -90,12 +90,8 @@ impl Mocks {
     /// Mocks with permissive defaults for the side ports (read models, tokens, clock, metrics).
     pub fn new() -> Self {
         let mut read_models = MockReadModels::new();
-        read_models
-            .expect_upsert_summary()
-            .returning(|_| Box::pin(async { Ok(true) }));
-        read_models
-            .expect_record_results()
-            .returning(|_| Box::pin(async { Ok(()) }));
+        read_models.expect_upsert_summary().returning(|_| Ok(true));
+        read_models.expect_record_results().returning(|_| Ok(()));
         let mut tokens = MockPlayerTokens::new();
         tokens
             .expect_issue()

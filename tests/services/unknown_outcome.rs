@@ -38,6 +38,7 @@ struct LosingReplies {
     plan: Mutex<VecDeque<Fate>>,
 }
 
+#[async_trait::async_trait]
 impl EventStore for LosingReplies {
     async fn append(
         &self,

@@ -31,6 +31,7 @@ impl SlowStore {
     }
 }
 
+#[async_trait::async_trait]
 impl EventStore for SlowStore {
     async fn append(
         &self,

@@ -32,7 +32,7 @@ const FIRST_PAUSE: Duration = Duration::from_millis(50);
 const MAX_PAUSE: Duration = Duration::from_millis(500);
 
 impl CommandService {
-    /// [`DynEventStore::append`](crate::application::ports::DynEventStore::append), except that an
+    /// [`EventStore::append`](crate::application::ports::EventStore::append), except that an
     /// [`AppendError::Unknown`] is settled by asking the store again (see the module docs). Still
     /// `Unknown` only when the store gave no definite answer within the outcome wait.
     pub(super) async fn append_resolved(
@@ -164,22 +164,29 @@ fn is_ours(
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
     use std::time::Duration;
 
+    use async_trait::async_trait;
+    use chrono::{DateTime, Utc};
     use mockall::Sequence;
 
     use crate::application::commands::{CommandService, CommandSettings};
     use crate::application::games::HotGames;
     use crate::application::ports::{
-        AppendError, AppendOutcome, CommandOutcome, MockMetrics, PlayerClaims, StoredEvent,
+        AppendError, AppendOutcome, CommandOutcome, EventStore, MockMetrics, PlayerClaims, Ports,
+        StoreError, StoredEvent,
     };
     use crate::application::testing::{history, pid, stored, Mocks};
     use crate::application::RuntimeCounters;
-    use crate::domain::{Command, MerchantCardId};
+    use crate::domain::{Command, Event, MerchantCardId};
 
     fn service(mocks: Mocks, outcome_wait: Duration) -> CommandService {
-        let ports = mocks.ports();
+        service_over(mocks.ports(), outcome_wait)
+    }
+
+    fn service_over(ports: Ports, outcome_wait: Duration) -> CommandService {
         let games = Arc::new(HotGames::new(ports.store.clone(), 100));
         CommandService::new(
             ports,
@@ -221,12 +228,9 @@ mod tests {
                 .take(limit.unwrap_or(usize::MAX))
                 .cloned()
                 .collect();
-            Box::pin(async move { Ok(rest) })
+            Ok(rest)
         });
-        mocks
-            .store
-            .expect_find_command()
-            .returning(|_, _| Box::pin(async { Ok(None) }));
+        mocks.store.expect_find_command().returning(|_, _| Ok(None));
         (game.current_seat().unwrap(), version)
     }
 
@@ -236,9 +240,7 @@ mod tests {
             .expect_append()
             .times(1)
             .in_sequence(sequence)
-            .returning(|_, _, _, _, _| {
-                Box::pin(async { Err(AppendError::Unknown("unexpected end of file".into())) })
-            });
+            .returning(|_, _, _, _, _| Err(AppendError::Unknown("unexpected end of file".into())));
     }
 
     /// The append sent again is stored (as new, or found already stored when `duplicate`).
@@ -250,16 +252,12 @@ mod tests {
             .in_sequence(sequence)
             .returning(move |game, version, events, command_id, _| {
                 let events = stored(game, version, events, command_id.as_deref());
-                Box::pin(async move { Ok(AppendOutcome { events, duplicate }) })
+                Ok(AppendOutcome { events, duplicate })
             });
     }
 
     fn publishes_once(mocks: &mut Mocks) {
-        mocks
-            .bus
-            .expect_publish()
-            .times(1)
-            .returning(|_, _| Box::pin(async { Ok(()) }));
+        mocks.bus.expect_publish().times(1).returning(|_, _| Ok(()));
     }
 
     fn counts_one(outcome: CommandOutcome) -> MockMetrics {
@@ -306,9 +304,7 @@ mod tests {
             .expect_append()
             .times(2)
             .in_sequence(&mut sequence)
-            .returning(|_, _, _, _, _| {
-                Box::pin(async { Err(AppendError::Unavailable("connection refused".into())) })
-            });
+            .returning(|_, _, _, _, _| Err(AppendError::Unavailable("connection refused".into())));
         stores_once(&mut mocks, &mut sequence, false);
         publishes_once(&mut mocks);
         mocks.metrics = Some(counts_one(CommandOutcome::Accepted));
@@ -325,9 +321,10 @@ mod tests {
     async fn a_store_silent_past_the_wait_is_outcome_unknown_never_unavailable() {
         let mut mocks = Mocks::new();
         let (seat, _) = started_game(&mut mocks);
-        mocks.store.expect_append().returning(|_, _, _, _, _| {
-            Box::pin(async { Err(AppendError::Unknown("timed out".into())) })
-        });
+        mocks
+            .store
+            .expect_append()
+            .returning(|_, _, _, _, _| Err(AppendError::Unknown("timed out".into())));
         mocks.bus.expect_publish().never();
         mocks.metrics = Some(counts_one(CommandOutcome::Unknown));
 
@@ -338,22 +335,79 @@ mod tests {
         assert_eq!(err.code(), "outcome_unknown");
     }
 
+    /// The mocked store, except that every append after the first never answers.
+    struct HangsAfterFirstAppend {
+        inner: Arc<dyn EventStore>,
+        appends: AtomicUsize,
+    }
+
+    #[async_trait]
+    impl EventStore for HangsAfterFirstAppend {
+        async fn append(
+            &self,
+            game_id: &str,
+            expected_version: u64,
+            events: Vec<Event>,
+            command_id: Option<String>,
+            at: DateTime<Utc>,
+        ) -> Result<AppendOutcome, AppendError> {
+            if self.appends.fetch_add(1, Ordering::SeqCst) > 0 {
+                std::future::pending::<()>().await;
+            }
+            self.inner
+                .append(game_id, expected_version, events, command_id, at)
+                .await
+        }
+        async fn read(
+            &self,
+            game_id: &str,
+            after: u64,
+            limit: Option<usize>,
+        ) -> Result<Vec<StoredEvent>, StoreError> {
+            self.inner.read(game_id, after, limit).await
+        }
+        async fn read_range(
+            &self,
+            game_id: &str,
+            since: DateTime<Utc>,
+            until: DateTime<Utc>,
+            limit: Option<usize>,
+        ) -> Result<Vec<StoredEvent>, StoreError> {
+            self.inner.read_range(game_id, since, until, limit).await
+        }
+        async fn latest_id(&self, game_id: &str) -> Result<u64, StoreError> {
+            self.inner.latest_id(game_id).await
+        }
+        async fn find_command(
+            &self,
+            game_id: &str,
+            command_id: &str,
+        ) -> Result<Option<Vec<StoredEvent>>, StoreError> {
+            self.inner.find_command(game_id, command_id).await
+        }
+        async fn game_ids(&self) -> Result<Vec<String>, StoreError> {
+            self.inner.game_ids().await
+        }
+        async fn ping(&self) -> Result<(), StoreError> {
+            self.inner.ping().await
+        }
+    }
+
     #[tokio::test]
     async fn a_store_that_hangs_past_the_wait_is_outcome_unknown() {
         let mut mocks = Mocks::new();
         let (seat, _) = started_game(&mut mocks);
         let mut sequence = Sequence::new();
         reply_lost_once(&mut mocks, &mut sequence);
-        mocks
-            .store
-            .expect_append()
-            .times(1)
-            .in_sequence(&mut sequence)
-            .returning(|_, _, _, _, _| Box::pin(std::future::pending()));
         mocks.bus.expect_publish().never();
         mocks.metrics = Some(counts_one(CommandOutcome::Unknown));
+        let mut ports = mocks.ports();
+        ports.store = Arc::new(HangsAfterFirstAppend {
+            inner: ports.store.clone(),
+            appends: AtomicUsize::new(0),
+        });
 
-        let err = service(mocks, Duration::from_millis(200))
+        let err = service_over(ports, Duration::from_millis(200))
             .execute(&claims(seat), "g", Some("c1"), s01())
             .await
             .unwrap_err();
@@ -376,7 +430,7 @@ mod tests {
                 .filter(|e| e.event_id > after)
                 .take(limit.unwrap_or(usize::MAX))
                 .collect();
-            Box::pin(async move { Ok(rest) })
+            Ok(rest)
         });
         let mut sequence = Sequence::new();
         // The first append is stored, but its reply is lost.
@@ -388,7 +442,7 @@ mod tests {
             .in_sequence(&mut sequence)
             .returning(move |game, version, events, command_id, _| {
                 *first.lock() = stored(game, version, events, command_id.as_deref());
-                Box::pin(async { Err(AppendError::Unknown("connection reset".into())) })
+                Err(AppendError::Unknown("connection reset".into()))
             });
         // Sent again: its place is taken (by itself).
         mocks
@@ -398,7 +452,7 @@ mod tests {
             .in_sequence(&mut sequence)
             .returning(move |_, version, events, _, _| {
                 let actual = version + events.len() as u64;
-                Box::pin(async move { Err(AppendError::Conflict { actual }) })
+                Err(AppendError::Conflict { actual })
             });
         publishes_once(&mut mocks);
         mocks.metrics = Some(counts_one(CommandOutcome::Accepted));
@@ -434,11 +488,11 @@ mod tests {
                 .filter(|e| e.event_id > after)
                 .cloned()
                 .collect();
-            Box::pin(async move { Ok(rest) })
+            Ok(rest)
         });
         mocks.store.expect_find_command().returning(move |_, _| {
             let original = original.clone();
-            Box::pin(async move { Ok(Some(original)) })
+            Ok(Some(original))
         });
         mocks.store.expect_append().never();
         publishes_once(&mut mocks);

@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use futures::future::BoxFuture;
 use mockall::predicate::eq;
 use mockall::Sequence;
 
@@ -74,13 +73,11 @@ fn appended(
     version: u64,
     events: Vec<Event>,
     command_id: Option<&str>,
-) -> BoxFuture<'static, Result<AppendOutcome, AppendError>> {
+) -> Result<AppendOutcome, AppendError> {
     let events = stored(game_id, version, events, command_id);
-    Box::pin(async move {
-        Ok(AppendOutcome {
-            events,
-            duplicate: false,
-        })
+    Ok(AppendOutcome {
+        events,
+        duplicate: false,
     })
 }
 
@@ -94,11 +91,7 @@ async fn refusal(mocks: Mocks, seat: u8, game_id: &str, command: Command) -> App
 
 /// The bus takes exactly one publish.
 fn publishes_once(mocks: &mut Mocks) {
-    mocks
-        .bus
-        .expect_publish()
-        .times(1)
-        .returning(|_, _| Box::pin(async { Ok(()) }));
+    mocks.bus.expect_publish().times(1).returning(|_, _| Ok(()));
 }
 
 /// The next read in `order` is the one after `after`, and answers `events`.
@@ -111,7 +104,7 @@ fn read_once(mocks: &mut Mocks, order: &mut Sequence, after: u64, events: Vec<St
         .in_sequence(order)
         .returning(move |_, _, _| {
             let events = events.clone();
-            Box::pin(async move { Ok(events) })
+            Ok(events)
         });
 }
 
@@ -119,15 +112,12 @@ fn read_once(mocks: &mut Mocks, order: &mut Sequence, after: u64, events: Vec<St
 fn store_holding(mocks: &mut Mocks, log: Vec<StoredEvent>) {
     mocks.store.expect_read().returning(move |_, after, _| {
         let rest: Vec<StoredEvent> = log.iter().filter(|e| e.event_id > after).cloned().collect();
-        Box::pin(async move { Ok(rest) })
+        Ok(rest)
     });
 }
 
 fn no_command_stored(mocks: &mut Mocks) {
-    mocks
-        .store
-        .expect_find_command()
-        .returning(|_, _| Box::pin(async { Ok(None) }));
+    mocks.store.expect_find_command().returning(|_, _| Ok(None));
 }
 
 /// Accepts one append at `expected`, storing the events with the next ids.
@@ -151,7 +141,7 @@ async fn creating_a_game_appends_at_version_zero_then_publishes_then_projects() 
         .expect_read()
         .times(1)
         .in_sequence(&mut order)
-        .returning(|_, _, _| Box::pin(async { Ok(vec![]) }));
+        .returning(|_, _, _| Ok(vec![]));
     mocks
         .store
         .expect_append()
@@ -171,7 +161,7 @@ async fn creating_a_game_appends_at_version_zero_then_publishes_then_projects() 
         .withf(|game, events| game == "g1" && events.len() == 1 && events[0].event_id == 1)
         .times(1)
         .in_sequence(&mut order)
-        .returning(|_, _| Box::pin(async { Ok(()) }));
+        .returning(|_, _| Ok(()));
     mocks.read_models = crate::application::ports::MockReadModels::new();
     mocks
         .read_models
@@ -179,7 +169,7 @@ async fn creating_a_game_appends_at_version_zero_then_publishes_then_projects() 
         .withf(|s| s.game_id == "g1" && s.version == 1 && s.status == GameStatus::Waiting)
         .times(1)
         .in_sequence(&mut order)
-        .returning(|_| Box::pin(async { Ok(true) }));
+        .returning(|_| Ok(true));
 
     let summary = service(mocks)
         .create_game(NewGame {
@@ -243,7 +233,7 @@ async fn a_join_that_loses_the_race_is_decided_again_and_takes_the_next_seat() {
         .withf(|_, version, _, _, _| *version == 1)
         .times(1)
         .in_sequence(&mut order)
-        .returning(|_, _, _, _, _| Box::pin(async { Err(AppendError::Conflict { actual: 2 }) }));
+        .returning(|_, _, _, _, _| Err(AppendError::Conflict { actual: 2 }));
     read_once(&mut mocks, &mut order, 1, with_ben[1..].to_vec());
     mocks
         .store
@@ -270,7 +260,7 @@ async fn losing_every_retry_is_a_version_conflict_and_publishes_nothing() {
         .store
         .expect_append()
         .times(4)
-        .returning(|_, _, _, _, _| Box::pin(async { Err(AppendError::Conflict { actual: 9 }) }));
+        .returning(|_, _, _, _, _| Err(AppendError::Conflict { actual: 9 }));
     mocks.bus.expect_publish().never();
     let err = service(mocks).join("g", "Ana").await.unwrap_err();
     assert_eq!(err.code(), "version_conflict");
@@ -294,7 +284,7 @@ async fn a_repeated_command_id_returns_the_first_result_and_publishes_it_again()
         .with(eq("g"), eq("c-1"))
         .returning(move |_, _| {
             let found = found.clone();
-            Box::pin(async move { Ok(Some(found)) })
+            Ok(Some(found))
         });
     mocks.store.expect_append().never();
     // The original batch is published again (its first publish may have died with its instance).
@@ -304,7 +294,7 @@ async fn a_repeated_command_id_returns_the_first_result_and_publishes_it_again()
         .expect_publish()
         .withf(move |game, batch| game == "g" && batch[..] == republished[..])
         .times(1)
-        .returning(|_, _| Box::pin(async { Ok(()) }));
+        .returning(|_, _| Ok(()));
 
     let committed = service(mocks)
         .execute(&claims(seat), "g", Some("c-1"), s01())
@@ -329,7 +319,7 @@ async fn a_command_id_reused_for_another_command_is_a_conflict() {
     // Nothing has been played yet, so `rest` is refused; the refusal looks the command id up.
     mocks.store.expect_find_command().returning(move |_, _| {
         let found = original.clone();
-        Box::pin(async move { Ok(Some(found)) })
+        Ok(Some(found))
     });
     mocks.store.expect_append().never();
     mocks.bus.expect_publish().never();
@@ -365,7 +355,7 @@ async fn a_refusal_on_a_stale_cache_is_checked_against_the_store_first() {
             all.clone()
         };
         let rest: Vec<StoredEvent> = source.into_iter().filter(|e| e.event_id > after).collect();
-        Box::pin(async move { Ok(rest) })
+        Ok(rest)
     });
     no_command_stored(&mut mocks);
     accept_append(&mut mocks, version);
@@ -410,7 +400,7 @@ async fn a_failed_publish_is_counted_but_the_command_stands() {
         .bus
         .expect_publish()
         .times(1)
-        .returning(|_, _| Box::pin(async { Err(BusError::Unavailable("down".into())) }));
+        .returning(|_, _| Err(BusError::Unavailable("down".into())));
     let mut metrics = MockMetrics::new();
     metrics.expect_publish_failed().times(1).return_const(());
     metrics.expect_events_appended().return_const(());
@@ -436,9 +426,10 @@ async fn an_unavailable_store_refuses_the_command_and_publishes_nothing() {
     let mut mocks = Mocks::new();
     store_holding(&mut mocks, log);
     no_command_stored(&mut mocks);
-    mocks.store.expect_append().returning(|_, _, _, _, _| {
-        Box::pin(async { Err(AppendError::Unavailable("timeout".into())) })
-    });
+    mocks
+        .store
+        .expect_append()
+        .returning(|_, _, _, _, _| Err(AppendError::Unavailable("timeout".into())));
     mocks.bus.expect_publish().never();
     let err = refusal(mocks, seat, "g", s01()).await;
     assert_eq!(err.code(), "unavailable");
@@ -468,10 +459,7 @@ async fn creation_and_joining_are_not_player_commands() {
 #[tokio::test]
 async fn a_command_for_an_unknown_game_is_not_found() {
     let mut mocks = Mocks::new();
-    mocks
-        .store
-        .expect_read()
-        .returning(|_, _, _| Box::pin(async { Ok(vec![]) }));
+    mocks.store.expect_read().returning(|_, _, _| Ok(vec![]));
     no_command_stored(&mut mocks);
     mocks.store.expect_append().never();
     let err = refusal(mocks, 0, "g", Command::Rest).await;
@@ -481,10 +469,7 @@ async fn a_command_for_an_unknown_game_is_not_found() {
 #[tokio::test]
 async fn joins_to_unknown_games_leave_nothing_in_the_game_cache() {
     let mut mocks = Mocks::new();
-    mocks
-        .store
-        .expect_read()
-        .returning(|_, _, _| Box::pin(async { Ok(vec![]) }));
+    mocks.store.expect_read().returning(|_, _, _| Ok(vec![]));
     mocks.store.expect_append().never();
     let (service, games) = service_and_cache(mocks, CommandSettings::default());
     for i in 0..50 {
@@ -500,7 +485,7 @@ async fn a_store_that_cannot_be_read_is_unavailable() {
     mocks
         .store
         .expect_read()
-        .returning(|_, _, _| Box::pin(async { Err(StoreError::Unavailable("refused".into())) }));
+        .returning(|_, _, _| Err(StoreError::Unavailable("refused".into())));
     mocks.store.expect_append().never();
     let err = service(mocks).join("g", "Ana").await.unwrap_err();
     assert_eq!(err.code(), "unavailable");

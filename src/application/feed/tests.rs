@@ -30,7 +30,7 @@ fn store_over(log: Arc<Mutex<Vec<StoredEvent>>>) -> MockEventStore {
             .take(limit.unwrap_or(usize::MAX))
             .cloned()
             .collect();
-        Box::pin(async move { Ok(rest) })
+        Ok(rest)
     });
     store
 }
@@ -44,7 +44,7 @@ fn harness(joined: u8, resync_after: Option<Duration>) -> Harness {
     mocks
         .bus
         .expect_subscribe()
-        .return_once(move |_| Box::pin(async move { Ok(Box::pin(rx) as Subscription) }));
+        .return_once(move |_| Ok(Box::pin(rx) as Subscription));
     let ports = mocks.ports();
     let games = Arc::new(HotGames::new(ports.store.clone(), 10));
     let service = FeedService::new(
@@ -321,7 +321,7 @@ async fn the_feed_subscribes_before_it_reads_the_store() {
         .expect_subscribe()
         .times(1)
         .in_sequence(&mut order)
-        .return_once(move |_| Box::pin(async move { Ok(Box::pin(rx) as Subscription) }));
+        .return_once(move |_| Ok(Box::pin(rx) as Subscription));
     mocks
         .store
         .expect_read()
@@ -329,7 +329,7 @@ async fn the_feed_subscribes_before_it_reads_the_store() {
         .in_sequence(&mut order)
         .returning(move |_, _, _| {
             let events = events.clone();
-            Box::pin(async move { Ok(events) })
+            Ok(events)
         });
     let ports = mocks.ports();
     let games = Arc::new(HotGames::new(ports.store.clone(), 10));
@@ -357,7 +357,7 @@ async fn an_unknown_game_has_no_feed_and_open_feeds_are_counted() {
     mocks
         .bus
         .expect_subscribe()
-        .return_once(move |_| Box::pin(async move { Ok(Box::pin(rx) as Subscription) }));
+        .return_once(move |_| Ok(Box::pin(rx) as Subscription));
     let ports = mocks.ports();
     let games = Arc::new(HotGames::new(ports.store.clone(), 10));
     let service = FeedService::new(

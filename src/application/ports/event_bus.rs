@@ -1,10 +1,9 @@
 //! The event bus port: live fan-out of committed events to every subscriber of a game.
 
-use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use futures::future::BoxFuture;
+use async_trait::async_trait;
 use futures::Stream;
 
 use super::StoredEvent;
@@ -37,50 +36,14 @@ pub enum BusError {
 /// repairs gaps from the [`EventStore`](super::EventStore). Publish only after the append
 /// succeeded.
 #[cfg_attr(test, mockall::automock)]
+#[async_trait]
 pub trait EventBus: Send + Sync + 'static {
     /// Sends one command's committed events to the game's subscribers.
-    fn publish(
-        &self,
-        game_id: &str,
-        events: Arc<[StoredEvent]>,
-    ) -> impl Future<Output = Result<(), BusError>> + Send;
+    async fn publish(&self, game_id: &str, events: Arc<[StoredEvent]>) -> Result<(), BusError>;
 
     /// Starts receiving the game's events published from now on.
-    fn subscribe(
-        &self,
-        game_id: &str,
-    ) -> impl Future<Output = Result<Subscription, BusError>> + Send;
+    async fn subscribe(&self, game_id: &str) -> Result<Subscription, BusError>;
 
     /// Answers when the bus is reachable (for `/ready`).
-    fn ping(&self) -> impl Future<Output = Result<(), BusError>> + Send;
-}
-
-/// Object-safe twin of [`EventBus`], implemented for every `EventBus`.
-pub trait DynEventBus: Send + Sync + 'static {
-    /// See [`EventBus::publish`].
-    fn publish<'a>(
-        &'a self,
-        game_id: &'a str,
-        events: Arc<[StoredEvent]>,
-    ) -> BoxFuture<'a, Result<(), BusError>>;
-    /// See [`EventBus::subscribe`].
-    fn subscribe<'a>(&'a self, game_id: &'a str) -> BoxFuture<'a, Result<Subscription, BusError>>;
-    /// See [`EventBus::ping`].
-    fn ping(&self) -> BoxFuture<'_, Result<(), BusError>>;
-}
-
-impl<T: EventBus> DynEventBus for T {
-    fn publish<'a>(
-        &'a self,
-        game_id: &'a str,
-        events: Arc<[StoredEvent]>,
-    ) -> BoxFuture<'a, Result<(), BusError>> {
-        Box::pin(EventBus::publish(self, game_id, events))
-    }
-    fn subscribe<'a>(&'a self, game_id: &'a str) -> BoxFuture<'a, Result<Subscription, BusError>> {
-        Box::pin(EventBus::subscribe(self, game_id))
-    }
-    fn ping(&self) -> BoxFuture<'_, Result<(), BusError>> {
-        Box::pin(EventBus::ping(self))
-    }
+    async fn ping(&self) -> Result<(), BusError>;
 }

@@ -1,9 +1,7 @@
 //! The event store port: the log of every game's events, the source of truth.
 
-use std::future::Future;
-
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::Event;
@@ -81,6 +79,7 @@ pub enum StoreError {
 /// Per game, event ids start at 1 and have no gaps. An append is all-or-nothing and guarded by the
 /// expected version, so two writers (two processes) can never both append at the same position.
 #[cfg_attr(test, mockall::automock)]
+#[async_trait]
 pub trait EventStore: Send + Sync + 'static {
     /// Appends `events` as ids `expected_version + 1 …`, all stamped `at` and `command_id`.
     ///
@@ -89,138 +88,45 @@ pub trait EventStore: Send + Sync + 'static {
     ///   `Ok(AppendOutcome { events: <the original events>, duplicate: true })` and writes nothing
     ///   (checked before the version, so a retried command is answered even after others moved on).
     /// - `events` is never empty.
-    fn append(
+    async fn append(
         &self,
         game_id: &str,
         expected_version: u64,
         events: Vec<Event>,
         command_id: Option<String>,
         at: DateTime<Utc>,
-    ) -> impl Future<Output = Result<AppendOutcome, AppendError>> + Send;
+    ) -> Result<AppendOutcome, AppendError>;
 
     /// Events with id > `after`, ascending, at most `limit` of them (all when `None`).
-    fn read(
+    async fn read(
         &self,
         game_id: &str,
         after: u64,
         limit: Option<usize>,
-    ) -> impl Future<Output = Result<Vec<StoredEvent>, StoreError>> + Send;
+    ) -> Result<Vec<StoredEvent>, StoreError>;
 
     /// Events with `since <= timestamp < until`, ascending by id, at most `limit`.
-    fn read_range(
+    async fn read_range(
         &self,
         game_id: &str,
         since: DateTime<Utc>,
         until: DateTime<Utc>,
         limit: Option<usize>,
-    ) -> impl Future<Output = Result<Vec<StoredEvent>, StoreError>> + Send;
+    ) -> Result<Vec<StoredEvent>, StoreError>;
 
     /// The latest event id; 0 when the game has no events (does not exist).
-    fn latest_id(&self, game_id: &str) -> impl Future<Output = Result<u64, StoreError>> + Send;
+    async fn latest_id(&self, game_id: &str) -> Result<u64, StoreError>;
 
     /// The events a command produced, if that command id is stored for this game.
-    fn find_command(
+    async fn find_command(
         &self,
         game_id: &str,
         command_id: &str,
-    ) -> impl Future<Output = Result<Option<Vec<StoredEvent>>, StoreError>> + Send;
+    ) -> Result<Option<Vec<StoredEvent>>, StoreError>;
 
     /// Every game id with at least one event (for projection rebuilds), in no particular order.
-    fn game_ids(&self) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
+    async fn game_ids(&self) -> Result<Vec<String>, StoreError>;
 
     /// Answers when the store is reachable (for `/ready`).
-    fn ping(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
-}
-
-/// Object-safe twin of [`EventStore`], implemented for every `EventStore`. Services hold `Arc<dyn DynEventStore>`.
-pub trait DynEventStore: Send + Sync + 'static {
-    /// See [`EventStore::append`].
-    fn append<'a>(
-        &'a self,
-        game_id: &'a str,
-        expected_version: u64,
-        events: Vec<Event>,
-        command_id: Option<String>,
-        at: DateTime<Utc>,
-    ) -> BoxFuture<'a, Result<AppendOutcome, AppendError>>;
-    /// See [`EventStore::read`].
-    fn read<'a>(
-        &'a self,
-        game_id: &'a str,
-        after: u64,
-        limit: Option<usize>,
-    ) -> BoxFuture<'a, Result<Vec<StoredEvent>, StoreError>>;
-    /// See [`EventStore::read_range`].
-    fn read_range<'a>(
-        &'a self,
-        game_id: &'a str,
-        since: DateTime<Utc>,
-        until: DateTime<Utc>,
-        limit: Option<usize>,
-    ) -> BoxFuture<'a, Result<Vec<StoredEvent>, StoreError>>;
-    /// See [`EventStore::latest_id`].
-    fn latest_id<'a>(&'a self, game_id: &'a str) -> BoxFuture<'a, Result<u64, StoreError>>;
-    /// See [`EventStore::find_command`].
-    fn find_command<'a>(
-        &'a self,
-        game_id: &'a str,
-        command_id: &'a str,
-    ) -> BoxFuture<'a, Result<Option<Vec<StoredEvent>>, StoreError>>;
-    /// See [`EventStore::game_ids`].
-    fn game_ids(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>>;
-    /// See [`EventStore::ping`].
-    fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>>;
-}
-
-impl<T: EventStore> DynEventStore for T {
-    fn append<'a>(
-        &'a self,
-        game_id: &'a str,
-        expected_version: u64,
-        events: Vec<Event>,
-        command_id: Option<String>,
-        at: DateTime<Utc>,
-    ) -> BoxFuture<'a, Result<AppendOutcome, AppendError>> {
-        Box::pin(EventStore::append(
-            self,
-            game_id,
-            expected_version,
-            events,
-            command_id,
-            at,
-        ))
-    }
-    fn read<'a>(
-        &'a self,
-        game_id: &'a str,
-        after: u64,
-        limit: Option<usize>,
-    ) -> BoxFuture<'a, Result<Vec<StoredEvent>, StoreError>> {
-        Box::pin(EventStore::read(self, game_id, after, limit))
-    }
-    fn read_range<'a>(
-        &'a self,
-        game_id: &'a str,
-        since: DateTime<Utc>,
-        until: DateTime<Utc>,
-        limit: Option<usize>,
-    ) -> BoxFuture<'a, Result<Vec<StoredEvent>, StoreError>> {
-        Box::pin(EventStore::read_range(self, game_id, since, until, limit))
-    }
-    fn latest_id<'a>(&'a self, game_id: &'a str) -> BoxFuture<'a, Result<u64, StoreError>> {
-        Box::pin(EventStore::latest_id(self, game_id))
-    }
-    fn find_command<'a>(
-        &'a self,
-        game_id: &'a str,
-        command_id: &'a str,
-    ) -> BoxFuture<'a, Result<Option<Vec<StoredEvent>>, StoreError>> {
-        Box::pin(EventStore::find_command(self, game_id, command_id))
-    }
-    fn game_ids(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
-        Box::pin(EventStore::game_ids(self))
-    }
-    fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>> {
-        Box::pin(EventStore::ping(self))
-    }
+    async fn ping(&self) -> Result<(), StoreError>;
 }

@@ -1,13 +1,12 @@
 //! The ports: what the application needs from the outside world, named for the role it plays.
 //!
-//! Each trait is `Send + Sync + 'static`, and its async methods return `impl Future + Send` so that
-//! a service can call them from inside `tokio::spawn`. Adapters (`src/adapters/outbound/*`) implement
-//! these traits and translate their technology's errors into the port errors below (a MongoDB
-//! duplicate key 11000 becomes [`AppendError::Conflict`]).
-//!
-//! One file per port. The services hold the ports as trait objects: each async trait has a `Dyn…` twin (object-safe, boxed
-//! futures) with a blanket implementation, so an adapter implements only the plain trait and the
-//! composition root can choose adapters at run time (`EVENT_STORE=memory|mongodb`).
+//! Each trait is `Send + Sync + 'static` and dyn-compatible: its async methods are written
+//! `async fn` under `#[async_trait]`, which returns a boxed `Send` future, so that a service can
+//! call them from inside `tokio::spawn` and hold each port as a trait object (`Arc<dyn EventStore>`):
+//! the composition root chooses the adapters at run time (`EVENT_STORE=memory|mongodb|…`), and tests
+//! put their own in. Adapters (`src/adapters/outbound/*`) implement these traits and translate their
+//! technology's errors into the port errors below (a MongoDB duplicate key 11000 becomes
+//! [`AppendError::Conflict`]). One file per port.
 //!
 //! This module must never name a technology: no actix, MongoDB, Redis or JWT types here.
 
@@ -21,12 +20,10 @@ mod tokens;
 use std::sync::Arc;
 
 pub use clock::Clock;
-pub use event_bus::{BusError, BusMessage, DynEventBus, EventBus, Subscription};
-pub use event_store::{
-    AppendError, AppendOutcome, DynEventStore, EventStore, StoreError, StoredEvent,
-};
+pub use event_bus::{BusError, BusMessage, EventBus, Subscription};
+pub use event_store::{AppendError, AppendOutcome, EventStore, StoreError, StoredEvent};
 pub use metrics::{CommandOutcome, Metrics, MetricsExposition, NoMetrics};
-pub use read_models::{DynReadModels, ReadModelError, ReadModels};
+pub use read_models::{ReadModelError, ReadModels};
 pub use tokens::{PlayerClaims, PlayerTokens, TokenError};
 
 // The read-model records, where the read models port's callers have always found them.
@@ -51,11 +48,11 @@ pub use tokens::MockPlayerTokens;
 #[derive(Clone)]
 pub struct Ports {
     /// The event log.
-    pub store: Arc<dyn DynEventStore>,
+    pub store: Arc<dyn EventStore>,
     /// Live fan-out.
-    pub bus: Arc<dyn DynEventBus>,
+    pub bus: Arc<dyn EventBus>,
     /// Projections.
-    pub read_models: Arc<dyn DynReadModels>,
+    pub read_models: Arc<dyn ReadModels>,
     /// Time.
     pub clock: Arc<dyn Clock>,
     /// Player tokens.

@@ -26,6 +26,7 @@ async fn ready_answers_when_the_store_and_the_bus_answer() {
 /// A bus that cannot be reached.
 struct DownBus;
 
+#[async_trait::async_trait]
 impl EventBus for DownBus {
     async fn publish(&self, _: &str, _: Arc<[StoredEvent]>) -> Result<(), BusError> {
         Err(BusError::Unavailable("down".into()))

@@ -61,6 +61,7 @@ impl Drop for Unsubscribe {
     }
 }
 
+#[async_trait::async_trait]
 impl EventBus for LocalEventBus {
     async fn publish(&self, game_id: &str, events: Arc<[StoredEvent]>) -> Result<(), BusError> {
         let sender = self.channels.lock().get(game_id).cloned();

@@ -53,6 +53,7 @@ impl MemoryEventStore {
     }
 }
 
+#[async_trait::async_trait]
 impl EventStore for MemoryEventStore {
     async fn append(
         &self,

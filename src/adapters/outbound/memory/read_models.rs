@@ -46,6 +46,7 @@ impl MemoryReadModels {
     }
 }
 
+#[async_trait::async_trait]
 impl ReadModels for MemoryReadModels {
     async fn upsert_summary(&self, summary: GameSummary) -> Result<bool, ReadModelError> {
         let mut guard = self.models.write();

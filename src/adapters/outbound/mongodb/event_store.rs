@@ -172,6 +172,7 @@ impl MongoEventStore {
     }
 }
 
+#[async_trait::async_trait]
 impl EventStore for MongoEventStore {
     async fn append(
         &self,

@@ -228,6 +228,7 @@ impl MongoReadModels {
     }
 }
 
+#[async_trait::async_trait]
 impl ReadModels for MongoReadModels {
     async fn upsert_summary(&self, summary: GameSummary) -> Result<bool, ReadModelError> {
         let version = i64::try_from(summary.version)

@@ -194,6 +194,7 @@ impl RedisEventBus {
     }
 }
 
+#[async_trait::async_trait]
 impl EventBus for RedisEventBus {
     async fn publish(&self, game_id: &str, events: Arc<[StoredEvent]>) -> Result<(), BusError> {
         let Some(last) = events.last().map(|e| e.event_id) else {

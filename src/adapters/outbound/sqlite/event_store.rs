@@ -143,6 +143,7 @@ fn ceil_millis(t: DateTime<Utc>) -> i64 {
     }
 }
 
+#[async_trait::async_trait]
 impl EventStore for SqliteEventStore {
     async fn append(
         &self,

@@ -100,6 +100,7 @@ impl SqliteReadModels {
     }
 }
 
+#[async_trait::async_trait]
 impl ReadModels for SqliteReadModels {
     async fn upsert_summary(&self, summary: GameSummary) -> Result<bool, ReadModelError> {
         let row = SummaryRow {
