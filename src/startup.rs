@@ -10,7 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
-use actix_web::middleware::from_fn;
+use actix_web::http::StatusCode;
+use actix_web::middleware::{from_fn, ErrorHandlers};
 use actix_web::{web, App, HttpServer};
 use tokio::sync::Notify;
 
@@ -345,6 +346,11 @@ fn run(
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
+            // Innermost: a known route asked with a method it does not take gets the error body.
+            .wrap(
+                ErrorHandlers::new()
+                    .handler(StatusCode::METHOD_NOT_ALLOWED, http::method_not_allowed),
+            )
             .wrap(from_fn(move |req, next| {
                 http::body::guard_bodies(body_timeout, req, next)
             }))

@@ -122,3 +122,36 @@ async fn an_unknown_route_is_a_json_404() {
     );
     assert_eq!(code, "not_found");
 }
+
+#[tokio::test]
+async fn a_known_route_asked_with_another_method_is_a_json_405_with_allow() {
+    let app = spawn_app().await;
+    for (method, path, allowed) in [
+        (Method::DELETE, "/api/games", "GET, POST"),
+        (Method::PUT, "/api/games/some-game/commands", "POST"),
+        (Method::POST, "/health", "GET"),
+    ] {
+        let response = app
+            .request(method.clone(), path)
+            .send()
+            .await
+            .expect("an answer");
+        let mut allow: Vec<String> = response
+            .headers()
+            .get("allow")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .split(',')
+            .map(|m| m.trim().to_string())
+            .collect();
+        allow.sort();
+        assert_eq!(allow.join(", "), allowed, "{method} {path}");
+        let status = response.status();
+        let body = response.json().await.expect("a JSON body");
+        assert_eq!(
+            error_code((status, body), StatusCode::METHOD_NOT_ALLOWED),
+            "method_not_allowed",
+            "{method} {path}"
+        );
+    }
+}

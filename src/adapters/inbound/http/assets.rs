@@ -70,11 +70,11 @@ const PAGE_POLICY: &str =
 
 /// Registers the pages and their assets.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(index))
-        .route("/index.html", web::get().to(index))
-        .route("/dashboard", web::get().to(dashboard))
-        .route("/api/docs", web::get().to(api_docs))
-        .route("/assets/{path:.*}", web::get().to(asset));
+    cfg.service(web::resource("/").route(web::get().to(index)))
+        .service(web::resource("/index.html").route(web::get().to(index)))
+        .service(web::resource("/dashboard").route(web::get().to(dashboard)))
+        .service(web::resource("/api/docs").route(web::get().to(api_docs)))
+        .service(web::resource("/assets/{path:.*}").route(web::get().to(asset)));
 }
 
 async fn index(req: HttpRequest) -> Result<HttpResponse, ApiError> {

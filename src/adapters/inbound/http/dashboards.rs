@@ -10,13 +10,13 @@ use crate::application::ports::{LeaderboardEntry, PlayerResult};
 
 /// Registers the routes of this module.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/leaderboard", web::get().to(leaderboard))
-        .route("/api/stats", web::get().to(stats))
-        .route("/api/players/{name}/results", web::get().to(player_results))
-        .route("/api/cards", web::get().to(cards))
-        .route(
-            "/api/admin/rebuild-projections",
-            web::post().to(rebuild_projections),
+    cfg.service(web::resource("/api/leaderboard").route(web::get().to(leaderboard)))
+        .service(web::resource("/api/stats").route(web::get().to(stats)))
+        .service(web::resource("/api/players/{name}/results").route(web::get().to(player_results)))
+        .service(web::resource("/api/cards").route(web::get().to(cards)))
+        .service(
+            web::resource("/api/admin/rebuild-projections")
+                .route(web::post().to(rebuild_projections)),
         );
 }
 

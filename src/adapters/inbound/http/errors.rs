@@ -36,6 +36,9 @@ pub enum ApiError {
     /// No such route.
     #[error("no such resource")]
     NoRoute,
+    /// The route exists but does not take this method: `405` with `Allow`.
+    #[error("this route does not take that method; `Allow` lists the ones it takes")]
+    MethodNotAllowed,
     /// A per-address limit was reached: `429` with `Retry-After`.
     #[error("{message}")]
     Limited {
@@ -80,6 +83,7 @@ impl ApiError {
             ApiError::Validation(_) => "invalid_request",
             ApiError::TooLarge => "payload_too_large",
             ApiError::NoRoute => "not_found",
+            ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::Limited { code, .. } => code,
             ApiError::UnsupportedEncoding => "unsupported_encoding",
             ApiError::BodyTimeout => "body_timeout",
@@ -111,6 +115,7 @@ impl ResponseError for ApiError {
             }
             ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::NoRoute => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Limited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::UnsupportedEncoding => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,

@@ -22,15 +22,18 @@ use crate::domain::{BotLevel, Command, GameStatus, Scenario, Viewer};
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/games")
-            .route("", web::post().to(create_game))
-            .route("", web::get().to(list_games))
-            .route("/{game_id}", web::get().to(get_game))
-            .route("/{game_id}/join", web::post().to(join))
-            .route("/{game_id}/leave", web::post().to(leave))
-            .route("/{game_id}/bots", web::post().to(add_bot))
-            .route("/{game_id}/commands", web::post().to(command))
-            .route("/{game_id}/events", web::get().to(events))
-            .route("/{game_id}/state", web::get().to(state_at)),
+            .service(
+                web::resource("")
+                    .route(web::post().to(create_game))
+                    .route(web::get().to(list_games)),
+            )
+            .service(web::resource("/{game_id}").route(web::get().to(get_game)))
+            .service(web::resource("/{game_id}/join").route(web::post().to(join)))
+            .service(web::resource("/{game_id}/leave").route(web::post().to(leave)))
+            .service(web::resource("/{game_id}/bots").route(web::post().to(add_bot)))
+            .service(web::resource("/{game_id}/commands").route(web::post().to(command)))
+            .service(web::resource("/{game_id}/events").route(web::get().to(events)))
+            .service(web::resource("/{game_id}/state").route(web::get().to(state_at))),
     );
 }
 

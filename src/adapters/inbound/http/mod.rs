@@ -18,8 +18,9 @@ use std::time::Instant;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::middleware::Next;
-use actix_web::{web, HttpResponse};
+use actix_web::http::header;
+use actix_web::middleware::{ErrorHandlerResponse, Next};
+use actix_web::{web, HttpResponse, ResponseError};
 use tracing::Instrument;
 use uuid::Uuid;
 
@@ -42,6 +43,22 @@ pub fn configure(max_body_bytes: usize) -> impl FnOnce(&mut web::ServiceConfig) 
             .configure(openapi::routes)
             .configure(assets::routes);
     }
+}
+
+/// The answer for a known route asked with a method it does not take. actix-web answers these
+/// itself (each route is a resource whose routes are its methods) with `405` and the `Allow`
+/// header; this middleware handler gives that answer the usual error body.
+pub fn method_not_allowed<B>(
+    response: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let (request, answered) = response.into_parts();
+    let mut refusal = ApiError::MethodNotAllowed.error_response();
+    if let Some(allow) = answered.headers().get(header::ALLOW) {
+        refusal.headers_mut().insert(header::ALLOW, allow.clone());
+    }
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(request, refusal).map_into_right_body(),
+    ))
 }
 
 /// The answer for unknown routes.

@@ -18,8 +18,8 @@ use serde_json::{json, Map, Value};
 /// Registers `/api/openapi.json` and `/api/schema/ws.json` (the page `/api/docs` is one of the
 /// embedded assets).
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/openapi.json", web::get().to(openapi_json))
-        .route("/api/schema/ws.json", web::get().to(ws_schema_json));
+    cfg.service(web::resource("/api/openapi.json").route(web::get().to(openapi_json)))
+        .service(web::resource("/api/schema/ws.json").route(web::get().to(ws_schema_json)));
 }
 
 /// The OpenAPI 3.1 document.
@@ -30,7 +30,7 @@ pub fn document() -> Value {
         "info": {
             "title": "caravan",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "REST API of the caravan game server (Century: Spice Road). Live play is over the WebSocket `GET /ws?gameId=G&token=T&lastEventId=N`, whose messages are described by `/api/schema/ws.json`. The prose contract is docs/protocol.md.",
+            "description": "REST API of the caravan game server (Century: Spice Road). Live play is over the WebSocket `GET /ws?gameId=G&token=T&lastEventId=N`, whose messages are described by `/api/schema/ws.json`. The prose contract is docs/protocol.md. Every error answers `{\"error\":{\"code\",\"message\"}}`; a path asked with a method it does not list answers `405 method_not_allowed` with `Allow`, an unknown path `404 not_found`.",
             "license": { "name": "MIT", "identifier": "MIT" }
         },
         "tags": [
