@@ -102,6 +102,28 @@ pub fn paths() -> Value {
                 "header.Authorization": "Bearer {$response.body#/token}"
             },
             "description": "The game as this seat sees it (legal hints on its turn)."
+        },
+        "leaveByCommand": {
+            "operationId": "sendCommand",
+            "parameters": {
+                "gameId": "$response.body#/gameId",
+                "header.Authorization": "Bearer {$response.body#/token}"
+            },
+            "requestBody": { "commandId": "leave", "command": { "type": "leave" } },
+            "description": "The one command a seat may always send: leave (as `POST …/leave`)."
+        },
+        "leaveThisGame": {
+            "operationId": "leaveGame",
+            "parameters": {
+                "gameId": "$response.body#/gameId",
+                "header.Authorization": "Bearer {$response.body#/token}"
+            },
+            "description": "Give the seat up (before the game starts), or forfeit it."
+        },
+        "joinThisGameAgain": {
+            "operationId": "joinGame",
+            "parameters": { "gameId": "$response.body#/gameId" },
+            "description": "Take another seat at the same table: the game starts when every seat is taken."
         }
     });
 
@@ -246,7 +268,7 @@ pub fn paths() -> Value {
                 "summary": "The game's log: `after`/`limit`, or `since`/`until`",
                 "parameters": [
                     game_id(),
-                    query("after", "Events with an id above this one (default 0).", json!({ "type": "integer", "minimum": 0 })),
+                    query("after", "Events with an id above this one (default 0).", json!({ "type": "integer", "minimum": 0, "maximum": u64::MAX })),
                     limit(1000, 1000),
                     query("since", "Events committed at or after this time (RFC 3339); not with `after`.", json!({ "type": "string", "format": "date-time" })),
                     query("until", "Events committed before this time (RFC 3339); not with `after`.", json!({ "type": "string", "format": "date-time" })),
@@ -265,7 +287,7 @@ pub fn paths() -> Value {
                 "summary": "The game as it was after event `at` (a spectator's view)",
                 "parameters": [
                     game_id(),
-                    query("at", "An event id, 1 or more (1: just created); without it, the state now.", json!({ "type": "integer", "minimum": 1 })),
+                    query("at", "An event id, 1 or more (1: just created); without it, the state now.", json!({ "type": "integer", "minimum": 1, "maximum": u64::MAX })),
                 ],
                 "responses": {
                     "200": answer("The view after that event.", Some("ViewAt")),
