@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Tests the running server against its own OpenAPI document with Schemathesis (PyPI), as an outside
 # client would: every route, positive and negative cases, the links of the document (create → join
-# → command) as stateful sequences. A 5xx, an answer the document does not declare (status,
-# content type, headers) or whose body violates its schema fails the run.
+# → command, leave, the next join) as stateful sequences, and the routes that act for a seat
+# (commands, leave) with a real seat's token (scripts/schemathesis_hooks.py). A 5xx, an answer the
+# document does not declare (status, content type, headers), a method a route does not take
+# answered otherwise than 405 with `Allow`, or a body that violates its schema fails the run.
 #
 #   scripts/contract.sh            # builds nothing: uses $CARAVAN_BIN or $CARGO_TARGET_DIR/debug/caravan
 #
