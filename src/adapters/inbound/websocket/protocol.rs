@@ -1,10 +1,10 @@
 //! The WebSocket protocol's messages: what a client may send, what the server sends, the error
 //! codes and the close codes. One JSON object per text frame.
 //!
-//! Parsing is strict about what it needs and lenient about the rest: unknown fields are ignored
-//! (clients may be newer than the server), but a message without a readable `type`, or a command
-//! without a string `requestId`, is refused with a stable code. This module never decides a game
-//! rule: a command that parses is handed to the application as it is.
+//! Parsing is strict: a message has exactly the fields of its type, and one without a readable
+//! `type`, with a field its type does not define, or a command without a string `requestId`, is
+//! refused with a stable code. This module never decides a game rule: a command that parses is
+//! handed to the application as it is. The event frames are written in [`events`].
 
 use actix_web_actors::ws::{CloseCode, CloseReason};
 use serde::Serialize;
@@ -12,7 +12,6 @@ use serde_json::Value;
 
 use crate::adapters::inbound::wire::{ErrorDto, EventDto};
 use crate::adapters::inbound::{malformed, player_command};
-use crate::application::ports::StoredEvent;
 use crate::application::{ApplicationError, Committed};
 use crate::domain::{Command, GameView, Seat};
 
@@ -442,243 +441,13 @@ impl ServerMessage<'_> {
     }
 }
 
-fn internal_error(e: &dyn std::fmt::Display) -> String {
+pub(super) fn internal_error(e: &dyn std::fmt::Display) -> String {
     tracing::error!(error = %e, "cannot serialise a WebSocket message");
     r#"{"type":"error","error":{"code":"internal","message":"internal error"}}"#.into()
 }
 
-/// The `event` frame of a stored (public) event: the same JSON as
-/// `ServerMessage::Event(EventDto::from(event)).to_frame()`, written straight from the event instead
-/// of through a `serde_json::Value`. Events are the most frequent frames, and building and
-/// re-serialising a `Value` map for each was a large share of the server's time under load.
-pub fn event_frame(stored: &StoredEvent) -> String {
-    let public = stored.event.public();
-    let event_type = public.event_type();
-    let data = match event_data(&public) {
-        Ok(Some(data)) => data,
-        // Another shape (should the domain's encoding change): the general path is right.
-        Ok(None) => return ServerMessage::Event(EventDto::from(stored)).to_frame(),
-        Err(e) => return internal_error(&e),
-    };
-    let mut out = Vec::with_capacity(data.len() + 160);
-    let head = serde_json::to_writer(
-        &mut out,
-        &EventHead {
-            kind: "event",
-            game_id: &stored.game_id,
-            event_id: stored.event_id,
-            event_type,
-            schema_version: public.schema_version(),
-            timestamp: stored.timestamp,
-        },
-    );
-    if let Err(e) = head {
-        return internal_error(&e);
-    }
-    // Replace the head's closing brace with the data field.
-    out.pop();
-    out.extend_from_slice(br#","data":"#);
-    out.extend_from_slice(data.as_bytes());
-    out.push(b'}');
-    String::from_utf8(out).unwrap_or_else(|e| internal_error(&e))
-}
-
-/// The JSON text of an event's `data`: the domain writes an event as
-/// `{"type":"<EventType>","data":{…}}`, of which this keeps the data part (`None` should that
-/// shape ever change).
-fn event_data(public: &crate::domain::Event) -> Result<Option<String>, serde_json::Error> {
-    let full = serde_json::to_string(public)?;
-    let prefix = format!(r#"{{"type":"{}","data":"#, public.event_type());
-    Ok(full
-        .strip_prefix(&prefix)
-        .and_then(|rest| rest.strip_suffix('}'))
-        .map(str::to_string))
-}
-
-/// One event of an `update` frame: `[eventId,"eventType",schemaVersion,"timestamp",data]`, with
-/// the data as in the event's `event` frame, and `null` for the timestamp when it is `previous`'s
-/// (the timestamp of the event before it in the same frame: the events of one commit share one).
-pub fn write_update_event(
-    out: &mut Vec<u8>,
-    stored: &StoredEvent,
-    previous: Option<&chrono::DateTime<chrono::Utc>>,
-) {
-    let public = stored.event.public();
-    let event_type = public.event_type();
-    out.push(b'[');
-    out.extend_from_slice(itoa::Buffer::new().format(stored.event_id).as_bytes());
-    out.extend_from_slice(b",\"");
-    out.extend_from_slice(event_type.as_bytes());
-    out.extend_from_slice(b"\",");
-    out.extend_from_slice(
-        itoa::Buffer::new()
-            .format(public.schema_version())
-            .as_bytes(),
-    );
-    out.push(b',');
-    if previous == Some(&stored.timestamp) {
-        out.extend_from_slice(b"null");
-    } else {
-        // Writing into a Vec cannot fail.
-        let _ = serde_json::to_writer(&mut *out, &stored.timestamp);
-    }
-    out.push(b',');
-    match event_data(&public) {
-        Ok(Some(data)) => out.extend_from_slice(data.as_bytes()),
-        // Another shape of the domain's encoding: its data member, read back.
-        _ => {
-            let data = serde_json::to_value(&*public)
-                .ok()
-                .and_then(|mut tagged| tagged.get_mut("data").map(Value::take))
-                .unwrap_or(Value::Null);
-            let _ = serde_json::to_writer(&mut *out, &data);
-        }
-    }
-    out.push(b']');
-}
-
-/// The fields of an `event` frame before its data, in [`EventDto`]'s order.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct EventHead<'a> {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    game_id: &'a str,
-    event_id: u64,
-    event_type: &'static str,
-    schema_version: u16,
-    timestamp: chrono::DateTime<chrono::Utc>,
-}
+mod events;
+pub use events::{event_frame, write_update_event};
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn event_frames_written_directly_equal_the_general_encoding() {
-        let events = crate::domain::random_player::play_game(4, 17, 2_000);
-        let created = events.iter().any(|e| {
-            matches!(
-                e,
-                crate::domain::Event::GameCreated {
-                    hidden: Some(_),
-                    ..
-                }
-            )
-        });
-        assert!(created, "the history holds hidden information to redact");
-        for (i, event) in events.into_iter().enumerate() {
-            let stored = StoredEvent {
-                game_id: "g-1".into(),
-                event_id: i as u64 + 1,
-                command_id: Some("c\"1".into()),
-                timestamp: chrono::Utc::now(),
-                event,
-            };
-            let direct = event_frame(&stored);
-            let general = ServerMessage::Event(EventDto::from(&stored)).to_frame();
-            assert_eq!(direct, general);
-            let value: Value = serde_json::from_str(&direct).unwrap();
-            assert!(value["data"].is_object(), "{direct}");
-            assert!(!direct.contains("merchantDeck"), "redacted: {direct}");
-        }
-    }
-
-    fn refusal(text: &str) -> Refusal {
-        parse(text).expect_err("refused")
-    }
-
-    #[test]
-    fn a_command_message_carries_its_request_id_and_the_domain_command() {
-        let parsed =
-            parse(r#"{"type":"command","requestId":"r1","command":{"type":"claim","slot":2}}"#);
-        assert_eq!(
-            parsed,
-            Ok(ClientMessage::Command {
-                request_id: "r1".into(),
-                command: Command::Claim { slot: 2 },
-            })
-        );
-    }
-
-    #[test]
-    fn a_message_has_exactly_the_fields_of_its_type() {
-        assert_eq!(parse(r#"{"type":"ping"}"#), Ok(ClientMessage::Ping));
-        assert_eq!(
-            refusal(r#"{"type":"ping","at":1}"#).code,
-            codes::INVALID_MESSAGE
-        );
-        let extra =
-            refusal(r#"{"type":"command","requestId":"r1","command":{"type":"rest"},"seat":1}"#);
-        assert_eq!(extra.code, codes::INVALID_MESSAGE);
-        assert_eq!(
-            extra.request_id.as_deref(),
-            Some("r1"),
-            "answered as a commandResult"
-        );
-    }
-
-    #[test]
-    fn each_kind_of_bad_input_has_its_code() {
-        assert_eq!(refusal("not json").code, codes::INVALID_JSON);
-        assert_eq!(refusal("[1,2]").code, codes::INVALID_MESSAGE);
-        assert_eq!(refusal(r#"{"requestId":"x"}"#).code, codes::INVALID_MESSAGE);
-        assert_eq!(refusal(r#"{"type":7}"#).code, codes::INVALID_MESSAGE);
-        assert_eq!(
-            refusal(r#"{"type":"dance"}"#).code,
-            codes::UNKNOWN_MESSAGE_TYPE
-        );
-        assert_eq!(
-            refusal(r#"{"type":"command","requestId":5,"command":{"type":"rest"}}"#).code,
-            codes::INVALID_MESSAGE
-        );
-        assert_eq!(
-            refusal(r#"{"type":"command","command":{"type":"rest"}}"#).code,
-            codes::INVALID_MESSAGE
-        );
-    }
-
-    #[test]
-    fn a_bad_command_object_is_answered_with_the_request_id() {
-        for text in [
-            r#"{"type":"command","requestId":"r","command":{"type":"playCard","cardId":42}}"#,
-            r#"{"type":"command","requestId":"r","command":{"type":"teleport"}}"#,
-            r#"{"type":"command","requestId":"r","command":"rest"}"#,
-            r#"{"type":"command","requestId":"r"}"#,
-        ] {
-            let refused = refusal(text);
-            assert_eq!(refused.code, codes::INVALID_COMMAND, "{text}");
-            assert_eq!(refused.request_id.as_deref(), Some("r"), "{text}");
-            assert!(refused.to_frame().contains(r#""type":"commandResult""#));
-        }
-    }
-
-    #[test]
-    fn server_messages_have_the_documented_shape() {
-        let frame = ServerMessage::CaughtUp {
-            last_event_id: 7,
-            protocol: 2,
-        }
-        .to_frame();
-        assert_eq!(frame, r#"{"type":"caughtUp","lastEventId":7,"protocol":2}"#);
-        assert_eq!(ServerMessage::Pong.to_frame(), r#"{"type":"pong"}"#);
-        let frame = ServerMessage::error_code("rate_limited", "slow down").to_frame();
-        assert_eq!(
-            frame,
-            r#"{"type":"error","error":{"code":"rate_limited","message":"slow down"}}"#
-        );
-        let ok = CommandResult::accepted(
-            "r9".into(),
-            &Committed {
-                game_id: "g".into(),
-                event_ids: vec![4, 5],
-                last_event_id: 5,
-                duplicate: false,
-            },
-        );
-        assert_eq!(
-            ServerMessage::CommandResult(ok).to_frame(),
-            r#"{"type":"commandResult","requestId":"r9","ok":true,"eventIds":[4,5],"lastEventId":5,"duplicate":false}"#
-        );
-    }
-}
+mod tests;
