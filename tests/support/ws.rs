@@ -152,7 +152,8 @@ impl WsClient {
                     .state
                     .as_mut()
                     .unwrap_or_else(|| panic!("an update before any state: {message}"));
-                merge(state, &message["patch"], "");
+                caravan::adapters::inbound::websocket::patch::apply(state, &message["patch"])
+                    .unwrap_or_else(|e| panic!("{e}"));
                 let state = state.clone();
                 let events = message["events"].as_array().expect("events");
                 // A timestamp left out (null) is the one of the event before it.
@@ -300,68 +301,6 @@ impl WsClient {
     pub async fn ping(&mut self) {
         self.send_json(&json!({"type": "ping"})).await;
         self.recv_type("pong").await;
-    }
-}
-
-/// Applies an `update`'s `patch` to a state, by the rules of docs/protocol.md ("Protocol 2:
-/// updates"); panics on a patch those rules do not allow.
-pub fn merge(state: &mut Value, patch: &Value, path: &str) {
-    match (state, patch) {
-        (Value::Object(state), Value::Object(patch)) => {
-            for (key, value) in patch {
-                let target = state.get_mut(key).unwrap_or_else(|| {
-                    panic!("the patch names {path}/{key}, which the state lacks")
-                });
-                merge(target, value, &format!("{path}/{key}"));
-            }
-        }
-        (Value::Array(items), Value::Object(patch))
-            if patch.contains_key("-") || patch.contains_key("+") =>
-        {
-            assert!(
-                patch.keys().all(|k| k == "-" || k == "+"),
-                "{path}: a splice has only - and +: {patch:?}"
-            );
-            let removed: Vec<u64> = patch
-                .get("-")
-                .map(|r| {
-                    r.as_array()
-                        .expect("- lists indexes")
-                        .iter()
-                        .map(|i| i.as_u64().expect("an index"))
-                        .collect()
-                })
-                .unwrap_or_default();
-            assert!(
-                removed.windows(2).all(|w| w[0] < w[1]),
-                "{path}: indexes removed in ascending order"
-            );
-            assert!(
-                removed.iter().all(|&i| (i as usize) < items.len()),
-                "{path}: a removed index within the array"
-            );
-            let mut index = 0;
-            items.retain(|_| {
-                index += 1;
-                !removed.contains(&(index - 1))
-            });
-            if let Some(added) = patch.get("+") {
-                items.extend(added.as_array().expect("+ lists elements").iter().cloned());
-            }
-        }
-        (Value::Array(items), Value::Object(patch)) => {
-            for (key, value) in patch {
-                let index: usize = key
-                    .parse()
-                    .unwrap_or_else(|_| panic!("{path}/{key}: an array is patched by index"));
-                let len = items.len();
-                let target = items
-                    .get_mut(index)
-                    .unwrap_or_else(|| panic!("{path}/{key}: beyond the array's {len} elements"));
-                merge(target, value, &format!("{path}/{key}"));
-            }
-        }
-        (state, patch) => *state = patch.clone(),
     }
 }
 

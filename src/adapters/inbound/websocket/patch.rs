@@ -19,7 +19,7 @@
 //!
 //! [`write_common`] writes the members every viewer of the game shares (all but `viewerSeat` and
 //! `legal`), once per game and pair of versions; [`write_viewer`] the viewer's own, per connection.
-//! The property tests in `frames.rs` apply these patches by the documented rules and compare the
+//! [`apply`] is those rules applied, as a client does. The property tests apply these patches with it and compare the
 //! result with the full state at every version, for every seat and a spectator.
 
 use serde::Serialize;
@@ -315,6 +315,9 @@ fn point_slot(m: &mut Members<'_>, old: &PointSlotView, new: &PointSlotView) {
     m.spices("cost", &old.cost, &new.cost);
     m.serialized("coin", &old.coin, &new.coin);
 }
+
+mod apply;
+pub use apply::apply;
 
 #[cfg(test)]
 mod tests;

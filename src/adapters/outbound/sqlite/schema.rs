@@ -73,24 +73,13 @@ CREATE INDEX IF NOT EXISTS results_by_name ON results (name, finished_at);
 "#;
 
 /// From version 1 (each batch's events inline in `batches`, command ids in a unique index) to
-/// 2: the events move to `payloads`, in the order of the games' logs. Run inside the transaction
-/// that then creates the rest of the schema.
-const FROM_1: &str = r#"
+/// 2, around [`SCHEMA`] in one transaction: the old table steps aside, the schema makes the new
+/// ones, and the events move to `payloads` in the order of the games' logs.
+const BEFORE_SCHEMA_FROM_1: &str = r#"
 DROP VIEW IF EXISTS events;
 ALTER TABLE batches RENAME TO batches_1;
-CREATE TABLE payloads (
-    id     INTEGER PRIMARY KEY,
-    events TEXT    NOT NULL
-);
-CREATE TABLE batches (
-    game_id    TEXT    NOT NULL,
-    first      INTEGER NOT NULL,
-    last       INTEGER NOT NULL,
-    command_id TEXT,
-    at         INTEGER NOT NULL,
-    payload    INTEGER NOT NULL,
-    PRIMARY KEY (game_id, first)
-) WITHOUT ROWID;
+"#;
+const AFTER_SCHEMA_FROM_1: &str = r#"
 INSERT INTO payloads (id, events)
     SELECT row_number() OVER (ORDER BY game_id, first), events FROM batches_1;
 INSERT INTO batches (game_id, first, last, command_id, at, payload)
@@ -158,9 +147,12 @@ fn prepare(path: &Path) -> Result<Connection, Refusal> {
             to = VERSION,
             "bringing the database's schema up to date"
         );
-        transaction.execute_batch(FROM_1)?;
+        transaction.execute_batch(BEFORE_SCHEMA_FROM_1)?;
     }
     transaction.execute_batch(SCHEMA)?;
+    if found == 1 {
+        transaction.execute_batch(AFTER_SCHEMA_FROM_1)?;
+    }
     transaction.pragma_update(None, "user_version", VERSION)?;
     transaction.commit()?;
     Ok(connection)

@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 
 use super::super::frames::GameFrames;
 use super::super::protocol::event_frame;
+use super::apply;
 use crate::application::games::LoadedGame;
 use crate::application::ports::StoredEvent;
 use crate::application::{FeedUpdate, ViewerState};
@@ -24,67 +25,6 @@ const GAME_ID: &str = "g-1";
 /// Actions after the start played at most (a game between random players lasts a few hundred;
 /// many end sooner, the rest are followed part of the way).
 const MAX_ACTIONS: usize = 250;
-
-/// Applies `patch` to `state` as docs/protocol.md says ("Protocol 2: updates").
-fn merge(state: &mut Value, patch: &Value, path: &str) {
-    match (state, patch) {
-        (Value::Object(state), Value::Object(patch)) => {
-            for (key, value) in patch {
-                let target = state.get_mut(key).unwrap_or_else(|| {
-                    panic!("the patch names {path}/{key}, which the state lacks")
-                });
-                merge(target, value, &format!("{path}/{key}"));
-            }
-        }
-        (Value::Array(items), Value::Object(patch))
-            if patch.contains_key("-") || patch.contains_key("+") =>
-        {
-            assert!(
-                patch.keys().all(|k| k == "-" || k == "+"),
-                "{path}: a splice has only - and +: {patch:?}"
-            );
-            let removed: Vec<u64> = patch
-                .get("-")
-                .map(|r| {
-                    r.as_array()
-                        .expect("- lists indexes")
-                        .iter()
-                        .map(|i| i.as_u64().expect("an index"))
-                        .collect()
-                })
-                .unwrap_or_default();
-            assert!(
-                removed.windows(2).all(|w| w[0] < w[1]),
-                "{path}: indexes removed in ascending order"
-            );
-            assert!(
-                removed.last().is_none_or(|&i| (i as usize) < items.len()),
-                "{path}: a removed index within the array"
-            );
-            let mut index = 0;
-            items.retain(|_| {
-                index += 1;
-                !removed.contains(&(index - 1))
-            });
-            if let Some(added) = patch.get("+") {
-                items.extend(added.as_array().expect("+ lists elements").iter().cloned());
-            }
-        }
-        (Value::Array(items), Value::Object(patch)) => {
-            for (key, value) in patch {
-                let index: usize = key
-                    .parse()
-                    .unwrap_or_else(|_| panic!("{path}/{key}: an array is patched by index"));
-                let len = items.len();
-                let target = items
-                    .get_mut(index)
-                    .unwrap_or_else(|| panic!("{path}/{key}: beyond the array's {len} elements"));
-                merge(target, value, &format!("{path}/{key}"));
-            }
-        }
-        (state, patch) => *state = patch.clone(),
-    }
-}
 
 /// A random game's log, with increasing commit times (so turn deadlines move).
 fn history(
@@ -303,7 +243,7 @@ fn follow(
             ]);
             assert_eq!(entry, expected, "the update's event is the event frame's");
         }
-        merge(&mut held, &frame["patch"], "");
+        apply(&mut held, &frame["patch"]).unwrap_or_else(|e| panic!("{e}"));
         let expected = full_state(frames, &loaded, viewer);
         assert_eq!(
             held,
