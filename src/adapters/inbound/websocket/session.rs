@@ -1,10 +1,13 @@
 //! One WebSocket connection: an actor that sends a game's feed to the client and hands the client's
 //! commands to the application.
 //!
-//! Shape of the actix `websockets/chat` example: a session actor per connection, a heartbeat with
-//! `run_interval`, bookkeeping in `started`/`stopped`. What runs where:
+//! Shape of the actix `websockets/chat` example: a session actor per connection, a heartbeat,
+//! bookkeeping in `started`/`stopped`. What runs where:
 //! - the feed is pulled by a separate task ([`super::outbox::pump`]) that sends updates here;
-//! - each command runs in its own task and sends its result back as [`CommandDone`].
+//! - each command runs in its own task and sends its result back as [`CommandDone`];
+//! - the heartbeat and the server's stopping are watched by a third task (`clock`) that sends
+//!   [`Tick`]s here. actix polls every future an actor spawned each time the actor wakes, so a
+//!   timer or a watch held by the actor would be polled again for every frame in and out.
 //!
 //! So neither a slow command nor a slow reader delays the heartbeat, and a connection that stops
 //! being driven (its client stopped reading) never holds up a command, or the game's other players.
@@ -20,7 +23,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::{
-    Actor, ActorContext, ActorFutureExt, AsyncContext, Handler, Message, StreamHandler, WrapFuture,
+    Actor, ActorContext, ActorFutureExt, AsyncContext, Handler, Message, Recipient, StreamHandler,
+    WrapFuture,
 };
 use actix_web_actors::ws::{self, CloseCode};
 use tokio::task::JoinHandle;
@@ -65,6 +69,33 @@ pub struct CommandDone {
     result: Result<Committed, ApplicationError>,
 }
 
+/// What the session's clock task tells it.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub enum Tick {
+    /// Time to ping the client, or to close it if it has been silent too long.
+    Heartbeat,
+    /// The server is stopping.
+    Stopping,
+}
+
+/// Sends `session` a [`Tick::Heartbeat`] every `interval` (the first after one interval), and one
+/// [`Tick::Stopping`] once the server starts stopping, until the session goes away.
+async fn clock(interval: Duration, mut shutdown: ShutdownSignal, session: Recipient<Tick>) {
+    let interval = interval.max(Duration::from_millis(1));
+    let mut beats = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
+    let mut stopping = false;
+    while session.connected() {
+        tokio::select! {
+            _ = beats.tick() => session.do_send(Tick::Heartbeat),
+            () = shutdown.stopping(), if !stopping => {
+                stopping = true;
+                session.do_send(Tick::Stopping);
+            }
+        }
+    }
+}
+
 /// A fragmented message being reassembled.
 struct Fragments {
     text: bool,
@@ -84,6 +115,8 @@ pub struct Session {
     start: Option<FeedStart>,
     feed: Option<GameFeed>,
     pump: Option<JoinHandle<()>>,
+    /// The task that sends [`Tick`]s.
+    clock: Option<JoinHandle<()>>,
     outbox: Arc<Outbox>,
     /// The id of the last event sent to the client.
     delivered: u64,
@@ -135,6 +168,7 @@ impl Session {
             start: Some(opened.start),
             feed: Some(opened.feed),
             pump: None,
+            clock: None,
             delivered: 0,
             held: Vec::new(),
             in_flight: 0,
@@ -289,18 +323,19 @@ impl Actor for Session {
             )));
         }
         let interval = Duration::from_secs(self.settings.heartbeat_secs);
-        ctx.run_interval(interval, |act, ctx| act.heartbeat(ctx));
-        let mut shutdown = self.shutdown.clone();
-        ctx.spawn(
-            async move { shutdown.stopping().await }
-                .into_actor(self)
-                .map(|(), act, ctx| act.begin_shutdown(ctx)),
-        );
+        self.clock = Some(actix_web::rt::spawn(clock(
+            interval,
+            self.shutdown.clone(),
+            ctx.address().recipient(),
+        )));
     }
 
     fn stopped(&mut self, _ctx: &mut Self::Context) {
         if let Some(pump) = self.pump.take() {
             pump.abort();
+        }
+        if let Some(clock) = self.clock.take() {
+            clock.abort();
         }
         self.sessions.session_closed();
         self.services.metrics().websocket_closed();
@@ -337,6 +372,17 @@ impl Handler<FeedMessage> for Session {
                 let code = e.code();
                 self.close_with_error(ctx, code, e.to_string(), close::SERVER_ERROR);
             }
+        }
+    }
+}
+
+impl Handler<Tick> for Session {
+    type Result = ();
+
+    fn handle(&mut self, tick: Tick, ctx: &mut Self::Context) {
+        match tick {
+            Tick::Heartbeat => self.heartbeat(ctx),
+            Tick::Stopping => self.begin_shutdown(ctx),
         }
     }
 }
