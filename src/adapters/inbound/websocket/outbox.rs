@@ -84,6 +84,8 @@ pub struct Outbox {
     queued: AtomicUsize,
     queued_bytes: AtomicUsize,
     slow: AtomicBool,
+    /// The pump is waiting for room (it waits on `drained`).
+    waiting: AtomicUsize,
     drained: Notify,
 }
 
@@ -96,6 +98,7 @@ impl Outbox {
             queued: AtomicUsize::new(0),
             queued_bytes: AtomicUsize::new(0),
             slow: AtomicBool::new(false),
+            waiting: AtomicUsize::new(0),
             drained: Notify::new(),
         }
     }
@@ -105,37 +108,57 @@ impl Outbox {
     ///
     /// One update is never split, so the queue may exceed a limit by one update.
     pub async fn reserve(&self, frames: usize, bytes: usize, grace: Duration) -> bool {
+        // Nearly always there is room: no clock read, no waiter.
+        if self.take(frames, bytes) {
+            return true;
+        }
         let deadline = tokio::time::Instant::now() + grace;
         loop {
-            // Created before the check, so a drain between the check and the wait is not missed.
+            // Created and announced before the check, so a drain between the check and the wait
+            // is not missed: `written` either sees the waiter or has drained before the check.
             let drained = self.drained.notified();
-            if self.queued.load(Ordering::Acquire) < self.limit
-                && self.queued_bytes.load(Ordering::Acquire) < self.limit_bytes
-            {
-                self.queued.fetch_add(frames, Ordering::AcqRel);
-                self.queued_bytes.fetch_add(bytes, Ordering::AcqRel);
+            self.waiting.fetch_add(1, Ordering::SeqCst);
+            if self.take(frames, bytes) {
+                self.waiting.fetch_sub(1, Ordering::SeqCst);
                 return true;
             }
-            if tokio::time::timeout_at(deadline, drained).await.is_err() {
+            let timed_out = tokio::time::timeout_at(deadline, drained).await.is_err();
+            self.waiting.fetch_sub(1, Ordering::SeqCst);
+            if timed_out {
                 self.slow.store(true, Ordering::Release);
                 return false;
             }
         }
     }
 
+    /// Adds `frames` and `bytes` to the queue if it is below both limits.
+    fn take(&self, frames: usize, bytes: usize) -> bool {
+        if self.queued.load(Ordering::SeqCst) < self.limit
+            && self.queued_bytes.load(Ordering::SeqCst) < self.limit_bytes
+        {
+            self.queued.fetch_add(frames, Ordering::SeqCst);
+            self.queued_bytes.fetch_add(bytes, Ordering::SeqCst);
+            return true;
+        }
+        false
+    }
+
     /// Session side: `frames` of `bytes` reserved earlier have been written (or dropped).
     pub fn written(&self, frames: usize, bytes: usize) {
         let _ = self
             .queued
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |queued| {
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |queued| {
                 Some(queued.saturating_sub(frames))
             });
         let _ = self
             .queued_bytes
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |queued| {
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |queued| {
                 Some(queued.saturating_sub(bytes))
             });
-        self.drained.notify_waiters();
+        // Waking is only needed while the pump waits for room (it announces that first).
+        if self.waiting.load(Ordering::SeqCst) > 0 {
+            self.drained.notify_waiters();
+        }
     }
 
     /// True once the pump gave up on this reader.
