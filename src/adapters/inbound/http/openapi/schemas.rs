@@ -165,10 +165,10 @@ fn close_variants(schema: &mut Value) {
     }
 }
 
-/// One schema per event type: `{"gameId","eventId","eventType":X,"schemaVersion","timestamp",
-/// "data":{X's fields}}`, from the adjacently tagged `Event`.
-fn events_by_type(event: &Value) -> Value {
-    let mut by_type = Vec::new();
+/// Each event type's name and the schema of its `data` (closed: no other fields), from the
+/// adjacently tagged `Event`.
+fn event_data(event: &Value) -> Vec<(String, Value)> {
+    let mut found = Vec::new();
     for variant in event
         .get("oneOf")
         .and_then(Value::as_array)
@@ -185,6 +185,16 @@ fn events_by_type(event: &Value) -> Value {
         if let Some(map) = data.as_object_mut() {
             map.insert("additionalProperties".into(), Value::Bool(false));
         }
+        found.push((name, data));
+    }
+    found
+}
+
+/// One schema per event type: `{"gameId","eventId","eventType":X,"schemaVersion","timestamp",
+/// "data":{X's fields}}`, from the adjacently tagged `Event`.
+fn events_by_type(event: &Value) -> Value {
+    let mut by_type = Vec::new();
+    for (name, data) in event_data(event) {
         by_type.push(json!({
             "type": "object",
             "title": name,
@@ -209,22 +219,7 @@ fn events_by_type(event: &Value) -> Value {
 /// timestamp, data]`.
 fn update_events_by_type(event: &Value) -> Value {
     let mut by_type = Vec::new();
-    for variant in event
-        .get("oneOf")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let (Some(name), Some(data)) = (
-            variant_tag(variant, "type"),
-            variant.get("properties").and_then(|p| p.get("data")),
-        ) else {
-            continue;
-        };
-        let mut data = data.clone();
-        if let Some(map) = data.as_object_mut() {
-            map.insert("additionalProperties".into(), Value::Bool(false));
-        }
+    for (name, data) in event_data(event) {
         by_type.push(json!({
             "type": "array",
             "title": name,
