@@ -4,7 +4,8 @@
 //! Parsing is strict: a message has exactly the fields of its type, and one without a readable
 //! `type`, with a field its type does not define, or a command without a string `requestId`, is
 //! refused with a stable code. This module never decides a game rule: a command that parses is
-//! handed to the application as it is. The event frames are written in [`events`].
+//! handed to the application as it is. The event frames are written by [`event_frame`] and
+//! [`write_update_event`].
 
 use actix_web_actors::ws::{CloseCode, CloseReason};
 use serde::Serialize;
