@@ -14,3 +14,16 @@ pub mod arena;
 pub mod clock;
 pub mod floor;
 pub mod loadtest;
+
+/// The multi-threaded runtime a load generator plays on: `threads` workers, by default one per
+/// core. Also returns the worker count it chose.
+pub fn load_runtime(threads: Option<usize>) -> std::io::Result<(tokio::runtime::Runtime, usize)> {
+    let threads = threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+        .max(1);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .enable_all()
+        .build()?;
+    Ok((runtime, threads))
+}

@@ -96,16 +96,8 @@ struct Counters {
 
 /// Runs the floor load from the command line: prints the figures as one JSON line.
 pub fn main(args: LoadArgs) -> std::process::ExitCode {
-    let threads = args
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
-        .max(1);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(threads)
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
+    let runtime = match crate::load_runtime(args.threads) {
+        Ok((runtime, _)) => runtime,
         Err(e) => {
             eprintln!("caravan-floor load: cannot start the runtime: {e}");
             return std::process::ExitCode::FAILURE;

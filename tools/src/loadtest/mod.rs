@@ -114,17 +114,8 @@ pub fn main(args: LoadtestArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let threads = config
-        .args
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
-        .max(1);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(threads)
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
+    let (runtime, threads) = match crate::load_runtime(config.args.threads) {
+        Ok(started) => started,
         Err(e) => {
             eprintln!("caravan-tools loadtest: cannot start the runtime: {e}");
             return ExitCode::FAILURE;
