@@ -9,6 +9,11 @@
 //! The bus is only a hint: when a message arrives with an id beyond the next expected one, when the
 //! bus reports lag, or when the feed has been quiet for a while, the missing ids are read from the
 //! store. A feed never yields hidden information (events are redacted, states are views).
+//!
+//! The feeds of one game hand out the same runs of events: each run's public events, the game
+//! after them and its common view are built by the first feed there and shared by the others
+//! (`feed/steps.rs`); the game after a command run on this server is taken from the hot-game cache
+//! rather than folded again.
 
 use std::collections::BTreeMap;
 use std::pin::Pin;
@@ -16,10 +21,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::{Stream, StreamExt};
-use parking_lot::Mutex;
 use tokio::time::{Instant, Sleep};
 
-use crate::domain::{Game, GameView, LegalHints, Seat, Viewer};
+use crate::domain::{GameView, LegalHints, Seat, Viewer};
 
 use super::errors::ApplicationError;
 use super::games::{HotGames, LoadedGame};
@@ -27,6 +31,7 @@ use super::ids::check_game_id;
 use super::ports::{BusMessage, PlayerClaims, Ports, StoredEvent, Subscription};
 use super::shared_by_game::SharedByGame;
 use super::RuntimeCounters;
+use steps::{Step, Steps};
 
 /// Tuning of feeds.
 #[derive(Debug, Clone)]
@@ -71,8 +76,9 @@ pub enum FeedStart {
 /// Events that follow the previous update, and the state after them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FeedUpdate {
-    /// Public events, ids `previous + 1 ..= last_event_id`, in order (at least one).
-    pub events: Vec<StoredEvent>,
+    /// Public events, ids `previous + 1 ..= last_event_id`, in order (at least one); the same
+    /// `Arc` for every feed of the game that hands out the same run.
+    pub events: Arc<[StoredEvent]>,
     /// The id of the last event in `events`.
     pub last_event_id: u64,
     /// The state after `events`, as the feed's viewer sees it (legal hints when it is their turn).
@@ -107,30 +113,6 @@ impl ViewerState {
     }
 }
 
-/// The latest common view of one game, shared by its feeds.
-#[derive(Debug, Default)]
-struct CommonViews {
-    latest: Mutex<Option<(u64, Arc<GameView>)>>,
-}
-
-impl CommonViews {
-    /// The common view at `version`: the shared one when some feed built it already, else `build()`
-    /// (which is then shared, unless a later version was shared meanwhile).
-    fn at(&self, version: u64, build: impl FnOnce() -> GameView) -> Arc<GameView> {
-        if let Some((at, view)) = &*self.latest.lock() {
-            if *at == version {
-                return view.clone();
-            }
-        }
-        let view = Arc::new(build());
-        let mut latest = self.latest.lock();
-        if latest.as_ref().is_none_or(|(at, _)| *at < version) {
-            *latest = Some((version, view.clone()));
-        }
-        view
-    }
-}
-
 /// Opens feeds.
 #[derive(Clone)]
 pub struct FeedService {
@@ -138,7 +120,7 @@ pub struct FeedService {
     games: Arc<HotGames>,
     counters: Arc<RuntimeCounters>,
     settings: FeedSettings,
-    views: Arc<SharedByGame<CommonViews>>,
+    steps: Arc<SharedByGame<Steps>>,
 }
 
 impl FeedService {
@@ -154,7 +136,7 @@ impl FeedService {
             games,
             counters,
             settings,
-            views: Arc::default(),
+            steps: Arc::default(),
         }
     }
 
@@ -188,7 +170,7 @@ impl FeedService {
             return Err(ApplicationError::game_not_found(game_id));
         }
         let viewer = super::queries::viewer_for(&current.game, game_id, player);
-        let mut loaded = (*current).clone();
+        let mut loaded = current;
         let start = match last_event_id {
             None => FeedStart::Welcome {
                 last_event_id: loaded.version(),
@@ -207,7 +189,7 @@ impl FeedService {
                 // Read everything after n: the store may already be past the cached version.
                 let missed = self.ports.store.read(game_id, n, None).await?;
                 let missed = contiguous_from(n, missed);
-                if !loaded.fold(&missed) {
+                if !Arc::make_mut(&mut loaded).fold(&missed) {
                     return Err(ApplicationError::Unavailable {
                         code: "unavailable",
                         message: "the game's log could not be read in order; reconnect".into(),
@@ -225,8 +207,23 @@ impl FeedService {
                 *last_event_id
             }
         };
-        let views = self.views.game(game_id);
-        let sent = viewer_state(&views, delivered, &loaded.game, viewer);
+        let steps = self.steps.game(game_id);
+        let common = match steps.at(delivered) {
+            Some((_, common)) => common,
+            // Shared with the feeds opened after this one at the same version.
+            None if loaded.version() == delivered => {
+                steps
+                    .share(Step {
+                        from: delivered,
+                        events: Arc::new([]),
+                        common: Arc::new(loaded.game.view(Viewer::Spectator)),
+                        loaded: loaded.clone(),
+                    })
+                    .common
+            }
+            None => Arc::new(loaded.game.view(Viewer::Spectator)),
+        };
+        let sent = viewer_state(common, &loaded, viewer);
         let feed = GameFeed {
             game_id: game_id.to_string(),
             viewer,
@@ -237,7 +234,8 @@ impl FeedService {
             quiet: None,
             heard: Instant::now(),
             sent,
-            views,
+            steps,
+            games: self.games.clone(),
             ports: self.ports.clone(),
             settings: self.settings.clone(),
             _open: OpenFeed::new(self.counters.clone()),
@@ -285,8 +283,9 @@ pub struct GameFeed {
     viewer: Viewer,
     /// The id of the last event handed out (events ≤ it are dropped).
     delivered: u64,
-    /// The state after `delivered` events.
-    loaded: LoadedGame,
+    /// The state after `delivered` events (shared with the game's other feeds and steps: folding
+    /// into it copies it first).
+    loaded: Arc<LoadedGame>,
     /// Events received beyond `delivered`, waiting for the ids before them: each as the batch it
     /// came in and its index there (batches are shared with the game's other feeds, not copied).
     pending: BTreeMap<u64, (Arc<[StoredEvent]>, usize)>,
@@ -298,8 +297,10 @@ pub struct GameFeed {
     heard: Instant,
     /// The state handed out last (with the start, or the latest update).
     sent: ViewerState,
-    /// The game's common views, shared with its other feeds.
-    views: Arc<CommonViews>,
+    /// The game's latest steps, shared with its other feeds.
+    steps: Arc<Steps>,
+    /// The hot-game cache: it holds the game after each command run on this server.
+    games: Arc<HotGames>,
     ports: Ports,
     settings: FeedSettings,
     _open: OpenFeed,
@@ -438,31 +439,77 @@ impl GameFeed {
 
     /// Hands out the run of pending events that continues `delivered`, if any.
     fn take_ready(&mut self) -> Option<FeedUpdate> {
-        let mut events = Vec::new();
-        while let Some((batch, index)) = self.pending.remove(&(self.delivered + 1)) {
-            let event = &batch[index];
-            self.loaded.fold(std::iter::once(event));
-            self.delivered = event.event_id;
-            events.push(event.public());
+        let from = self.delivered;
+        let mut to = from;
+        while self.pending.contains_key(&(to + 1)) {
+            to += 1;
         }
-        if events.is_empty() {
+        if to == from {
             return None;
         }
-        let state = viewer_state(&self.views, self.delivered, &self.loaded.game, self.viewer);
+        let step = match self.steps.find(from, to) {
+            Some(step) => {
+                for id in from + 1..=to {
+                    self.pending.remove(&id);
+                }
+                step
+            }
+            None => self.build_step(from, to),
+        };
+        self.delivered = to;
+        self.loaded = step.loaded.clone();
+        let state = viewer_state(step.common, &self.loaded, self.viewer);
         let previous = std::mem::replace(&mut self.sent, state.clone());
         Some(FeedUpdate {
-            events,
-            last_event_id: self.delivered,
+            events: step.events,
+            last_event_id: to,
             state,
             previous,
         })
     }
+
+    /// Takes the pending events `from + 1 ..= to` (all present) and builds their step: the game
+    /// at `to` is taken from a step of another feed that ends there, or from the hot-game cache
+    /// when the command that wrote them ran here, and folded from this feed's own only when
+    /// neither has it. Shares the step.
+    fn build_step(&mut self, from: u64, to: u64) -> Step {
+        let run: Vec<(Arc<[StoredEvent]>, usize)> = (from + 1..=to)
+            .filter_map(|id| self.pending.remove(&id))
+            .collect();
+        let events: Arc<[StoredEvent]> = run.iter().map(|(batch, i)| batch[*i].public()).collect();
+        let (loaded, common) = match self.steps.at(to) {
+            Some(shared) => shared,
+            None => {
+                let loaded = match self.games.cached_at(&self.game_id, to) {
+                    Some(cached) => cached,
+                    None => {
+                        let mut loaded = self.loaded.clone();
+                        Arc::make_mut(&mut loaded).fold(run.iter().map(|(batch, i)| &batch[*i]));
+                        loaded
+                    }
+                };
+                let common = Arc::new(loaded.game.view(Viewer::Spectator));
+                (loaded, common)
+            }
+        };
+        let step = Step {
+            from,
+            events,
+            loaded,
+            common,
+        };
+        // Steps are found by the ids they span: share only a game that is at `to`.
+        if step.to() == to {
+            self.steps.share(step)
+        } else {
+            step
+        }
+    }
 }
 
-/// The state of `game` at `version`, as `viewer` sees it (the common part shared through `views`).
-fn viewer_state(views: &CommonViews, version: u64, game: &Game, viewer: Viewer) -> ViewerState {
-    let common = views.at(version, || game.view(Viewer::Spectator));
-    let (viewer_seat, legal) = game.viewer_part(viewer);
+/// The state of `loaded` as `viewer` sees it, `common` being its spectator's view.
+fn viewer_state(common: Arc<GameView>, loaded: &LoadedGame, viewer: Viewer) -> ViewerState {
+    let (viewer_seat, legal) = loaded.game.viewer_part(viewer);
     ViewerState {
         common,
         viewer_seat,
@@ -470,5 +517,6 @@ fn viewer_state(views: &CommonViews, version: u64, game: &Game, viewer: Viewer) 
     }
 }
 
+mod steps;
 #[cfg(test)]
 mod tests;

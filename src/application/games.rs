@@ -130,6 +130,14 @@ impl HotGames {
         self.refresh(game_id, slot).await
     }
 
+    /// The cached state of a game when it is at `version`; nothing is loaded and nothing counts as a
+    /// use of the game.
+    pub(crate) fn cached_at(&self, game_id: &str, version: u64) -> Option<Arc<LoadedGame>> {
+        let slots = self.slots.lock();
+        let state = slots.get(game_id)?.state.lock().clone()?;
+        (state.version() == version).then_some(state)
+    }
+
     /// Brings the cached state up to the store's latest event (reading only what is missing).
     pub(crate) async fn refresh(
         &self,

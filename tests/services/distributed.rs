@@ -282,7 +282,7 @@ async fn clients_of_an_instance_that_died_resume_on_the_other_with_their_last_ev
                 .expect("b delivers")
                 .unwrap()
                 .unwrap();
-            bo_saw.extend(update.events);
+            bo_saw.extend(update.events.iter().cloned());
         }
         drop(feed);
         b.stop().await;

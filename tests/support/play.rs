@@ -23,7 +23,7 @@ pub fn collect_feed(
                 return seen;
             }
             match tokio::time::timeout(Duration::from_millis(200), feed.next()).await {
-                Ok(Some(Ok(update))) => seen.extend(update.events),
+                Ok(Some(Ok(update))) => seen.extend(update.events.iter().cloned()),
                 Ok(Some(Err(e))) => panic!("the feed failed: {e}"),
                 Ok(None) => return seen,
                 Err(_) => {}

@@ -12,11 +12,15 @@ use crate::application::ports::MockEventStore;
 use crate::application::testing::{history, pid, play, stored, Mocks};
 use crate::domain::{Actor, Command, Event, MerchantCardId, PlayerId};
 
-/// A store whose log the test can extend, and the sender of the bus subscription.
+/// A store whose log the test can extend, and the senders of the bus subscriptions (one per feed
+/// opened, in order).
 struct Harness {
     log: Arc<Mutex<Vec<StoredEvent>>>,
     bus: mpsc::UnboundedSender<BusMessage>,
+    /// The subscriptions of the feeds opened after the first.
+    more: Arc<Mutex<Vec<mpsc::UnboundedSender<BusMessage>>>>,
     service: FeedService,
+    games: Arc<HotGames>,
     game: crate::domain::Game,
 }
 
@@ -39,17 +43,24 @@ fn harness(joined: u8, resync_after: Option<Duration>) -> Harness {
     let (game, events) = history(2, joined);
     let log = Arc::new(Mutex::new(events));
     let (tx, rx) = mpsc::unbounded();
+    let mut first = Some(rx);
+    let more = Arc::new(Mutex::new(Vec::new()));
     let mut mocks = Mocks::new();
     mocks.store = store_over(log.clone());
-    mocks
-        .bus
-        .expect_subscribe()
-        .return_once(move |_| Ok(Box::pin(rx) as Subscription));
+    let senders = more.clone();
+    mocks.bus.expect_subscribe().returning(move |_| {
+        let rx = first.take().unwrap_or_else(|| {
+            let (tx, rx) = mpsc::unbounded();
+            senders.lock().push(tx);
+            rx
+        });
+        Ok(Box::pin(rx) as Subscription)
+    });
     let ports = mocks.ports();
     let games = Arc::new(HotGames::new(ports.store.clone(), 10));
     let service = FeedService::new(
         ports,
-        games,
+        games.clone(),
         Arc::new(RuntimeCounters::default()),
         FeedSettings {
             resync_after,
@@ -59,7 +70,9 @@ fn harness(joined: u8, resync_after: Option<Duration>) -> Harness {
     Harness {
         log,
         bus: tx,
+        more,
         service,
+        games,
         game,
     }
 }
@@ -86,10 +99,16 @@ impl Harness {
         batch
     }
 
+    /// Publishes `batch` to every feed opened, as the bus does: one shared batch.
     fn publish(&self, batch: &[StoredEvent]) {
+        let batch: Arc<[StoredEvent]> = batch.to_vec().into();
         self.bus
-            .unbounded_send(BusMessage::Events(batch.to_vec().into()))
+            .unbounded_send(BusMessage::Events(batch.clone()))
             .unwrap();
+        for bus in self.more.lock().iter() {
+            bus.unbounded_send(BusMessage::Events(batch.clone()))
+                .unwrap();
+        }
     }
 }
 
@@ -155,27 +174,135 @@ async fn a_seated_feed_sees_what_the_game_shows_its_seat_on_every_turn() {
     assert!(had_hints, "seat 1 moved at least once in six turns");
 }
 
+#[tokio::test]
+async fn the_feeds_of_a_game_share_each_run_of_events_and_the_game_after_it() {
+    let mut h = harness(2, None);
+    let claims = PlayerClaims {
+        player_id: pid(0),
+        game_id: "g".into(),
+        seat: 0,
+        exp: i64::MAX,
+    };
+    let (_, mut spectator) = h.service.open("g", None, None).await.unwrap();
+    let (_, mut player) = h.service.open("g", Some(&claims), None).await.unwrap();
+    assert!(
+        Arc::ptr_eq(&spectator.sent.common, &player.sent.common),
+        "opened at one version: one common view"
+    );
+    for _ in 0..4 {
+        let batch = h.commit_move();
+        h.publish(&batch);
+        let seen = next(&mut spectator).await;
+        let played = next(&mut player).await;
+        assert!(
+            Arc::ptr_eq(&seen.events, &played.events),
+            "one copy of the events"
+        );
+        assert!(Arc::ptr_eq(&seen.state.common, &played.state.common));
+        assert!(
+            Arc::ptr_eq(&spectator.loaded, &player.loaded),
+            "one copy of the game"
+        );
+        assert_eq!(ids(&played.events), ids(&batch));
+        assert_eq!(played.state.to_view(), h.game.view(Viewer::Seat(0)));
+        assert_eq!(seen.state.to_view(), h.game.view(Viewer::Spectator));
+        assert!(
+            played
+                .events
+                .iter()
+                .all(|e| e.event == e.event.public().into_owned()),
+            "public events only"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_feed_behind_the_others_hands_out_its_own_run_with_the_game_they_built() {
+    let mut h = harness(2, None);
+    let (_, mut ahead) = h.service.open("g", None, None).await.unwrap();
+    let (_, mut behind) = h.service.open("g", None, None).await.unwrap();
+    let send = |bus: &mpsc::UnboundedSender<BusMessage>, batch: &[StoredEvent]| {
+        bus.unbounded_send(BusMessage::Events(batch.to_vec().into()))
+            .unwrap();
+    };
+    let first = h.commit_move();
+    send(&h.bus, &first);
+    next(&mut ahead).await;
+    let second = h.commit_move();
+    send(&h.bus, &second);
+    let latest = next(&mut ahead).await;
+    // `behind` lost both batches and reads them from the store at once: one update of both, with
+    // the game at the end that `ahead` built.
+    h.more.lock()[0].unbounded_send(BusMessage::Lagged).unwrap();
+    let both = next(&mut behind).await;
+    let mut expected = ids(&first);
+    expected.extend(ids(&second));
+    assert_eq!(ids(&both.events), expected);
+    assert!(Arc::ptr_eq(&both.state.common, &latest.state.common));
+    assert_eq!(both.state.to_view(), h.game.view(Viewer::Spectator));
+    assert_eq!(behind.last_event_id(), ahead.last_event_id());
+}
+
+#[tokio::test]
+async fn a_feed_takes_the_game_the_command_left_in_the_cache() {
+    let mut h = harness(2, None);
+    let (_, mut feed) = h.service.open("g", None, None).await.unwrap();
+    let batch = h.commit_move();
+    // What the command path leaves in the cache after its append.
+    let cached = h.games.current("g").await.unwrap();
+    assert_eq!(cached.version(), batch.last().unwrap().event_id);
+    h.publish(&batch);
+    let update = next(&mut feed).await;
+    assert!(Arc::ptr_eq(&feed.loaded, &cached), "not folded again");
+    assert_eq!(update.state.to_view(), h.game.view(Viewer::Spectator));
+}
+
 #[test]
-fn feeds_of_one_version_share_its_common_view_and_build_it_once() {
-    let views = CommonViews::default();
-    let (game, _) = history(2, 2);
-    let mut built = 0;
-    let first = views.at(5, || {
-        built += 1;
-        game.view(Viewer::Spectator)
-    });
-    let second = views.at(5, || {
-        built += 1;
-        game.view(Viewer::Spectator)
-    });
-    assert!(Arc::ptr_eq(&first, &second));
-    assert_eq!(built, 1);
-    let later = views.at(6, || game.view(Viewer::Spectator));
-    assert!(!Arc::ptr_eq(&first, &later));
-    // A feed behind the others builds its own and does not replace the newer one.
-    let behind = views.at(5, || game.view(Viewer::Spectator));
-    assert!(!Arc::ptr_eq(&first, &behind));
-    assert!(Arc::ptr_eq(&later, &views.at(6, || unreachable!())));
+fn a_game_keeps_its_latest_step_and_the_first_shared_of_one_run() {
+    let steps = Steps::default();
+    let log = stored(
+        "g",
+        0,
+        crate::domain::random_player::play_game(2, 7, 50),
+        None,
+    );
+    let step = |from: u64, to: u64| {
+        let mut loaded = LoadedGame::empty();
+        assert!(loaded.fold(&log[..to as usize]));
+        Step {
+            from,
+            events: log[from as usize..to as usize].to_vec().into(),
+            common: Arc::new(loaded.game.view(Viewer::Spectator)),
+            loaded: Arc::new(loaded),
+        }
+    };
+    assert!(steps.find(4, 5).is_none());
+    let first = steps.share(step(4, 5));
+    let again = steps.share(step(4, 5));
+    assert!(
+        Arc::ptr_eq(&first.loaded, &again.loaded),
+        "the first one shared stays"
+    );
+    assert!(Arc::ptr_eq(
+        &steps.find(4, 5).unwrap().common,
+        &first.common
+    ));
+    assert!(steps.find(3, 5).is_none(), "a step is named by both ends");
+    let (loaded, _) = steps.at(5).expect("the game at 5");
+    assert!(Arc::ptr_eq(&loaded, &first.loaded));
+    let newer = steps.share(step(5, 7));
+    assert!(steps.find(4, 5).is_none(), "only the latest is kept");
+    assert!(steps.at(5).is_none());
+    // A feed behind the others does not replace the latest step with its own.
+    let behind = steps.share(step(5, 6));
+    assert_eq!(behind.to(), 6);
+    assert!(steps.find(5, 6).is_none());
+    assert!(Arc::ptr_eq(
+        &steps.find(5, 7).unwrap().loaded,
+        &newer.loaded
+    ));
+    let (loaded, _) = steps.at(7).expect("the game at 7");
+    assert!(Arc::ptr_eq(&loaded, &newer.loaded));
 }
 
 #[tokio::test]

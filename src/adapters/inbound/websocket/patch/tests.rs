@@ -208,7 +208,7 @@ fn follow(
         assert!(loaded.fold(chunk));
         let state = viewer_state(&loaded, viewer);
         let update = FeedUpdate {
-            events: chunk.to_vec(),
+            events: chunk.to_vec().into(),
             last_event_id: loaded.version(),
             state: state.clone(),
             previous: previous.clone(),
