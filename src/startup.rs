@@ -317,6 +317,11 @@ impl Application {
                 );
             }
         }
+        // Read models held back (the embedded store's summaries); if this fails they are
+        // projected again at the next start.
+        if let Err(e) = state.services.projector.flush().await {
+            tracing::warn!(error = %e, "cannot write the read models held back");
+        }
         served
     }
 }

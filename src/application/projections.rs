@@ -213,6 +213,12 @@ impl Projector {
         Ok(())
     }
 
+    /// Writes the read-model updates the adapter holds back (see [`ReadModels::flush`]); the
+    /// server calls it when it stops.
+    pub async fn flush(&self) -> Result<(), ReadModelError> {
+        self.read_models.flush().await
+    }
+
     /// Clears the read models and projects every game in the store again.
     pub async fn rebuild(&self, store: &dyn EventStore) -> Result<RebuildReport, RebuildError> {
         self.read_models.clear().await?;
@@ -235,6 +241,8 @@ impl Projector {
             report.games += 1;
             report.events += events.len() as u64;
         }
+        // The caller may exit next (`caravan rebuild-projections`).
+        self.read_models.flush().await?;
         Ok(report)
     }
 }
@@ -373,13 +381,18 @@ mod tests {
             .withf(move |s| s.version == version && s.status == GameStatus::Finished)
             .times(1)
             .in_sequence(&mut order)
-            .returning(|_| Ok(true));
+            .returning(|_| Ok(()));
         models
             .expect_record_results()
             .withf(|r| r.len() == 3)
             .times(1)
             .in_sequence(&mut order)
             .returning(|_| Ok(()));
+        models
+            .expect_flush()
+            .times(1)
+            .in_sequence(&mut order)
+            .returning(|| Ok(()));
         let projector = Projector::new(Arc::new(models), Arc::new(NoMetrics));
         let store: Arc<dyn EventStore> = Arc::new(store);
         let report = projector.rebuild(store.as_ref()).await.unwrap();

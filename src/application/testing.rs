@@ -90,7 +90,7 @@ impl Mocks {
     /// Mocks with permissive defaults for the side ports (read models, tokens, clock, metrics).
     pub fn new() -> Self {
         let mut read_models = MockReadModels::new();
-        read_models.expect_upsert_summary().returning(|_| Ok(true));
+        read_models.expect_upsert_summary().returning(|_| Ok(()));
         read_models.expect_record_results().returning(|_| Ok(()));
         let mut tokens = MockPlayerTokens::new();
         tokens

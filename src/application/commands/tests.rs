@@ -169,7 +169,7 @@ async fn creating_a_game_appends_at_version_zero_then_publishes_then_projects() 
         .withf(|s| s.game_id == "g1" && s.version == 1 && s.status == GameStatus::Waiting)
         .times(1)
         .in_sequence(&mut order)
-        .returning(|_| Ok(true));
+        .returning(|_| Ok(()));
 
     let summary = service(mocks)
         .create_game(NewGame {

@@ -20,8 +20,10 @@ pub enum ReadModelError {
 #[cfg_attr(test, mockall::automock)]
 #[async_trait]
 pub trait ReadModels: Send + Sync + 'static {
-    /// Stores the summary unless the stored one has a version ≥ `summary.version`. True when written.
-    async fn upsert_summary(&self, summary: GameSummary) -> Result<bool, ReadModelError>;
+    /// Stores the summary unless the stored one has a version ≥ `summary.version`. An adapter may
+    /// hold it back and write it later (see [`ReadModels::flush`]), but every read made after this
+    /// returned sees it (or a newer one).
+    async fn upsert_summary(&self, summary: GameSummary) -> Result<(), ReadModelError>;
 
     /// Records results of a finished game; a (game_id, seat) already recorded is left as it is.
     async fn record_results(&self, results: Vec<PlayerResult>) -> Result<(), ReadModelError>;
@@ -50,4 +52,10 @@ pub trait ReadModels: Send + Sync + 'static {
 
     /// Removes everything (before a rebuild).
     async fn clear(&self) -> Result<(), ReadModelError>;
+
+    /// Writes whatever the adapter holds back (the server calls it when it stops). Adapters that
+    /// write every update at once have nothing to do.
+    async fn flush(&self) -> Result<(), ReadModelError> {
+        Ok(())
+    }
 }

@@ -48,11 +48,11 @@ impl MemoryReadModels {
 
 #[async_trait::async_trait]
 impl ReadModels for MemoryReadModels {
-    async fn upsert_summary(&self, summary: GameSummary) -> Result<bool, ReadModelError> {
+    async fn upsert_summary(&self, summary: GameSummary) -> Result<(), ReadModelError> {
         let mut guard = self.models.write();
         let models = &mut *guard;
         match models.summaries.get(&summary.game_id) {
-            Some(stored) if stored.version >= summary.version => Ok(false),
+            Some(stored) if stored.version >= summary.version => Ok(()),
             stored => {
                 if let Some(stored) = stored {
                     let key = list_key(stored);
@@ -69,7 +69,7 @@ impl ReadModels for MemoryReadModels {
                     .or_default()
                     .insert(key);
                 models.summaries.insert(summary.game_id.clone(), summary);
-                Ok(true)
+                Ok(())
             }
         }
     }

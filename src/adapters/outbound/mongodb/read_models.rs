@@ -230,7 +230,7 @@ impl MongoReadModels {
 
 #[async_trait::async_trait]
 impl ReadModels for MongoReadModels {
-    async fn upsert_summary(&self, summary: GameSummary) -> Result<bool, ReadModelError> {
+    async fn upsert_summary(&self, summary: GameSummary) -> Result<(), ReadModelError> {
         let version = i64::try_from(summary.version)
             .map_err(|_| ReadModelError::Unavailable("version beyond Int64".into()))?;
         let filter = doc! { "_id": &summary.game_id, "version": { "$lt": version } };
@@ -240,9 +240,9 @@ impl ReadModels for MongoReadModels {
         // `$set` of every field rather than a replacement: the upsert takes `_id` from the filter.
         let update = doc! { "$set": fields };
         match timed(self.summaries.update_one(filter, update).upsert(true)).await {
-            Ok(result) => Ok(result.matched_count > 0 || result.upserted_id.is_some()),
+            Ok(_) => Ok(()),
             // The upsert tried to insert: a summary exists with a version that is not lower.
-            Err(e) if e.is_duplicate_key() => Ok(false),
+            Err(e) if e.is_duplicate_key() => Ok(()),
             Err(e) => Err(unavailable(e)),
         }
     }

@@ -20,6 +20,7 @@
 //! cache (`HOT_GAMES`) and SQLite's page caches (16 MiB for the writer, 2 MiB for each reader).
 
 mod event_store;
+mod pending;
 mod read_models;
 mod schema;
 mod writer;

@@ -1,11 +1,12 @@
 //! The read models in SQLite, next to the events in the same database: `summaries` (one row per
 //! game, the summary as JSON plus the columns lists sort and filter by) and `results` (one row per
 //! seat of a finished game). Writes go through the writer thread, in the same group commits as the
-//! events; reads run on the reading connections.
+//! events; reads run on the reading connections. Summaries are held back and written together
+//! (see `pending.rs`); every read of them writes what is held first.
 //!
 //! After a crash a summary may be behind its game's log (the process stopped between the append
-//! and the projection): [`SqliteReadModels::stale_games`] names those games, and the composition
-//! root projects them again at start-up.
+//! and the projection, or with summaries held): [`SqliteReadModels::stale_games`] names those
+//! games, and the composition root projects them again at start-up.
 
 use std::sync::Arc;
 
@@ -14,8 +15,9 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::de::DeserializeOwned;
 
 use super::event_store::game_ids;
-use super::writer::{self, Request, ResultRow, SummaryRow};
-use super::{to_i64, Database};
+use super::pending::{flush_later, Next, PendingSummaries};
+use super::writer::{self, Request, ResultRow};
+use super::Database;
 use crate::application::ports::{
     GameListQuery, GameSummary, LeaderboardEntry, PlayerResult, ReadModelError, ReadModels,
     ReadStats,
@@ -26,13 +28,14 @@ use crate::domain::GameStatus;
 #[derive(Clone)]
 pub struct SqliteReadModels {
     database: Arc<Database>,
+    pending: Arc<PendingSummaries>,
 }
 
 fn unavailable(reason: String) -> ReadModelError {
     ReadModelError::Unavailable(reason)
 }
 
-fn status_name(status: GameStatus) -> &'static str {
+pub(super) fn status_name(status: GameStatus) -> &'static str {
     match status {
         GameStatus::New => "new",
         GameStatus::Waiting => "waiting",
@@ -43,7 +46,7 @@ fn status_name(status: GameStatus) -> &'static str {
 
 /// A time as the read models store it: nanoseconds since the epoch, so that a list's cursor
 /// compares exactly whatever precision the time has.
-fn to_nanos(t: DateTime<Utc>) -> i64 {
+pub(super) fn to_nanos(t: DateTime<Utc>) -> i64 {
     t.timestamp_nanos_opt()
         .unwrap_or_else(|| t.timestamp_micros().saturating_mul(1000))
 }
@@ -73,12 +76,24 @@ fn all<T: DeserializeOwned>(
 
 impl SqliteReadModels {
     pub(super) fn new(database: Arc<Database>) -> Self {
-        SqliteReadModels { database }
+        SqliteReadModels {
+            database,
+            pending: Arc::default(),
+        }
+    }
+
+    /// Writes the summaries held back, so that a read sees them.
+    async fn write_held(&self) -> Result<(), ReadModelError> {
+        self.pending
+            .flush(&self.database)
+            .await
+            .map_err(unavailable)
     }
 
     /// Games whose summary is missing or behind their log: the process stopped between an
     /// append and its projection. One index seek per game.
     pub async fn stale_games(&self) -> Result<Vec<String>, ReadModelError> {
+        self.write_held().await?;
         self.database
             .read(|connection| {
                 let mut projected = connection
@@ -102,20 +117,16 @@ impl SqliteReadModels {
 
 #[async_trait::async_trait]
 impl ReadModels for SqliteReadModels {
-    async fn upsert_summary(&self, summary: GameSummary) -> Result<bool, ReadModelError> {
-        let row = SummaryRow {
-            game_id: summary.game_id.clone(),
-            status: status_name(summary.status),
-            created_at: to_nanos(summary.created_at),
-            version: to_i64(summary.version),
-            seated: summary.players.len() as i64,
-            summary: encode(&summary)?,
-        };
-        self.database
-            .writer
-            .send(|reply| Request::Summary(row, reply))
-            .await
-            .map_err(unavailable)
+    async fn upsert_summary(&self, summary: GameSummary) -> Result<(), ReadModelError> {
+        match self.pending.hold(summary) {
+            Next::Nothing => Ok(()),
+            Next::Arm => {
+                let database = Arc::downgrade(&self.database);
+                tokio::spawn(flush_later(database, self.pending.clone()));
+                Ok(())
+            }
+            Next::Flush => self.write_held().await,
+        }
     }
 
     async fn record_results(&self, results: Vec<PlayerResult>) -> Result<(), ReadModelError> {
@@ -144,6 +155,7 @@ impl ReadModels for SqliteReadModels {
     }
 
     async fn summary(&self, game_id: &str) -> Result<Option<GameSummary>, ReadModelError> {
+        self.write_held().await?;
         let owned = game_id.to_string();
         self.database
             .read(move |connection| {
@@ -169,6 +181,7 @@ impl ReadModels for SqliteReadModels {
             None => (i64::MAX, "\u{10FFFF}".to_string()),
         };
         let status = query.status.map(status_name);
+        self.write_held().await?;
         self.database
             .read(move |connection| match status {
                 Some(status) => all(
@@ -235,6 +248,7 @@ impl ReadModels for SqliteReadModels {
     }
 
     async fn stats(&self) -> Result<ReadStats, ReadModelError> {
+        self.write_held().await?;
         self.database
             .read(|connection| {
                 let mut select = connection.prepare_cached(
@@ -262,10 +276,15 @@ impl ReadModels for SqliteReadModels {
     }
 
     async fn clear(&self) -> Result<(), ReadModelError> {
+        let _no_flush = self.pending.discard().await;
         self.database
             .writer
             .send(Request::Clear)
             .await
             .map_err(unavailable)
+    }
+
+    async fn flush(&self) -> Result<(), ReadModelError> {
+        self.write_held().await
     }
 }

@@ -2,10 +2,10 @@
 //!
 //! Callers send a [`Request`] and await its answer. The thread takes the first request waiting,
 //! then every other one already queued (up to [`MAX_BATCH`]), and runs them all in one
-//! transaction; a request that fails is rolled back alone (by SQLite itself when it is one
-//! statement, through a savepoint of its own when it is several), the others stay. Answers are
-//! sent only after the COMMIT returned, so nothing is acknowledged before it is on disk; when the COMMIT fails every request of the batch is answered with that failure and
-//! none of them happened. So is every request of a batch whose transaction SQLite rolled back
+//! transaction; a request that fails is rolled back alone (through a savepoint of its own), the
+//! others stay. Answers are sent only after the COMMIT returned, so nothing is acknowledged before
+//! it is on disk; when the COMMIT fails every request of the batch is answered with that failure
+//! and none of them happened. So is every request of a batch whose transaction SQLite rolled back
 //! itself (it may, on a full disk or an I/O error): the writer stops the batch there rather than
 //! run its remaining requests outside the transaction.
 //!
@@ -103,7 +103,7 @@ pub(super) struct ResultRow {
 /// A write and where its answer goes.
 pub(super) enum Request {
     Append(Append, oneshot::Sender<Result<Appended, Failure>>),
-    Summary(SummaryRow, oneshot::Sender<Result<bool, Failure>>),
+    Summaries(Vec<SummaryRow>, oneshot::Sender<Result<(), Failure>>),
     Results(Vec<ResultRow>, oneshot::Sender<Result<(), Failure>>),
     Clear(oneshot::Sender<Result<(), Failure>>),
 }
@@ -111,13 +111,6 @@ pub(super) enum Request {
 impl Request {
     fn holds_events(&self) -> bool {
         matches!(self, Request::Append(..))
-    }
-
-    /// Whether the request writes with a single statement. SQLite undoes a failed statement by
-    /// itself (or the whole transaction, which [`commit`] checks for), so such a request needs no
-    /// savepoint of its own: a summary is one upsert.
-    fn is_one_statement(&self) -> bool {
-        matches!(self, Request::Summary(..))
     }
 }
 
@@ -127,10 +120,6 @@ enum Answer {
         oneshot::Sender<Result<Appended, Failure>>,
         Result<Appended, Failure>,
     ),
-    Summary(
-        oneshot::Sender<Result<bool, Failure>>,
-        Result<bool, Failure>,
-    ),
     Done(oneshot::Sender<Result<(), Failure>>, Result<(), Failure>),
 }
 
@@ -139,7 +128,6 @@ impl Answer {
         // A caller that stopped waiting (its request was cancelled) needs no answer.
         let _ = match self {
             Answer::Append(reply, answer) => reply.send(answer).map_err(|_| ()),
-            Answer::Summary(reply, answer) => reply.send(answer).map_err(|_| ()),
             Answer::Done(reply, answer) => reply.send(answer).map_err(|_| ()),
         };
     }
@@ -148,7 +136,6 @@ impl Answer {
     fn failed(self, failure: &str) -> Answer {
         match self {
             Answer::Append(reply, _) => Answer::Append(reply, Err(failure.to_string())),
-            Answer::Summary(reply, _) => Answer::Summary(reply, Err(failure.to_string())),
             Answer::Done(reply, _) => Answer::Done(reply, Err(failure.to_string())),
         }
     }
@@ -248,11 +235,7 @@ fn commit(
     let mut answers = Vec::with_capacity(requests.len());
     let mut requests = requests.into_iter();
     while let Some(request) = requests.next() {
-        answers.push(if request.is_one_statement() {
-            apply(connection, request)
-        } else {
-            in_savepoint(connection, request)
-        });
+        answers.push(in_savepoint(connection, request));
         if connection.is_autocommit() {
             // SQLite rolled the whole transaction back (it may on a full disk, an I/O error or
             // out of memory): the requests before this one are undone too, and the ones after
@@ -285,13 +268,13 @@ fn refuse(request: Request, failure: &str) -> Answer {
     let failure = failure.to_string();
     match request {
         Request::Append(_, reply) => Answer::Append(reply, Err(failure)),
-        Request::Summary(_, reply) => Answer::Summary(reply, Err(failure)),
-        Request::Results(_, reply) | Request::Clear(reply) => Answer::Done(reply, Err(failure)),
+        Request::Summaries(_, reply) | Request::Results(_, reply) | Request::Clear(reply) => {
+            Answer::Done(reply, Err(failure))
+        }
     }
 }
 
-/// Runs one request of several statements inside a savepoint of its own, rolled back if the
-/// request fails. The savepoint's statements are prepared once per connection.
+/// Runs one request inside a savepoint of its own, rolled back if the request fails. The savepoint's statements are prepared once per connection.
 fn in_savepoint(connection: &Connection, request: Request) -> Answer {
     let run = |sql: &str| {
         connection
@@ -304,7 +287,6 @@ fn in_savepoint(connection: &Connection, request: Request) -> Answer {
     let answer = apply(connection, request);
     let ok = match &answer {
         Answer::Append(_, result) => result.is_ok(),
-        Answer::Summary(_, result) => result.is_ok(),
         Answer::Done(_, result) => result.is_ok(),
     };
     let ended = if ok {
@@ -324,8 +306,8 @@ fn apply(connection: &Connection, request: Request) -> Answer {
         Request::Append(append, reply) => {
             Answer::Append(reply, append_batch(connection, &append).map_err(text))
         }
-        Request::Summary(row, reply) => {
-            Answer::Summary(reply, upsert_summary(connection, &row).map_err(text))
+        Request::Summaries(rows, reply) => {
+            Answer::Done(reply, upsert_summaries(connection, &rows).map_err(text))
         }
         Request::Results(rows, reply) => {
             Answer::Done(reply, record_results(connection, &rows).map_err(text))
@@ -403,17 +385,18 @@ fn append_batch(connection: &Connection, append: &Append) -> rusqlite::Result<Ap
     Ok(Appended::Written)
 }
 
-fn upsert_summary(connection: &Connection, row: &SummaryRow) -> rusqlite::Result<bool> {
-    let changed = connection
-        .prepare_cached(
-            "INSERT INTO summaries (game_id, status, created_at, version, seated, summary)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-             ON CONFLICT (game_id) DO UPDATE SET
-                 status = excluded.status, version = excluded.version,
-                 seated = excluded.seated, summary = excluded.summary
-             WHERE excluded.version > summaries.version",
-        )?
-        .execute(params![
+/// Stores each summary unless the stored one has a version at least as high.
+fn upsert_summaries(connection: &Connection, rows: &[SummaryRow]) -> rusqlite::Result<()> {
+    let mut upsert = connection.prepare_cached(
+        "INSERT INTO summaries (game_id, status, created_at, version, seated, summary)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (game_id) DO UPDATE SET
+             status = excluded.status, version = excluded.version,
+             seated = excluded.seated, summary = excluded.summary
+         WHERE excluded.version > summaries.version",
+    )?;
+    for row in rows {
+        upsert.execute(params![
             row.game_id,
             row.status,
             row.created_at,
@@ -421,7 +404,8 @@ fn upsert_summary(connection: &Connection, row: &SummaryRow) -> rusqlite::Result
             row.seated,
             row.summary,
         ])?;
-    Ok(changed > 0)
+    }
+    Ok(())
 }
 
 fn record_results(connection: &Connection, rows: &[ResultRow]) -> rusqlite::Result<()> {
