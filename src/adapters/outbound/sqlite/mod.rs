@@ -125,7 +125,7 @@ pub fn open(dir: &Path, access: Access) -> Result<Embedded, OpenError> {
     let first = readers.connect().map_err(database_error)?;
     readers.idle.lock().push(first);
     let database = Arc::new(Database {
-        writer: writer::Writer::start(writing),
+        writer: writer::Writer::start(writing, access == Access::Exclusive),
         readers,
         _lock: lock,
     });

@@ -23,6 +23,9 @@ use rusqlite::{params, Connection, OptionalExtension};
 use tokio::sync::{mpsc, oneshot};
 
 use super::Failure;
+use known::Known;
+
+mod known;
 
 /// Most requests in one transaction.
 const MAX_BATCH: usize = 512;
@@ -132,6 +135,13 @@ impl Answer {
         };
     }
 
+    fn is_ok(&self) -> bool {
+        match self {
+            Answer::Append(_, result) => result.is_ok(),
+            Answer::Done(_, result) => result.is_ok(),
+        }
+    }
+
     /// The same answer replaced by a failure (the transaction did not commit).
     fn failed(self, failure: &str) -> Answer {
         match self {
@@ -149,14 +159,22 @@ pub(super) struct Writer {
 }
 
 impl Writer {
-    /// Starts the thread over `connection`.
-    pub fn start(connection: Connection) -> Writer {
+    /// Starts the thread over `connection`. `only_writer`: no other process writes to the
+    /// database, so the thread may keep what it knows of each game's log (see `writer/known.rs`).
+    pub fn start(connection: Connection, only_writer: bool) -> Writer {
         let (queue, requests) = mpsc::channel(QUEUE);
         let commits = Arc::new(AtomicU64::new(0));
         let counted = commits.clone();
         let spawned = std::thread::Builder::new()
             .name("caravan-sqlite-writer".into())
-            .spawn(move || run(connection, requests, &counted));
+            .spawn(move || {
+                let known = if only_writer {
+                    Known::new(known::GAMES)
+                } else {
+                    Known::off()
+                };
+                run(connection, known, requests, &counted)
+            });
         if let Err(e) = spawned {
             // The receiver went with the closure: every request will fail as unavailable.
             tracing::error!(error = %e, "cannot start the SQLite writer thread");
@@ -190,7 +208,12 @@ impl Writer {
     }
 }
 
-fn run(mut connection: Connection, mut requests: mpsc::Receiver<Request>, commits: &AtomicU64) {
+fn run(
+    mut connection: Connection,
+    mut known: Known,
+    mut requests: mpsc::Receiver<Request>,
+    commits: &AtomicU64,
+) {
     let mut full = true;
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = requests.blocking_recv() {
@@ -209,7 +232,7 @@ fn run(mut connection: Connection, mut requests: mpsc::Receiver<Request>, commit
                 Err(e) => tracing::warn!(error = %e, mode, "cannot change synchronous"),
             }
         }
-        let (answers, committed) = commit(&mut connection, batch.drain(..));
+        let (answers, committed) = commit(&mut connection, &mut known, batch.drain(..));
         if committed {
             commits.fetch_add(1, Ordering::Relaxed);
         }
@@ -220,9 +243,11 @@ fn run(mut connection: Connection, mut requests: mpsc::Receiver<Request>, commit
 }
 
 /// Runs the requests in one transaction; their answers, to send now that it is over, and whether
-/// it committed.
+/// it committed. When anything fails, `known` forgets everything: the database may have undone
+/// what it had learnt.
 fn commit(
     connection: &mut Connection,
+    known: &mut Known,
     batch: impl Iterator<Item = Request>,
 ) -> (Vec<Answer>, bool) {
     let requests: Vec<Request> = batch.collect();
@@ -235,13 +260,18 @@ fn commit(
     let mut answers = Vec::with_capacity(requests.len());
     let mut requests = requests.into_iter();
     while let Some(request) = requests.next() {
-        answers.push(in_savepoint(connection, request));
+        let answer = in_savepoint(connection, known, request);
+        if !answer.is_ok() {
+            known.forget_all();
+        }
+        answers.push(answer);
         if connection.is_autocommit() {
             // SQLite rolled the whole transaction back (it may on a full disk, an I/O error or
             // out of memory): the requests before this one are undone too, and the ones after
             // it would each commit on their own. Run none of them; answer them all as failed.
             let failure = "the transaction was rolled back by the database";
             tracing::error!(%failure);
+            known.forget_all();
             let answers = answers
                 .into_iter()
                 .map(|a: Answer| a.failed(failure))
@@ -255,6 +285,7 @@ fn commit(
         Err(e) => {
             let failure = format!("the commit failed: {e}");
             tracing::error!(%failure);
+            known.forget_all();
             if let Err(e) = connection.execute_batch("ROLLBACK") {
                 tracing::error!(error = %e, "the rollback after a failed commit failed");
             }
@@ -274,8 +305,9 @@ fn refuse(request: Request, failure: &str) -> Answer {
     }
 }
 
-/// Runs one request inside a savepoint of its own, rolled back if the request fails. The savepoint's statements are prepared once per connection.
-fn in_savepoint(connection: &Connection, request: Request) -> Answer {
+/// Runs one request inside a savepoint of its own, rolled back if the request fails. The
+/// savepoint's statements are prepared once per connection.
+fn in_savepoint(connection: &Connection, known: &mut Known, request: Request) -> Answer {
     let run = |sql: &str| {
         connection
             .prepare_cached(sql)
@@ -284,12 +316,8 @@ fn in_savepoint(connection: &Connection, request: Request) -> Answer {
     if let Err(e) = run("SAVEPOINT request") {
         return refuse(request, &format!("cannot open a savepoint: {e}"));
     }
-    let answer = apply(connection, request);
-    let ok = match &answer {
-        Answer::Append(_, result) => result.is_ok(),
-        Answer::Done(_, result) => result.is_ok(),
-    };
-    let ended = if ok {
+    let answer = apply(connection, known, request);
+    let ended = if answer.is_ok() {
         run("RELEASE request")
     } else {
         run("ROLLBACK TO request").and_then(|_| run("RELEASE request"))
@@ -300,12 +328,13 @@ fn in_savepoint(connection: &Connection, request: Request) -> Answer {
     }
 }
 
-fn apply(connection: &Connection, request: Request) -> Answer {
+fn apply(connection: &Connection, known: &mut Known, request: Request) -> Answer {
     let text = |e: rusqlite::Error| e.to_string();
     match request {
-        Request::Append(append, reply) => {
-            Answer::Append(reply, append_batch(connection, &append).map_err(text))
-        }
+        Request::Append(append, reply) => Answer::Append(
+            reply,
+            append_batch(connection, known, &append).map_err(text),
+        ),
         Request::Summaries(rows, reply) => {
             Answer::Done(reply, upsert_summaries(connection, &rows).map_err(text))
         }
@@ -351,14 +380,25 @@ pub(super) fn command_batch(
 /// The command-id check, the expected-version check and the inserts. The command id is answered
 /// before the version: a retried command gets its original events even after the game moved on.
 /// Only this thread writes, inside a transaction that holds the database's write lock, so nothing
-/// can store the same command id between the check and the insert.
-fn append_batch(connection: &Connection, append: &Append) -> rusqlite::Result<Appended> {
+/// can store the same command id between the check and the insert. What `known` holds of the game
+/// spares the queries: the table is searched for the command id only when its hash is known.
+fn append_batch(
+    connection: &Connection,
+    known: &mut Known,
+    append: &Append,
+) -> rusqlite::Result<Appended> {
+    let mut log = known.log(connection, &append.game_id)?;
     if let Some(id) = &append.command_id {
-        if let Some(stored) = command_batch(connection, &append.game_id, id)? {
-            return Ok(Appended::Duplicate(stored));
+        if log.as_ref().is_none_or(|log| log.may_hold(id)) {
+            if let Some(stored) = command_batch(connection, &append.game_id, id)? {
+                return Ok(Appended::Duplicate(stored));
+            }
         }
     }
-    let actual = latest(connection, &append.game_id)?;
+    let actual = match &log {
+        Some(log) => log.latest,
+        None => latest(connection, &append.game_id)?,
+    };
     if actual != append.expected {
         return Ok(Appended::Conflict { actual });
     }
@@ -382,6 +422,9 @@ fn append_batch(connection: &Connection, append: &Append) -> rusqlite::Result<Ap
             append.at,
             payload,
         ])?;
+    if let Some(log) = log.as_mut() {
+        log.appended(append.expected + append.count, append.command_id.as_deref());
+    }
     Ok(Appended::Written)
 }
 

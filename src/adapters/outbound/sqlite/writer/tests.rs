@@ -37,6 +37,7 @@ fn a_full_database_never_acknowledges_what_it_did_not_keep() {
     let small = "[\"s\"]".to_string();
     let huge = format!("[\"{}\"]", "x".repeat(400_000));
     let mut outcomes = Vec::new();
+    let mut known = Known::new(known::GAMES);
     for round in 0..3 {
         // A small append, one that cannot fit, and another small one, in one transaction.
         let (requests, answers): (Vec<_>, Vec<_>) = [&small, &huge, &small]
@@ -44,7 +45,7 @@ fn a_full_database_never_acknowledges_what_it_did_not_keep() {
             .enumerate()
             .map(|(i, events)| append(&format!("g{round}-{i}"), events.clone()))
             .unzip();
-        let (sent, _) = commit(&mut connection, requests.into_iter());
+        let (sent, _) = commit(&mut connection, &mut known, requests.into_iter());
         for answer in sent {
             answer.send();
         }
@@ -73,9 +74,10 @@ fn a_full_database_never_acknowledges_what_it_did_not_keep() {
     }
 }
 
-/// The writer's statements are compiled once: appends and summaries of many games, each game's
-/// own ids bound in turn, never make SQLite compile a statement again (it does, on almost every
-/// call, when the plan may depend on the bound values).
+/// The writer's statements are compiled once: appends of many games, each game's own ids bound in
+/// turn, never make SQLite compile a statement again (it does, on almost every call, when the plan
+/// may depend on the bound values). Without what the writer knows of each game, so that every
+/// append runs the look-ups.
 #[test]
 fn statements_are_not_compiled_again_for_each_game() {
     let dir = tempfile::tempdir().expect("a temporary directory");
@@ -94,7 +96,7 @@ fn statements_are_not_compiled_again_for_each_game() {
             requests.push(Request::Append(append, reply));
             answers.push(answer);
         }
-        let (sent, committed) = commit(&mut connection, requests.into_iter());
+        let (sent, committed) = commit(&mut connection, &mut Known::off(), requests.into_iter());
         assert!(committed);
         for answer in sent {
             answer.send();
@@ -114,4 +116,96 @@ fn statements_are_not_compiled_again_for_each_game() {
             "{sql}"
         );
     }
+}
+
+/// What the writer knows of each game changes no answer: the same appends (right and wrong
+/// versions, new and repeated command ids, empty ones) get the same answers, and leave the same
+/// rows, with a memory of two games (so games are forgotten and read again all the time, as after
+/// a restart) as with none.
+#[test]
+fn what_the_writer_knows_of_each_game_changes_no_answer() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let open =
+        |name: &str| super::super::schema::open_writer(&dir.path().join(name)).expect("a database");
+    let (mut remembering, mut querying) = (open("known.db"), open("queried.db"));
+    let (mut known, mut off) = (Known::new(2), Known::off());
+    // A fixed xorshift sequence: `below(n)` in 0..n.
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut below = |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n as u64) as usize
+    };
+    let mut versions = [0i64; 5];
+    let mut used: Vec<String> = Vec::new();
+    let mut answers = Vec::new();
+    for round in 0..300 {
+        let game = below(versions.len());
+        let expected = match below(10) {
+            0 => versions[game] + 1,
+            1 => (versions[game] - 1).max(0),
+            _ => versions[game],
+        };
+        let command_id = match below(10) {
+            0 if !used.is_empty() => Some(used[below(used.len())].clone()),
+            1 => None,
+            _ => Some(format!("c{round}")),
+        };
+        let count = if below(20) == 0 {
+            0
+        } else {
+            1 + below(3) as i64
+        };
+        let request = |reply| {
+            Request::Append(
+                Append {
+                    game_id: format!("g{game}"),
+                    expected,
+                    count,
+                    command_id: command_id.clone(),
+                    at: round,
+                    events: format!("[{round}]"),
+                },
+                reply,
+            )
+        };
+        let outcome = |connection: &mut Connection, known: &mut Known| {
+            let (reply, mut answer) = oneshot::channel();
+            let (sent, committed) = commit(connection, known, std::iter::once(request(reply)));
+            assert!(committed);
+            sent.into_iter().for_each(Answer::send);
+            match answer.try_recv().expect("an answer").expect("no failure") {
+                Appended::Written => "written".to_string(),
+                Appended::Nothing => "nothing".to_string(),
+                Appended::Duplicate(batch) => format!("duplicate {}..{}", batch.first, batch.last),
+                Appended::Conflict { actual } => format!("conflict at {actual}"),
+            }
+        };
+        let with_memory = outcome(&mut remembering, &mut known);
+        let without = outcome(&mut querying, &mut off);
+        assert_eq!(with_memory, without, "append {round}");
+        assert!(known.len() <= 2);
+        if with_memory == "written" {
+            versions[game] = expected + count;
+            used.extend(command_id);
+        }
+        answers.push(with_memory);
+    }
+    for kind in ["written", "duplicate", "conflict", "nothing"] {
+        assert!(
+            answers.iter().any(|a| a.starts_with(kind)),
+            "the run had no {kind} answer"
+        );
+    }
+    let rows = |connection: &Connection| -> Vec<(String, i64, i64, Option<String>)> {
+        let mut select = connection
+            .prepare("SELECT game_id, first, last, command_id FROM batches ORDER BY game_id, first")
+            .expect("a query");
+        let rows = select
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .expect("rows");
+        rows.map(|r| r.expect("a row")).collect()
+    };
+    assert_eq!(rows(&remembering), rows(&querying));
 }
