@@ -158,6 +158,9 @@ pub fn service_settings(settings: &Settings) -> ServiceSettings {
                 .then(|| Duration::from_secs(settings.game.waiting_timeout_secs)),
             ..SchedulerSettings::default()
         },
+        // MongoDB is shared by every instance; the embedded store's directory lock keeps any
+        // other process out, and the in-memory store lives in this one.
+        sole_writer: settings.storage.event_store != EventStoreKind::Mongodb,
     }
 }
 

@@ -19,7 +19,7 @@ use tracing::Instrument;
 use crate::domain::{Actor, BotLevel, Command, PlayerId, Scenario, Seat, TurnClock};
 
 use super::errors::ApplicationError;
-use super::games::{HotGames, LoadedGame};
+use super::games::{HotGames, LoadedGame, Unsettled};
 use super::ids::{check_command_id, check_game_id, new_game_id, new_player_id, new_seed};
 use super::ports::{AppendError, GameSummary, PlayerClaims, Ports, StoredEvent};
 use super::projections::{summarize, Projector};
@@ -309,12 +309,13 @@ impl CommandService {
         }
         let events = current.game.decide(&Actor::System, command)?;
         let at = self.ports.clock.now();
+        let unsettled = Unsettled::new(&slot);
         let outcome = match self.append_resolved(game_id, 0, events, None, at).await {
             Ok(outcome) => outcome,
             Err(AppendError::Conflict { .. }) => return Err(game_exists(game_id)),
             Err(e) => return Err(e.into()),
         };
-        self.committed(game_id, &slot, write, &current, &outcome.events)
+        self.committed(game_id, &slot, write, unsettled, &current, &outcome.events)
             .await
     }
 

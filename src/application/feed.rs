@@ -165,7 +165,7 @@ impl FeedService {
         }
         // Subscribe BEFORE reading the store: nothing committed in between can be missed.
         let subscription = self.ports.bus.subscribe(game_id).await?;
-        let current = self.games.current(game_id).await?;
+        let current = self.games.latest(game_id).await?;
         if current.version() == 0 {
             return Err(ApplicationError::game_not_found(game_id));
         }

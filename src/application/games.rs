@@ -7,6 +7,13 @@
 //!
 //! Each game also has a write lock: commands for one game in this process run one at a time, so they
 //! do not waste appends racing each other (racing across processes is the store's job).
+//!
+//! When this process is the store's only writer ([`HotGames::sole_writer`]: the embedded store,
+//! which locks its directory, and the in-memory store), a cached state cannot be behind the store,
+//! and [`HotGames::latest`] answers from the cache without reading the store. That holds only if
+//! every append this process makes reaches the cache or empties it: an append whose outcome the
+//! cache has not learnt is [`Unsettled`] until it has, and forgets the game's cached state when
+//! abandoned (a request dropped mid-command, an error).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -85,6 +92,7 @@ pub struct HotGames {
     slots: Mutex<HashMap<String, Arc<Slot>>>,
     capacity: usize,
     tick: AtomicU64,
+    sole_writer: bool,
 }
 
 impl HotGames {
@@ -95,7 +103,15 @@ impl HotGames {
             slots: Mutex::new(HashMap::new()),
             capacity: capacity.max(1),
             tick: AtomicU64::new(0),
+            sole_writer: false,
         }
+    }
+
+    /// Declares whether this process is the only writer of the store: when it is, a cached game is
+    /// as new as the store's, and [`HotGames::latest`] does not read the store for it.
+    pub fn sole_writer(mut self, sole_writer: bool) -> Self {
+        self.sole_writer = sole_writer;
+        self
     }
 
     /// The slot of a game, created empty when missing. Evicts cold games when over capacity.
@@ -181,8 +197,21 @@ impl HotGames {
         }
     }
 
-    /// The latest state of a game, from the cache brought up to date with the store. A game with no
-    /// events has version 0.
+    /// The latest state of a game: for the store's only writer, the cached state when the cache
+    /// holds the game; otherwise, or when it does not, as [`HotGames::current`] (the cache brought
+    /// up to date with the store). A game with no events has version 0.
+    pub async fn latest(&self, game_id: &str) -> Result<Arc<LoadedGame>, StoreError> {
+        if self.sole_writer {
+            if let Some(state) = self.slot(game_id).state.lock().clone() {
+                return Ok(state);
+            }
+        }
+        self.current(game_id).await
+    }
+
+    /// The latest state of a game, from the cache brought up to date with the store, whoever
+    /// wrote it (repairs read the store's latest even where [`HotGames::latest`] would not). A
+    /// game with no events has version 0.
     pub async fn current(&self, game_id: &str) -> Result<Arc<LoadedGame>, StoreError> {
         let slot = self.slot(game_id);
         let state = self.refresh(game_id, &slot).await?;
@@ -227,6 +256,34 @@ impl HotGames {
     /// True when no game is held.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+/// An append whose outcome the cache of its game has not learnt yet. Dropped before
+/// [`Unsettled::settled`] (the command's future was dropped, or the append failed in a way that
+/// leaves its outcome open), it forgets the game's cached state, so that the next use reads the
+/// store: a cache that missed an append must not answer for the store.
+pub(crate) struct Unsettled<'a> {
+    slot: Option<&'a Slot>,
+}
+
+impl<'a> Unsettled<'a> {
+    /// Armed before an append to the game of `slot`.
+    pub(crate) fn new(slot: &'a Slot) -> Self {
+        Unsettled { slot: Some(slot) }
+    }
+
+    /// The cache holds the append's outcome (or nothing was written): keep the cached state.
+    pub(crate) fn settled(mut self) {
+        self.slot = None;
+    }
+}
+
+impl Drop for Unsettled<'_> {
+    fn drop(&mut self) {
+        if let Some(slot) = self.slot {
+            *slot.state.lock() = None;
+        }
     }
 }
 
@@ -333,6 +390,41 @@ mod tests {
         let repo = HotGames::new(Arc::new(store), 10);
         assert_eq!(repo.current("g").await.unwrap().version(), version);
         assert_eq!(repo.current("g").await.unwrap().version(), version);
+    }
+
+    #[tokio::test]
+    async fn the_only_writer_answers_a_cached_game_without_reading_the_store() {
+        let events = creation_events();
+        let version = events.len() as u64;
+        let mut store = MockEventStore::new();
+        store
+            .expect_read()
+            .withf(|_, after, _| *after == 0)
+            .times(1)
+            .returning(move |_, _, _| Ok(events.clone()));
+        let repo = HotGames::new(Arc::new(store), 10).sole_writer(true);
+        assert_eq!(repo.latest("g").await.unwrap().version(), version);
+        assert_eq!(repo.latest("g").await.unwrap().version(), version);
+    }
+
+    #[tokio::test]
+    async fn an_append_left_unsettled_forgets_the_cached_game() {
+        let events = creation_events();
+        let version = events.len() as u64;
+        let mut store = MockEventStore::new();
+        store
+            .expect_read()
+            .withf(|_, after, _| *after == 0)
+            .times(2)
+            .returning(move |_, _, _| Ok(events.clone()));
+        let repo = HotGames::new(Arc::new(store), 10).sole_writer(true);
+        assert_eq!(repo.latest("g").await.unwrap().version(), version);
+        drop(Unsettled::new(&repo.slot("g")));
+        // Read from the start again: the cache no longer holds the game.
+        assert_eq!(repo.latest("g").await.unwrap().version(), version);
+        Unsettled::new(&repo.slot("g")).settled();
+        // Settled: the cached state stands, and the store is not read a third time.
+        assert_eq!(repo.latest("g").await.unwrap().version(), version);
     }
 
     #[tokio::test]

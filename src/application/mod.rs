@@ -53,6 +53,10 @@ pub struct ServiceSettings {
     pub hot_games: usize,
     /// Server moves: turn clocks and computer players.
     pub scheduler: SchedulerSettings,
+    /// This process is the only writer of the event store (the embedded store, which locks its
+    /// directory, or the in-memory store): a game in the hot-game cache is then never behind the
+    /// store, and opening a feed or reading a game's state does not read the store for it.
+    pub sole_writer: bool,
 }
 
 impl Default for ServiceSettings {
@@ -62,6 +66,7 @@ impl Default for ServiceSettings {
             feeds: FeedSettings::default(),
             hot_games: DEFAULT_HOT_GAMES,
             scheduler: SchedulerSettings::default(),
+            sole_writer: false,
         }
     }
 }
@@ -159,7 +164,10 @@ pub struct Services {
 impl Services {
     /// Builds the services over the ports.
     pub fn new(ports: Ports, settings: ServiceSettings) -> Self {
-        let games = Arc::new(HotGames::new(ports.store.clone(), settings.hot_games));
+        let games = Arc::new(
+            HotGames::new(ports.store.clone(), settings.hot_games)
+                .sole_writer(settings.sole_writer),
+        );
         let counters = Arc::new(RuntimeCounters::default());
         let timetable = Arc::new(Timetable::new(settings.scheduler));
         let commands = CommandService::new(

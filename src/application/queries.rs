@@ -133,7 +133,7 @@ impl QueryService {
     /// The current state as `viewer` sees it.
     pub async fn view(&self, game_id: &str, viewer: Viewer) -> Result<ViewAt, ApplicationError> {
         check_game_id(game_id)?;
-        let loaded = self.games.current(game_id).await?;
+        let loaded = self.games.latest(game_id).await?;
         if loaded.version() == 0 {
             return Err(ApplicationError::game_not_found(game_id));
         }
@@ -153,7 +153,7 @@ impl QueryService {
         player: Option<&PlayerClaims>,
     ) -> Result<ViewAt, ApplicationError> {
         check_game_id(game_id)?;
-        let loaded = self.games.current(game_id).await?;
+        let loaded = self.games.latest(game_id).await?;
         if loaded.version() == 0 {
             return Err(ApplicationError::game_not_found(game_id));
         }

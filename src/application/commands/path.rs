@@ -9,7 +9,7 @@ use std::time::Instant;
 use crate::domain::{Actor, Command, Event, Seat};
 
 use super::super::errors::ApplicationError;
-use super::super::games::{HotGames, LoadedGame, Slot};
+use super::super::games::{HotGames, LoadedGame, Slot, Unsettled};
 use super::super::ports::{AppendError, CommandOutcome, StoredEvent};
 use super::{CommandService, Committed, SUPERSEDED};
 
@@ -83,11 +83,13 @@ impl CommandService {
             }
             let at = self.ports.clock.now();
             let command_key = command_id.map(|(id, _)| id.to_string());
+            let unsettled = Unsettled::new(&slot);
             match self
                 .append_resolved(game_id, current.version(), events, command_key, at)
                 .await
             {
                 Ok(outcome) if outcome.duplicate => {
+                    drop(unsettled);
                     drop(write);
                     let (id, seat) = command_id.unwrap_or(("", 0));
                     return self
@@ -96,10 +98,12 @@ impl CommandService {
                 }
                 Ok(outcome) => {
                     return self
-                        .committed(game_id, &slot, write, &current, &outcome.events)
+                        .committed(game_id, &slot, write, unsettled, &current, &outcome.events)
                         .await;
                 }
                 Err(AppendError::Conflict { actual }) if attempt < self.settings.retries => {
+                    // Nothing was written, and the game is read again below.
+                    unsettled.settled();
                     attempt += 1;
                     tracing::debug!(
                         attempt,
@@ -123,6 +127,7 @@ impl CommandService {
         game_id: &str,
         slot: &Slot,
         write: tokio::sync::MutexGuard<'_, ()>,
+        unsettled: Unsettled<'_>,
         before: &LoadedGame,
         events: &[StoredEvent],
     ) -> Result<(Arc<LoadedGame>, Committed), ApplicationError> {
@@ -133,6 +138,7 @@ impl CommandService {
             // The store gave ids we did not expect: trust the store.
             self.games.refresh(game_id, slot).await?
         };
+        unsettled.settled();
         self.timetable.watch(game_id, &loaded);
         self.ports.metrics.events_appended(events.len() as u64);
         let batch: Arc<[StoredEvent]> = events.to_vec().into();

@@ -6,7 +6,9 @@ use mockall::predicate::eq;
 use mockall::Sequence;
 
 use super::*;
-use crate::application::ports::{AppendOutcome, BusError, CommandOutcome, MockMetrics, StoreError};
+use crate::application::ports::{
+    AppendOutcome, BusError, CommandOutcome, EventStore, MockMetrics, StoreError,
+};
 use crate::application::testing::{history, now, pid, play, stored, Mocks};
 use crate::domain::{Event, Game, GameStatus, MerchantCardId, RuleViolation};
 
@@ -501,4 +503,112 @@ fn a_stored_result_matches_only_the_command_that_produced_it() {
     assert!(!same_command(1 - seat, &s01(), &original));
     assert!(!same_command(seat, &Command::Rest, &original));
     assert!(!same_command(seat, &s01(), &[]));
+}
+
+/// An in-memory store whose appends, once `hang` is set, write and then never answer: the
+/// command's future is dropped after its append landed (a request cancelled mid-command).
+struct WritesThenHangs {
+    inner: crate::adapters::outbound::memory::MemoryEventStore,
+    hang: std::sync::atomic::AtomicBool,
+}
+
+#[async_trait::async_trait]
+impl EventStore for WritesThenHangs {
+    async fn append(
+        &self,
+        game_id: &str,
+        expected_version: u64,
+        events: Vec<Event>,
+        command_id: Option<String>,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<AppendOutcome, AppendError> {
+        let outcome = self
+            .inner
+            .append(game_id, expected_version, events, command_id, at)
+            .await;
+        if self.hang.load(std::sync::atomic::Ordering::SeqCst) {
+            futures::future::pending::<()>().await;
+        }
+        outcome
+    }
+
+    async fn read(
+        &self,
+        game_id: &str,
+        after: u64,
+        limit: Option<usize>,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        self.inner.read(game_id, after, limit).await
+    }
+
+    async fn read_range(
+        &self,
+        game_id: &str,
+        since: chrono::DateTime<chrono::Utc>,
+        until: chrono::DateTime<chrono::Utc>,
+        limit: Option<usize>,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        self.inner.read_range(game_id, since, until, limit).await
+    }
+
+    async fn latest_id(&self, game_id: &str) -> Result<u64, StoreError> {
+        self.inner.latest_id(game_id).await
+    }
+
+    async fn find_command(
+        &self,
+        game_id: &str,
+        command_id: &str,
+    ) -> Result<Option<Vec<StoredEvent>>, StoreError> {
+        self.inner.find_command(game_id, command_id).await
+    }
+
+    async fn game_ids(&self) -> Result<Vec<String>, StoreError> {
+        self.inner.game_ids().await
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.inner.ping().await
+    }
+}
+
+#[tokio::test]
+async fn a_command_dropped_after_its_append_leaves_no_stale_game_for_the_only_writer() {
+    let (game, log) = history(2, 2);
+    let seat = game.current_seat().unwrap();
+    let version = log.len() as u64;
+    let store = Arc::new(WritesThenHangs {
+        inner: crate::adapters::outbound::memory::MemoryEventStore::new(),
+        hang: false.into(),
+    });
+    let events = log.into_iter().map(|stored| stored.event).collect();
+    store.append("g", 0, events, None, now()).await.unwrap();
+    let mut ports = Mocks::new().ports();
+    ports.store = store.clone();
+    // This process is the store's only writer: a cached game is answered without reading it.
+    let games = Arc::new(HotGames::new(ports.store.clone(), 100).sole_writer(true));
+    let service = CommandService::new(
+        ports,
+        games.clone(),
+        CommandSettings::default(),
+        Arc::new(RuntimeCounters::default()),
+    );
+    assert_eq!(games.latest("g").await.unwrap().version(), version);
+
+    store.hang.store(true, std::sync::atomic::Ordering::SeqCst);
+    let dropped = tokio::time::timeout(
+        std::time::Duration::from_millis(50),
+        service.execute(&claims(seat), "g", Some("c"), s01()),
+    )
+    .await;
+    assert!(dropped.is_err(), "the command was to be dropped mid-append");
+    let stored = store.latest_id("g").await.unwrap();
+    assert!(stored > version, "the dropped command's append landed");
+
+    let current = games.latest("g").await.unwrap();
+    assert_eq!(
+        current.version(),
+        stored,
+        "the cache answered for a game it had not seen the last append of"
+    );
 }
