@@ -80,6 +80,10 @@ status=0
 # Run from .services/, where Schemathesis keeps its own cache (.schemathesis/).
 cd "$ROOT/.services"
 # The hooks give the routes that act for a seat a real one (scripts/schemathesis_hooks.py).
+# One worker: with two, Schemathesis builds Hypothesis strategies on two threads at once, and
+# CPython 3.11 (this machine's) keeps `ast.parse`'s recursion count per interpreter, not per
+# thread, so Hypothesis describing a filter's lambda on both threads at once can fail with
+# "SystemError: AST constructor recursion depth mismatch" (seen once, as a Runtime Error).
 CONTRACT_BASE_URL="$BASE" SCHEMATHESIS_HOOKS="$ROOT/scripts/schemathesis_hooks.py" \
     "$VENV/bin/st" --config-file "$ROOT/scripts/schemathesis.toml" run "$BASE/api/openapi.json" \
     --checks all \
@@ -87,7 +91,7 @@ CONTRACT_BASE_URL="$BASE" SCHEMATHESIS_HOOKS="$ROOT/scripts/schemathesis_hooks.p
     --mode all \
     --max-examples "$MAX_EXAMPLES" \
     --seed 1 \
-    --workers 2 \
+    --workers 1 \
     --request-timeout 10 \
     --generation-database none \
     --no-color \
