@@ -392,32 +392,33 @@ mod tests {
         assert_eq!(repo.current("g").await.unwrap().version(), version);
     }
 
-    #[tokio::test]
-    async fn the_only_writer_answers_a_cached_game_without_reading_the_store() {
+    /// The cache of the store's only writer, over a store that holds a new game and expects to be
+    /// read from the start exactly `reads` times; and the game's version.
+    fn only_writer_reading_from_the_start(reads: usize) -> (HotGames, u64) {
         let events = creation_events();
         let version = events.len() as u64;
         let mut store = MockEventStore::new();
         store
             .expect_read()
             .withf(|_, after, _| *after == 0)
-            .times(1)
+            .times(reads)
             .returning(move |_, _, _| Ok(events.clone()));
-        let repo = HotGames::new(Arc::new(store), 10).sole_writer(true);
+        (
+            HotGames::new(Arc::new(store), 10).sole_writer(true),
+            version,
+        )
+    }
+
+    #[tokio::test]
+    async fn the_only_writer_answers_a_cached_game_without_reading_the_store() {
+        let (repo, version) = only_writer_reading_from_the_start(1);
         assert_eq!(repo.latest("g").await.unwrap().version(), version);
         assert_eq!(repo.latest("g").await.unwrap().version(), version);
     }
 
     #[tokio::test]
     async fn an_append_left_unsettled_forgets_the_cached_game() {
-        let events = creation_events();
-        let version = events.len() as u64;
-        let mut store = MockEventStore::new();
-        store
-            .expect_read()
-            .withf(|_, after, _| *after == 0)
-            .times(2)
-            .returning(move |_, _, _| Ok(events.clone()));
-        let repo = HotGames::new(Arc::new(store), 10).sole_writer(true);
+        let (repo, version) = only_writer_reading_from_the_start(2);
         assert_eq!(repo.latest("g").await.unwrap().version(), version);
         drop(Unsettled::new(&repo.slot("g")));
         // Read from the start again: the cache no longer holds the game.

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use chrono::{DateTime, TimeZone, Utc};
 
 use super::ports::{
-    MockClock, MockEventBus, MockEventStore, MockMetrics, MockPlayerTokens, MockReadModels,
-    NoMetrics, Ports, StoredEvent,
+    AppendError, AppendOutcome, EventStore, MockClock, MockEventBus, MockEventStore, MockMetrics,
+    MockPlayerTokens, MockReadModels, NoMetrics, Ports, StoreError, StoredEvent,
 };
 use crate::domain::{Actor, Command, Event, Game, PlayerId};
 
@@ -120,5 +120,99 @@ impl Mocks {
                 None => Arc::new(NoMetrics),
             },
         }
+    }
+}
+
+/// A store over another whose appends can be made never to answer, as a store that went silent, or
+/// a command whose future is dropped while it waits: before writing, from a given append on, or
+/// after writing, while `hang_after_writing` is set.
+pub struct HangingStore {
+    inner: Arc<dyn EventStore>,
+    /// Appends from this one on (the first is 0) wait forever without writing.
+    hang_before_from: usize,
+    /// Appends write, then wait forever.
+    pub hang_after_writing: std::sync::atomic::AtomicBool,
+    appends: std::sync::atomic::AtomicUsize,
+}
+
+impl HangingStore {
+    /// Over `inner`, answering every append until told otherwise.
+    pub fn over(inner: Arc<dyn EventStore>) -> Self {
+        HangingStore {
+            inner,
+            hang_before_from: usize::MAX,
+            hang_after_writing: false.into(),
+            appends: 0.into(),
+        }
+    }
+
+    /// Every append after the first waits forever without writing.
+    pub fn hanging_after_first_append(mut self) -> Self {
+        self.hang_before_from = 1;
+        self
+    }
+}
+
+#[async_trait::async_trait]
+impl EventStore for HangingStore {
+    async fn append(
+        &self,
+        game_id: &str,
+        expected_version: u64,
+        events: Vec<Event>,
+        command_id: Option<String>,
+        at: DateTime<Utc>,
+    ) -> Result<AppendOutcome, AppendError> {
+        use std::sync::atomic::Ordering::SeqCst;
+        if self.appends.fetch_add(1, SeqCst) >= self.hang_before_from {
+            std::future::pending::<()>().await;
+        }
+        let outcome = self
+            .inner
+            .append(game_id, expected_version, events, command_id, at)
+            .await;
+        if self.hang_after_writing.load(SeqCst) {
+            std::future::pending::<()>().await;
+        }
+        outcome
+    }
+
+    async fn read(
+        &self,
+        game_id: &str,
+        after: u64,
+        limit: Option<usize>,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        self.inner.read(game_id, after, limit).await
+    }
+
+    async fn read_range(
+        &self,
+        game_id: &str,
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+        limit: Option<usize>,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        self.inner.read_range(game_id, since, until, limit).await
+    }
+
+    async fn latest_id(&self, game_id: &str) -> Result<u64, StoreError> {
+        self.inner.latest_id(game_id).await
+    }
+
+    async fn find_command(
+        &self,
+        game_id: &str,
+        command_id: &str,
+    ) -> Result<Option<Vec<StoredEvent>>, StoreError> {
+        self.inner.find_command(game_id, command_id).await
+    }
+
+    async fn game_ids(&self) -> Result<Vec<String>, StoreError> {
+        self.inner.game_ids().await
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.inner.ping().await
     }
 }

@@ -9,7 +9,7 @@ use super::*;
 use crate::application::ports::{
     AppendOutcome, BusError, CommandOutcome, EventStore, MockMetrics, StoreError,
 };
-use crate::application::testing::{history, now, pid, play, stored, Mocks};
+use crate::application::testing::{history, now, pid, play, stored, HangingStore, Mocks};
 use crate::domain::{Event, Game, GameStatus, MerchantCardId, RuleViolation};
 
 fn service(mocks: Mocks) -> CommandService {
@@ -505,82 +505,14 @@ fn a_stored_result_matches_only_the_command_that_produced_it() {
     assert!(!same_command(seat, &s01(), &[]));
 }
 
-/// An in-memory store whose appends, once `hang` is set, write and then never answer: the
-/// command's future is dropped after its append landed (a request cancelled mid-command).
-struct WritesThenHangs {
-    inner: crate::adapters::outbound::memory::MemoryEventStore,
-    hang: std::sync::atomic::AtomicBool,
-}
-
-#[async_trait::async_trait]
-impl EventStore for WritesThenHangs {
-    async fn append(
-        &self,
-        game_id: &str,
-        expected_version: u64,
-        events: Vec<Event>,
-        command_id: Option<String>,
-        at: chrono::DateTime<chrono::Utc>,
-    ) -> Result<AppendOutcome, AppendError> {
-        let outcome = self
-            .inner
-            .append(game_id, expected_version, events, command_id, at)
-            .await;
-        if self.hang.load(std::sync::atomic::Ordering::SeqCst) {
-            futures::future::pending::<()>().await;
-        }
-        outcome
-    }
-
-    async fn read(
-        &self,
-        game_id: &str,
-        after: u64,
-        limit: Option<usize>,
-    ) -> Result<Vec<StoredEvent>, StoreError> {
-        self.inner.read(game_id, after, limit).await
-    }
-
-    async fn read_range(
-        &self,
-        game_id: &str,
-        since: chrono::DateTime<chrono::Utc>,
-        until: chrono::DateTime<chrono::Utc>,
-        limit: Option<usize>,
-    ) -> Result<Vec<StoredEvent>, StoreError> {
-        self.inner.read_range(game_id, since, until, limit).await
-    }
-
-    async fn latest_id(&self, game_id: &str) -> Result<u64, StoreError> {
-        self.inner.latest_id(game_id).await
-    }
-
-    async fn find_command(
-        &self,
-        game_id: &str,
-        command_id: &str,
-    ) -> Result<Option<Vec<StoredEvent>>, StoreError> {
-        self.inner.find_command(game_id, command_id).await
-    }
-
-    async fn game_ids(&self) -> Result<Vec<String>, StoreError> {
-        self.inner.game_ids().await
-    }
-
-    async fn ping(&self) -> Result<(), StoreError> {
-        self.inner.ping().await
-    }
-}
-
 #[tokio::test]
 async fn a_command_dropped_after_its_append_leaves_no_stale_game_for_the_only_writer() {
     let (game, log) = history(2, 2);
     let seat = game.current_seat().unwrap();
     let version = log.len() as u64;
-    let store = Arc::new(WritesThenHangs {
-        inner: crate::adapters::outbound::memory::MemoryEventStore::new(),
-        hang: false.into(),
-    });
+    let store = Arc::new(HangingStore::over(Arc::new(
+        crate::adapters::outbound::memory::MemoryEventStore::new(),
+    )));
     let events = log.into_iter().map(|stored| stored.event).collect();
     store.append("g", 0, events, None, now()).await.unwrap();
     let mut ports = Mocks::new().ports();
@@ -595,7 +527,9 @@ async fn a_command_dropped_after_its_append_leaves_no_stale_game_for_the_only_wr
     );
     assert_eq!(games.latest("g").await.unwrap().version(), version);
 
-    store.hang.store(true, std::sync::atomic::Ordering::SeqCst);
+    store
+        .hang_after_writing
+        .store(true, std::sync::atomic::Ordering::SeqCst);
     let dropped = tokio::time::timeout(
         std::time::Duration::from_millis(50),
         service.execute(&claims(seat), "g", Some("c"), s01()),

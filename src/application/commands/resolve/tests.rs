@@ -1,20 +1,16 @@
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use mockall::Sequence;
 
 use crate::application::commands::{CommandService, CommandSettings};
 use crate::application::games::HotGames;
 use crate::application::ports::{
-    AppendError, AppendOutcome, CommandOutcome, EventStore, MockMetrics, PlayerClaims, Ports,
-    StoreError, StoredEvent,
+    AppendError, AppendOutcome, CommandOutcome, MockMetrics, PlayerClaims, Ports, StoredEvent,
 };
-use crate::application::testing::{history, pid, stored, Mocks};
+use crate::application::testing::{history, pid, stored, HangingStore, Mocks};
 use crate::application::RuntimeCounters;
-use crate::domain::{Command, Event, MerchantCardId};
+use crate::domain::{Command, MerchantCardId};
 
 fn service(mocks: Mocks, outcome_wait: Duration) -> CommandService {
     service_over(mocks.ports(), outcome_wait)
@@ -169,64 +165,6 @@ async fn a_store_silent_past_the_wait_is_outcome_unknown_never_unavailable() {
     assert_eq!(err.code(), "outcome_unknown");
 }
 
-/// The mocked store, except that every append after the first never answers.
-struct HangsAfterFirstAppend {
-    inner: Arc<dyn EventStore>,
-    appends: AtomicUsize,
-}
-
-#[async_trait]
-impl EventStore for HangsAfterFirstAppend {
-    async fn append(
-        &self,
-        game_id: &str,
-        expected_version: u64,
-        events: Vec<Event>,
-        command_id: Option<String>,
-        at: DateTime<Utc>,
-    ) -> Result<AppendOutcome, AppendError> {
-        if self.appends.fetch_add(1, Ordering::SeqCst) > 0 {
-            std::future::pending::<()>().await;
-        }
-        self.inner
-            .append(game_id, expected_version, events, command_id, at)
-            .await
-    }
-    async fn read(
-        &self,
-        game_id: &str,
-        after: u64,
-        limit: Option<usize>,
-    ) -> Result<Vec<StoredEvent>, StoreError> {
-        self.inner.read(game_id, after, limit).await
-    }
-    async fn read_range(
-        &self,
-        game_id: &str,
-        since: DateTime<Utc>,
-        until: DateTime<Utc>,
-        limit: Option<usize>,
-    ) -> Result<Vec<StoredEvent>, StoreError> {
-        self.inner.read_range(game_id, since, until, limit).await
-    }
-    async fn latest_id(&self, game_id: &str) -> Result<u64, StoreError> {
-        self.inner.latest_id(game_id).await
-    }
-    async fn find_command(
-        &self,
-        game_id: &str,
-        command_id: &str,
-    ) -> Result<Option<Vec<StoredEvent>>, StoreError> {
-        self.inner.find_command(game_id, command_id).await
-    }
-    async fn game_ids(&self) -> Result<Vec<String>, StoreError> {
-        self.inner.game_ids().await
-    }
-    async fn ping(&self) -> Result<(), StoreError> {
-        self.inner.ping().await
-    }
-}
-
 #[tokio::test]
 async fn a_store_that_hangs_past_the_wait_is_outcome_unknown() {
     let mut mocks = Mocks::new();
@@ -236,10 +174,7 @@ async fn a_store_that_hangs_past_the_wait_is_outcome_unknown() {
     mocks.bus.expect_publish().never();
     mocks.metrics = Some(counts_one(CommandOutcome::Unknown));
     let mut ports = mocks.ports();
-    ports.store = Arc::new(HangsAfterFirstAppend {
-        inner: ports.store.clone(),
-        appends: AtomicUsize::new(0),
-    });
+    ports.store = Arc::new(HangingStore::over(ports.store.clone()).hanging_after_first_append());
 
     let err = service_over(ports, Duration::from_millis(200))
         .execute(&claims(seat), "g", Some("c1"), s01())
