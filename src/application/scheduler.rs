@@ -292,7 +292,7 @@ impl Scheduler {
 
     /// Fires one game's due move, if it is still due on the latest state.
     pub async fn fire(&self, game_id: &str) -> Result<Fired, ApplicationError> {
-        let loaded = self.games.current(game_id).await?;
+        let loaded = self.games.latest(game_id).await?;
         let settings = self.timetable.settings();
         let Some((at, action)) = next_move(&loaded, settings) else {
             self.timetable.set(game_id, None);
@@ -335,7 +335,7 @@ impl Scheduler {
             Some(_) => Ok(Fired::Moved(action)),
             None => {
                 // Another instance or a player got there first: note what comes next.
-                let latest = self.games.current(game_id).await?;
+                let latest = self.games.latest(game_id).await?;
                 self.timetable.watch(game_id, &latest);
                 Ok(Fired::Nothing)
             }
