@@ -12,7 +12,7 @@
 //! which locks its directory, and the in-memory store), a cached state cannot be behind the store,
 //! and [`HotGames::latest`] answers from the cache without reading the store. That holds only if
 //! every append this process makes reaches the cache or empties it: an append whose outcome the
-//! cache has not learnt is [`Unsettled`] until it has, and forgets the game's cached state when
+//! cache has not learnt is `Unsettled` until it has, and forgets the game's cached state when
 //! abandoned (a request dropped mid-command, an error).
 
 use std::collections::HashMap;
