@@ -18,6 +18,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 SCHEMATHESIS_VERSION=4.32.5
+# Its dependencies too, so that a run does not change from one day to the next with PyPI.
+CONSTRAINTS="$ROOT/scripts/schemathesis-constraints.txt"
 VENV="$ROOT/.services/schemathesis"
 REPORT_DIR="$ROOT/.services/contract-report"
 MAX_EXAMPLES="${CONTRACT_MAX_EXAMPLES:-50}"
@@ -29,7 +31,8 @@ die() {
 }
 
 st_ready() {
-    [[ -x "$VENV/bin/st" ]] && [[ "$("$VENV/bin/st" --version 2>/dev/null)" == *"version $SCHEMATHESIS_VERSION"* ]]
+    [[ -x "$VENV/bin/st" ]] && [[ "$("$VENV/bin/st" --version 2>/dev/null)" == *"version $SCHEMATHESIS_VERSION"* ]] &&
+        cmp -s "$CONSTRAINTS" "$VENV/constraints.txt"
 }
 
 ensure_schemathesis() {
@@ -44,8 +47,10 @@ ensure_schemathesis() {
         fi
         python3 -m venv --clear "$VENV" || die "python3 -m venv $VENV failed"
     fi
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION" ||
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+        --constraint "$CONSTRAINTS" "schemathesis==$SCHEMATHESIS_VERSION" ||
         die "pip install schemathesis==$SCHEMATHESIS_VERSION failed"
+    cp "$CONSTRAINTS" "$VENV/constraints.txt"
     st_ready || die "schemathesis $SCHEMATHESIS_VERSION is not runnable from $VENV after install"
 }
 
