@@ -124,19 +124,9 @@ mod sqlite_read_models {
 
     use crate::contract::{created, joined, t};
 
+    /// A waiting game's summary at `version` (the read-model contract's).
     fn summary(game_id: &str, version: u64) -> GameSummary {
-        GameSummary {
-            game_id: game_id.into(),
-            status: GameStatus::Waiting,
-            num_players: 2,
-            players: Vec::new(),
-            current_seat: None,
-            round: 0,
-            winner: None,
-            version,
-            created_at: t(0),
-            updated_at: t(version as i64),
-        }
+        crate::contract::read_models::summary(game_id, GameStatus::Waiting, version, 0)
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -12,7 +12,8 @@ use caravan::domain::GameStatus;
 
 use super::t;
 
-fn summary(game_id: &str, status: GameStatus, version: u64, created: i64) -> GameSummary {
+/// A summary of a two-player game with one seat taken, at `version`, created at `t(created)`.
+pub fn summary(game_id: &str, status: GameStatus, version: u64, created: i64) -> GameSummary {
     GameSummary {
         game_id: game_id.to_string(),
         status,
