@@ -17,7 +17,7 @@
 //!   same directory is refused with a clear message.
 //!
 //! Nothing here keeps events in memory: what memory the server holds is bounded by the hot-game
-//! cache (`HOT_GAMES`), SQLite's page caches (16 MiB for the writer, 2 MiB for each reader), the
+//! cache (`HOT_GAMES`), SQLite's page caches (4 MiB for the writer, 2 MiB for each reader), the
 //! writer's note of the 4,096 games it appended to last (each one's last event id and command-id
 //! hashes, `writer/known.rs`) and the summaries held back, one per game, 10,000 at most
 //! (`pending.rs`).
