@@ -92,8 +92,8 @@ DROP TABLE batches_1;
 /// page of `batches` that ends each game it appends to, in full, into the write-ahead log: with
 /// 2 KiB pages a command writes about 5 KiB instead of 7.5 under load, and the server spends less
 /// CPU per command (BENCHMARKS.md). Smaller pages cost more than they save: SQLite writes each
-/// frame of the log with two system calls. A database keeps the page size it was made with (the log mode
-/// forbids changing it), so one made before this setting keeps 4 KiB pages.
+/// frame of the log with two system calls. A database keeps the page size it was made with (the
+/// log mode forbids changing it), so one made before this setting keeps 4 KiB pages.
 const PAGE_SIZE: i64 = 2048;
 
 /// Bytes of log after which a commit copies the log back into the database (SQLite's default is
