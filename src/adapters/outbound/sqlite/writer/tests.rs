@@ -209,3 +209,79 @@ fn what_the_writer_knows_of_each_game_changes_no_answer() {
     };
     assert_eq!(rows(&remembering), rows(&querying));
 }
+
+#[test]
+fn one_request_at_a_time_is_committed_at_once() {
+    let now = Instant::now();
+    assert_eq!(pause(None, now, 1), None, "the first transaction");
+    for held in 1..PACED_FROM {
+        assert_eq!(
+            pause(Some((now, held)), now, 1),
+            None,
+            "after a transaction of {held} request(s)"
+        );
+    }
+}
+
+#[test]
+fn under_load_a_transaction_begins_an_interval_after_the_one_before() {
+    let began = Instant::now();
+    let soon = began + Duration::from_millis(1);
+    assert_eq!(
+        pause(Some((began, PACED_FROM)), soon, 3),
+        Some(COMMIT_INTERVAL - Duration::from_millis(1))
+    );
+    assert_eq!(pause(Some((began, 100)), began, 1), Some(COMMIT_INTERVAL));
+    // Not when the interval has passed already, nor when the transaction is full.
+    assert_eq!(pause(Some((began, 100)), began + COMMIT_INTERVAL, 10), None);
+    assert_eq!(
+        pause(Some((began, 100)), began + COMMIT_INTERVAL * 3, 10),
+        None
+    );
+    assert_eq!(pause(Some((began, 100)), soon, MAX_BATCH), None);
+}
+
+/// The thread itself: after a transaction of several requests, the next one waits for the
+/// interval, and every request is answered as written.
+#[test]
+fn after_a_large_transaction_the_writer_waits_the_interval() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("paced.db");
+    let connection = super::super::schema::open_writer(&path).expect("a database");
+    let (queue, requests) = mpsc::channel(QUEUE);
+    let mut answers = Vec::new();
+    for i in 0..PACED_FROM {
+        let (request, answer) = append(&format!("g{i}"), "[\"e\"]".to_string());
+        queue.try_send(request).ok().expect("room in the queue");
+        answers.push(answer);
+    }
+    // Queued before the thread starts: its first transaction holds all of them.
+    let commits = Arc::new(AtomicU64::new(0));
+    let counted = commits.clone();
+    let started = Instant::now();
+    let thread =
+        std::thread::spawn(move || run(connection, Known::new(known::GAMES), requests, &counted));
+    for answer in answers {
+        let answer = answer.blocking_recv().expect("an answer");
+        assert!(matches!(answer, Ok(Appended::Written)), "{answer:?}");
+    }
+    let (request, answer) = append("late", "[\"e\"]".to_string());
+    queue.try_send(request).ok().expect("room in the queue");
+    let answer = answer.blocking_recv().expect("an answer");
+    assert!(matches!(answer, Ok(Appended::Written)), "{answer:?}");
+    assert!(
+        started.elapsed() >= COMMIT_INTERVAL,
+        "the second transaction began {:?} after the first was queued",
+        started.elapsed()
+    );
+    assert_eq!(commits.load(Ordering::Relaxed), 2);
+    drop(queue);
+    thread.join().expect("the writer ends with its queue");
+    let reader = Connection::open(&path).expect("a reader");
+    for game in (0..PACED_FROM)
+        .map(|i| format!("g{i}"))
+        .chain(["late".to_string()])
+    {
+        assert!(stored(&reader, &game), "{game} is in the log");
+    }
+}
