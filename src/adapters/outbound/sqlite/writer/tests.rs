@@ -252,7 +252,7 @@ fn after_a_large_transaction_the_writer_waits_the_interval() {
     let mut answers = Vec::new();
     for i in 0..PACED_FROM {
         let (request, answer) = append(&format!("g{i}"), "[\"e\"]".to_string());
-        queue.try_send(request).ok().expect("room in the queue");
+        assert!(queue.try_send(request).is_ok(), "room in the queue");
         answers.push(answer);
     }
     // Queued before the thread starts: its first transaction holds all of them.
@@ -266,7 +266,7 @@ fn after_a_large_transaction_the_writer_waits_the_interval() {
         assert!(matches!(answer, Ok(Appended::Written)), "{answer:?}");
     }
     let (request, answer) = append("late", "[\"e\"]".to_string());
-    queue.try_send(request).ok().expect("room in the queue");
+    assert!(queue.try_send(request).is_ok(), "room in the queue");
     let answer = answer.blocking_recv().expect("an answer");
     assert!(matches!(answer, Ok(Appended::Written)), "{answer:?}");
     assert!(
