@@ -16,7 +16,7 @@ use crate::support::app::{Joined, TestApp};
 use crate::support::play::{assert_gap_free, collect_feed, next_move};
 use crate::support::services::with_services;
 use crate::support::ws::event_ids;
-use caravan::application::ports::StoredEvent;
+use caravan::application::ports::{GameSummary, LeaderboardEntry, StoredEvent};
 use caravan::domain::{Event, GameStatus, RandomPlayer};
 
 /// The public form of stored events (what clients may see).
@@ -477,23 +477,34 @@ async fn read_models_rebuilt_from_the_events_match_the_live_ones() {
         let waiting = a.create_game(3, 33).await;
         games.push(waiting);
 
-        // The live read models, once the projection stream has caught up.
+        // The live read models, once the projection stream has caught up (until then a game's
+        // summary may not be there yet).
         let snapshot = || async {
             let mut summaries = Vec::new();
             for game_id in &games {
-                summaries.push(a.services.queries.summary(game_id).await.unwrap());
+                summaries.push(a.services.queries.summary(game_id).await.ok());
             }
             let board = a.services.queries.leaderboard(None).await.unwrap();
             (summaries, board)
         };
+        let caught_up = |(summaries, board): &(Vec<Option<GameSummary>>, Vec<LeaderboardEntry>)| {
+            board.len() == 2
+                && summaries
+                    .iter()
+                    .all(|s| s.as_ref().is_some_and(|s| s.status != GameStatus::Active))
+        };
         let mut live = snapshot().await;
         for _ in 0..100 {
-            if live.1.len() == 2 && live.0.iter().all(|s| s.status != GameStatus::Active) {
+            if caught_up(&live) {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
             live = snapshot().await;
         }
+        assert!(
+            caught_up(&live),
+            "the projections never caught up: {live:?}"
+        );
 
         // The admin endpoint clears and rebuilds them.
         let (status, body) = a
