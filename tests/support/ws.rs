@@ -43,6 +43,38 @@ impl Incoming {
     }
 }
 
+/// Protocol 3's event data (the values of the type's members, in order; spice maps as
+/// `[yellow, red, green, brown]`) as the object of the `event` frame, the way a client rebuilds it
+/// from docs/protocol.md's member lists. A member that is `null` here and absent from the event
+/// frame (`PlayerJoined.bot` of a person) is left out.
+fn from_values(event_type: Option<&str>, values: &[Value]) -> Value {
+    use caravan::adapters::inbound::websocket::protocol::compact::members;
+    let event_type = event_type.expect("an event type");
+    let members = members(event_type).unwrap_or_else(|| panic!("unknown type {event_type}"));
+    assert_eq!(members.len(), values.len(), "{event_type}: {values:?}");
+    let spices = |value: &Value| {
+        let counts = value.as_array().expect("[yellow, red, green, brown]");
+        assert_eq!(counts.len(), 4, "{event_type}: {value}");
+        json!({"yellow": counts[0], "red": counts[1], "green": counts[2], "brown": counts[3]})
+    };
+    let mut data = serde_json::Map::new();
+    for (member, value) in members.iter().zip(values) {
+        let value = match *member {
+            "gained" | "paid" | "cubesTaken" | "spices" => spices(value),
+            "caravans" => value
+                .as_array()
+                .expect("caravans")
+                .iter()
+                .map(spices)
+                .collect(),
+            "bot" if value.is_null() => continue,
+            _ => value.clone(),
+        };
+        data.insert((*member).to_string(), value);
+    }
+    Value::Object(data)
+}
+
 /// A WebSocket client that keeps every frame it receives.
 pub struct WsClient {
     stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
@@ -166,10 +198,14 @@ impl WsClient {
                         !timestamp.is_null(),
                         "an update's first event has its timestamp"
                     );
+                    let data = match &event[4] {
+                        Value::Array(values) => from_values(event[1].as_str(), values),
+                        data => data.clone(),
+                    };
                     self.queue.push_back(json!({
                         "type": "event", "gameId": self.game_id, "eventId": event[0],
                         "eventType": event[1], "schemaVersion": event[2], "timestamp": timestamp,
-                        "data": event[4],
+                        "data": data,
                     }));
                 }
                 let last = events.last().expect("an update has events")[0].clone();

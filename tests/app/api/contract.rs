@@ -190,6 +190,36 @@ async fn the_websocket_schema_is_served_and_reads_every_message_of_a_whole_game(
 }
 
 #[test]
+fn the_websocket_schema_holds_protocol_3_events_value_by_value() {
+    use caravan::adapters::inbound::websocket::protocol::compact::write_compact_data;
+    let server = ws_validator("ServerMessage");
+    let mut types = std::collections::BTreeSet::new();
+    for event in [play_game(3, 7, 2_000), play_game(5, 9, 2_000)].concat() {
+        let public = event.public();
+        let mut data = Vec::new();
+        write_compact_data(&mut data, &public);
+        let data: Value = serde_json::from_slice(&data).unwrap();
+        let update = |data: &Value| json!({"type": "update", "events": [[1, public.event_type(), 1, "2026-11-30T00:00:00Z", data]], "patch": {}});
+        let found = errors(&server, &update(&data));
+        assert!(found.is_empty(), "{data}\n{}", found.join("\n"));
+        types.insert(public.event_type());
+        // One value short, or two values swapped, is not an update.
+        let mut values = data.as_array().unwrap().clone();
+        let last = values.pop().unwrap();
+        assert!(!errors(&server, &update(&Value::Array(values.clone()))).is_empty());
+        if !values.is_empty() && values[0] != last && values[0].is_number() && !last.is_number() {
+            values.push(values[0].clone());
+            values[0] = last;
+            assert!(
+                !errors(&server, &update(&Value::Array(values))).is_empty(),
+                "{data}"
+            );
+        }
+    }
+    assert!(types.len() >= 8, "{types:?}");
+}
+
+#[test]
 fn the_websocket_schema_takes_every_legal_command_and_refuses_the_servers_own() {
     let client = ws_validator("ClientMessage");
     let mut game = Game::default();

@@ -1,6 +1,7 @@
-//! The two server → client protocols: 2 (the default), one `update` frame per commit whose patch
-//! rebuilds the view the server holds for that connection; 1 (`protocol=1`), the events and the
-//! whole state; and a protocol the server does not speak, refused at connect.
+//! The server → client protocols: 2 (the default), one `update` frame per commit whose patch
+//! rebuilds the view the server holds for that connection; 3 (`protocol=3`), the same with each
+//! event's data as the array of its values; 1 (`protocol=1`), the events and the whole state; and
+//! a protocol the server does not speak, refused at connect.
 
 use caravan::domain::rng::Rng;
 use serde_json::Value;
@@ -132,10 +133,85 @@ async fn protocol_1_sends_each_event_and_then_the_whole_state() {
 }
 
 #[tokio::test]
+async fn protocol_3_sends_the_same_updates_with_each_events_data_as_the_array_of_its_values() {
+    let app = spawn_app().await;
+    let (game_id, players) = app.started_game(3, 74).await;
+    let mut seats = Vec::new();
+    for player in &players {
+        let url = format!(
+            "{}&protocol=3",
+            app.ws_url(&game_id, Some(&player.token), None)
+        );
+        let mut client = WsClient::connect(&url).await;
+        let welcome = client.recv_type("welcome").await;
+        assert_eq!(welcome["protocol"], 3, "{welcome}");
+        seats.push(client);
+    }
+    // Beside them, a spectator in protocol 1: the events as `event` frames.
+    let url = format!("{}&protocol=1", app.ws_url(&game_id, None, None));
+    let mut spectator = WsClient::connect(&url).await;
+    let start = spectator.recv_type("welcome").await["lastEventId"]
+        .as_u64()
+        .expect("a version");
+    let mut rng = Rng::new(74);
+    let mut commits = 0;
+    let mut version = start;
+    while commits < 60 {
+        let view = app.view(&game_id, None).await;
+        if view["state"]["status"] != "active" {
+            break;
+        }
+        let mover = view["state"]["currentSeat"].as_u64().expect("a seat") as usize;
+        let state = latest_state(&seats[mover]);
+        let command = hint_player::choose(&state, &mut rng).expect("the seat to move has hints");
+        let result = seats[mover].command(&format!("c{commits}"), &command).await;
+        assert_eq!(result["ok"], true, "{result}");
+        commits += 1;
+        version = result["lastEventId"].as_u64().expect("a version");
+        for (seat, client) in seats.iter_mut().enumerate() {
+            client.wait_for_state(version).await;
+            let rest = app.view(&game_id, Some(&players[seat].token)).await;
+            assert_eq!(latest_state(client), rest["state"], "seat {seat}");
+        }
+    }
+    assert!(commits >= 20, "the game went on for a while");
+    spectator.wait_for_event(version).await;
+    let events = |client: &WsClient| -> Vec<Value> {
+        client
+            .received
+            .iter()
+            .filter(|m| m["type"] == "event")
+            .cloned()
+            .collect()
+    };
+    let expected = events(&spectator);
+    assert_eq!(expected.len() as u64, version - start);
+    let types: std::collections::BTreeSet<&str> = expected
+        .iter()
+        .filter_map(|e| e["eventType"].as_str())
+        .collect();
+    assert!(types.len() >= 4, "several kinds of event: {types:?}");
+    for (seat, client) in seats.iter().enumerate() {
+        assert_eq!(client.updates, commits, "one update frame per commit");
+        // Every event's data arrived as an array; rebuilt by the member lists, each is the event
+        // frame protocol 1 sent.
+        let compact = client
+            .raw
+            .iter()
+            .filter_map(|text| serde_json::from_str::<Value>(text).ok())
+            .filter(|m| m["type"] == "update")
+            .flat_map(|m| m["events"].as_array().cloned().unwrap_or_default())
+            .all(|event| event[4].is_array());
+        assert!(compact, "seat {seat}: data as arrays");
+        assert_eq!(events(client), expected, "seat {seat}");
+    }
+}
+
+#[tokio::test]
 async fn a_protocol_the_server_does_not_speak_is_refused_with_unsupported_protocol() {
     let app = spawn_app().await;
     let (game_id, _) = app.started_game(2, 73).await;
-    for protocol in ["3", "0", "two", "2.0"] {
+    for protocol in ["4", "0", "two", "2.0", "3.0"] {
         let url = format!("{}&protocol={protocol}", app.ws_url(&game_id, None, None));
         let mut client = WsClient::connect(&url).await;
         let message = client.recv().await.json();

@@ -87,9 +87,10 @@ pub struct LoadtestArgs {
     /// Most WebSocket/REST connections being opened at the same time.
     #[arg(long, default_value_t = 256)]
     pub connect_concurrency: usize,
-    /// The WebSocket protocol the players speak: 2, one `update` frame per commit (what the
-    /// browser speaks), or 1, each event and then the whole state (to compare the two).
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=2))]
+    /// The WebSocket protocol the players speak: 3, one `update` frame per commit with each
+    /// event's data as the array of its values; 2, the same with the data as objects (what the
+    /// browser speaks); or 1, each event and then the whole state (to compare them).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(1..=3))]
     pub protocol: u8,
     /// Print no progress lines.
     #[arg(long)]
@@ -121,7 +122,7 @@ impl Default for LoadtestArgs {
             threads: None,
             stall_timeout: Duration::from_secs(20),
             connect_concurrency: 256,
-            protocol: 2,
+            protocol: 3,
             quiet: false,
         }
     }

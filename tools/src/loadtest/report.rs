@@ -67,7 +67,7 @@ pub struct ReportSettings {
     pub games: usize,
     /// Players per game.
     pub players: u8,
-    /// The WebSocket protocol the players spoke (1 or 2).
+    /// The WebSocket protocol the players spoke (1, 2 or 3).
     pub protocol: u8,
     /// Seconds of play asked for.
     pub duration_secs: f64,

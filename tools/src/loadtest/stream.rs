@@ -9,6 +9,7 @@ use serde::de::{DeserializeSeed, MapAccess};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use caravan::adapters::inbound::websocket::protocol::compact::read_event;
 use caravan::domain::Event;
 
 use super::stats::Violation;
@@ -35,7 +36,7 @@ pub enum Frame {
         /// The event itself, read back into the domain's type.
         event: Box<Event>,
     },
-    /// `update` (protocol 2): a commit's events; the state is at the last one's id after them (its
+    /// `update` (protocols 2 and 3): a commit's events; the state is at the last one's id after them (its
     /// patch is skipped unread: the generator rebuilds the game from the events).
     Update {
         /// The version the patched state is at (the last event's id).
@@ -207,7 +208,8 @@ struct UpdateFrame<'a> {
     patch: &'a RawValue,
 }
 
-/// `[eventId, eventType, schemaVersion, timestamp (or null), data]`.
+/// `[eventId, eventType, schemaVersion, timestamp (or null), data]`, the data an object
+/// (protocol 2) or the array of its values (protocol 3): `read_event` reads either.
 type UpdateEvent<'a> = (u64, Cow<'a, str>, u16, &'a RawValue, &'a RawValue);
 
 /// An `update` frame: its version and its events, read into the domain's events.
@@ -221,12 +223,8 @@ fn parse_update(text: &str) -> Result<Frame, String> {
         .ok_or("an update frame without events")?;
     let mut events = Vec::with_capacity(frame.events.len());
     for (event_id, event_type, _, _, data) in frame.events {
-        let event = Event::deserialize(MapAccessDeserializer::new(Tagged {
-            event_type: &event_type,
-            data: data.get(),
-            next: 0,
-        }))
-        .map_err(|e| format!("event {event_id} ({event_type}) unreadable: {e}"))?;
+        let event = read_event(&event_type, data.get())
+            .map_err(|e| format!("event {event_id} ({event_type}) unreadable: {e}"))?;
         events.push((event_id, event));
     }
     Ok(Frame::Update {

@@ -53,8 +53,8 @@ struct Recent {
     events: VecDeque<(u64, ByteString)>,
     /// (lastEventId, the state frame up to the viewer's fields).
     states: VecDeque<(u64, Arc<str>)>,
-    /// ((from, to), the update frame up to the viewer's members of its patch).
-    updates: VecDeque<((u64, u64), UpdateHead)>,
+    /// ((from, to, compact), the update frame up to the viewer's members of its patch).
+    updates: VecDeque<((u64, u64, bool), UpdateHead)>,
 }
 
 /// An `update` frame up to the viewer's own members of its patch.
@@ -129,12 +129,12 @@ impl GameFrames {
 }
 
 impl GameFrames {
-    /// The `update` frame of `update` (protocol 2): its events, and the patch from the state this
-    /// connection holds (`update.previous`) to `update.state`. The part shared by every connection
-    /// of the game is written once per pair of versions.
-    pub fn update(&self, update: &FeedUpdate) -> String {
+    /// The `update` frame of `update` (protocol 2, or 3 when `compact`): its events, and the patch
+    /// from the state this connection holds (`update.previous`) to `update.state`. The part shared
+    /// by every connection of the game is written once per pair of versions (and protocol).
+    pub fn update(&self, update: &FeedUpdate, compact: bool) -> String {
         let from = update.events.first().map_or(0, |e| e.event_id - 1);
-        let key = (from, update.last_event_id);
+        let key = (from, update.last_event_id, compact);
         let cached = self
             .recent
             .lock()
@@ -145,7 +145,7 @@ impl GameFrames {
         let head = match cached {
             Some(head) => head,
             None => {
-                let head = update_head(update);
+                let head = update_head(update, compact);
                 let mut recent = self.recent.lock();
                 if !recent.updates.iter().any(|(k, _)| *k == key) {
                     recent.updates.push_back((key, head.clone()));
@@ -167,7 +167,7 @@ impl GameFrames {
 }
 
 /// The `update` frame of `update` up to the viewer's own members of its patch.
-fn update_head(update: &FeedUpdate) -> UpdateHead {
+fn update_head(update: &FeedUpdate, compact: bool) -> UpdateHead {
     let mut out = Vec::with_capacity(512);
     out.extend_from_slice(br#"{"type":"update","events":["#);
     let mut previous = None;
@@ -175,7 +175,7 @@ fn update_head(update: &FeedUpdate) -> UpdateHead {
         if i > 0 {
             out.push(b',');
         }
-        write_update_event(&mut out, event, previous);
+        write_update_event(&mut out, event, previous, compact);
         previous = Some(&event.timestamp);
     }
     out.extend_from_slice(br#"],"patch":{"#);

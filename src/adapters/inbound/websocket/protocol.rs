@@ -75,6 +75,8 @@ pub enum Protocol {
     /// 2 (the default): each commit as one `update` frame, its events and a patch of the state.
     #[default]
     Updates,
+    /// 3: as 2, with each event's data written as the array of its values ([`compact`]).
+    Compact,
 }
 
 impl Protocol {
@@ -83,6 +85,7 @@ impl Protocol {
         match text {
             "1" => Some(Protocol::Full),
             "2" => Some(Protocol::Updates),
+            "3" => Some(Protocol::Compact),
             _ => None,
         }
     }
@@ -92,6 +95,7 @@ impl Protocol {
         match self {
             Protocol::Full => 1,
             Protocol::Updates => 2,
+            Protocol::Compact => 3,
         }
     }
 }
@@ -353,9 +357,10 @@ pub enum ServerMessage<'a> {
         game_id: &'a str,
         /// The connection's seat; `null` for a spectator.
         seat: Option<Seat>,
-        /// The protocol this connection speaks: 1 (`event` and `state` frames) or 2 (`update`
-        /// frames), as asked with `protocol=` at connect.
-        #[schema(minimum = 1, maximum = 2)]
+        /// The protocol this connection speaks: 1 (`event` and `state` frames), 2 (`update`
+        /// frames) or 3 (`update` frames with each event's data as an array), as asked with
+        /// `protocol=` at connect.
+        #[schema(minimum = 1, maximum = 3)]
         protocol: u8,
         /// The version `state` is at.
         last_event_id: u64,
@@ -370,17 +375,17 @@ pub enum ServerMessage<'a> {
         /// The id of the last missed event (the client's own `lastEventId` if none was missed).
         last_event_id: u64,
         /// The protocol this connection speaks (see `welcome`).
-        #[schema(minimum = 1, maximum = 2)]
+        #[schema(minimum = 1, maximum = 3)]
         protocol: u8,
     },
-    /// Protocol 2: everything one commit (or a run of commits) changed, in one frame. Written
+    /// Protocols 2 and 3: everything one commit (or a run of commits) changed, in one frame. Written
     /// directly by the server (`websocket/frames.rs`); these fields describe its shape.
     #[serde(rename_all = "camelCase")]
     Update {
         /// The new events, each `[eventId, eventType, schemaVersion, timestamp, data]`, in order
         /// and without gaps after the last event the connection received (the timestamp is `null`
         /// when it is the one of the event before it in the frame). The state is at the last one's
-        /// id once `patch` is applied.
+        /// id once `patch` is applied. In protocol 3 `data` is the array of the data's values.
         #[schema(value_type = Vec<Object>)]
         events: Vec<Value>,
         /// What changed in the connection's state, merged into it as `docs/protocol.md` says.
@@ -447,6 +452,7 @@ pub(super) fn internal_error(e: &dyn std::fmt::Display) -> String {
     r#"{"type":"error","error":{"code":"internal","message":"internal error"}}"#.into()
 }
 
+pub mod compact;
 mod events;
 pub use events::{event_frame, write_update_event};
 

@@ -159,6 +159,29 @@ fn update_frames_are_read_into_their_events_without_their_patch() {
 }
 
 #[test]
+fn protocol_3_update_frames_read_into_the_same_events() {
+    let objects = r#"{"type":"update","events":[[8,"CardPlayed",1,"2024-01-01T00:00:00Z",{"seat":1,"cardId":"S02","gained":{"yellow":0,"red":2,"green":0,"brown":0},"paid":{"yellow":2,"red":0,"green":0,"brown":0},"times":1,"upgrades":["yellow","yellow"]}],[9,"TurnEnded",1,null,{"seat":1,"nextSeat":0,"round":3,"endTriggered":false}]],"patch":{}}"#;
+    let arrays = r#"{"type":"update","events":[[8,"CardPlayed",1,"2024-01-01T00:00:00Z",[1,"S02",[0,2,0,0],[2,0,0,0],1,["yellow","yellow"]]],[9,"TurnEnded",1,null,[1,0,3,false]]],"patch":{}}"#;
+    let read = |text| match parse_frame(text) {
+        Ok(Frame::Update { events, .. }) => events,
+        other => panic!("an update frame: {other:?}"),
+    };
+    assert_eq!(read(arrays), read(objects));
+    assert_eq!(
+        read(arrays)[1].1,
+        Event::TurnEnded {
+            seat: 1,
+            next_seat: 0,
+            round: 3,
+            end_triggered: false
+        }
+    );
+    // Values out of order do not read.
+    let swapped = r#"{"type":"update","events":[[9,"TurnEnded",1,null,[false,1,0,3]]],"patch":{}}"#;
+    assert!(parse_frame(swapped).is_err());
+}
+
+#[test]
 fn the_checker_follows_updates_and_finds_their_gaps() {
     let mut c = StreamChecker::new("bot", 4);
     assert!(c.update([5, 6], 6).is_ok());

@@ -21,7 +21,7 @@ use crate::adapters::inbound::http::games::{
     JoinRequest, JoinResponse, NEW_GAME_BOUNDS,
 };
 use crate::adapters::inbound::player_command::SERVER_ONLY;
-use crate::adapters::inbound::websocket::protocol::{ClientFrame, ServerMessage};
+use crate::adapters::inbound::websocket::protocol::{compact, ClientFrame, ServerMessage};
 use crate::adapters::inbound::wire::{ErrorDto, EventDto};
 use crate::application::summaries::GameSummary;
 use crate::application::{GamePage, ServerStats, ViewAt};
@@ -89,6 +89,10 @@ pub fn components() -> Map<String, Value> {
     if let Some(event) = schemas.get("Event").cloned() {
         schemas.insert("EventDto".into(), events_by_type(&event));
         schemas.insert("UpdateEvent".into(), update_events_by_type(&event));
+        schemas.insert(
+            "CompactUpdateEvent".into(),
+            compact_update_events_by_type(&event),
+        );
     }
     if let Some(view) = schemas.get("GameView").cloned() {
         schemas.insert("ViewPatch".into(), view_patch(&view));
@@ -273,6 +277,96 @@ fn view_patch(view: &Value) -> Value {
     })
 }
 
+/// One event of a protocol 3 `update` frame, per event type: `[eventId, eventType, schemaVersion,
+/// timestamp, [its data's values in order]]`, each spice map as `[yellow, red, green, brown]`.
+fn compact_update_events_by_type(event: &Value) -> Value {
+    let mut by_type = Vec::new();
+    for (name, data) in event_data(event) {
+        let Some(members) = compact::members(&name) else {
+            continue;
+        };
+        let required: Vec<&str> = data
+            .get("required")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        let values: Vec<Value> = members
+            .iter()
+            .map(|member| {
+                let mut schema = data
+                    .get("properties")
+                    .and_then(|p| p.get(*member))
+                    .cloned()
+                    .unwrap_or(json!({}));
+                compact_spices(&mut schema);
+                if let Some(map) = schema.as_object_mut() {
+                    map.insert("description".into(), json!(member));
+                }
+                if required.contains(member) {
+                    schema
+                } else {
+                    json!({"description": member, "anyOf": [{"type": "null"}, schema]})
+                }
+            })
+            .collect();
+        by_type.push(json!({
+            "type": "array",
+            "title": name,
+            "minItems": 5,
+            "prefixItems": [
+                {"type": "integer", "minimum": 1, "description": "eventId"},
+                {"const": name, "description": "eventType"},
+                {"type": "integer", "minimum": 1, "description": "schemaVersion"},
+                {"type": ["string", "null"], "format": "date-time", "description": "timestamp; null when it is the one of the event before it in the same update"},
+                {
+                    "type": "array",
+                    "description": format!("data: the values of {}, in that order", members.join(", ")),
+                    "minItems": members.len(),
+                    "prefixItems": values,
+                    "items": false
+                }
+            ],
+            "items": false
+        }));
+    }
+    json!({
+        "description": "One event of a protocol 3 `update` frame: `[eventId, eventType, schemaVersion, timestamp, data]` as in protocol 2, with `data` the array of the values of the event's data members in a fixed order per type (absent ones null) and each spice map as `[yellow, red, green, brown]`.",
+        "oneOf": by_type
+    })
+}
+
+/// Replaces every reference to the spice map in `schema` by protocol 3's array of four counts.
+fn compact_spices(schema: &mut Value) {
+    match schema {
+        Value::Object(map) => {
+            let spices = map
+                .get("$ref")
+                .and_then(Value::as_str)
+                .is_some_and(|r| r.ends_with("/Spices"));
+            if spices {
+                *schema = json!({
+                    "type": "array",
+                    "description": "[yellow, red, green, brown]",
+                    "prefixItems": [
+                        {"type": "integer", "minimum": 0},
+                        {"type": "integer", "minimum": 0},
+                        {"type": "integer", "minimum": 0},
+                        {"type": "integer", "minimum": 0}
+                    ],
+                    "minItems": 4,
+                    "items": false
+                });
+                return;
+            }
+            map.values_mut().for_each(compact_spices);
+        }
+        Value::Array(items) => items.iter_mut().for_each(compact_spices),
+        _ => {}
+    }
+}
+
 /// The `update` message's events and patch, by their own schemas.
 fn describe_update(server: &mut Value) {
     let Some(list) = variants(server) else {
@@ -288,8 +382,11 @@ fn describe_update(server: &mut Value) {
                 json!({
                     "type": "array",
                     "minItems": 1,
-                    "description": "The new events, in eventId order, continuing the connection's stream without a gap.",
-                    "items": {"$ref": "#/components/schemas/UpdateEvent"}
+                    "description": "The new events, in eventId order, continuing the connection's stream without a gap: `UpdateEvent`s in protocol 2, `CompactUpdateEvent`s in protocol 3.",
+                    "items": {"anyOf": [
+                        {"$ref": "#/components/schemas/UpdateEvent"},
+                        {"$ref": "#/components/schemas/CompactUpdateEvent"}
+                    ]}
                 }),
             );
             properties.insert(

@@ -11,7 +11,7 @@ use proptest::prelude::*;
 use serde_json::{json, Value};
 
 use super::super::frames::GameFrames;
-use super::super::protocol::event_frame;
+use super::super::protocol::{compact, event_frame};
 use super::apply;
 use crate::application::games::LoadedGame;
 use crate::application::ports::StoredEvent;
@@ -155,11 +155,13 @@ fn full_state(frames: &GameFrames, loaded: &LoadedGame, viewer: Viewer) -> Value
 }
 
 /// How the rest of the log reaches a connection: runs of 1 to `most` commits (the events of one
-/// commit share a timestamp), or of 1 to `most` events (a repair may cut a commit).
+/// commit share a timestamp), or of 1 to `most` events (a repair may cut a commit); in protocol 3
+/// when `compact`, else 2.
 #[derive(Clone, Copy, Debug)]
 struct Runs {
     most: u64,
     by_commit: bool,
+    compact: bool,
 }
 
 impl Runs {
@@ -181,8 +183,9 @@ impl Runs {
     }
 }
 
-/// Follows `log` as `viewer` connecting after `connect` events, receiving the rest in `runs`, and
-/// checks every update against the full state. Returns the frames and their bytes.
+/// Follows `log` as `viewer` connecting after `connect` events, receiving the rest in `runs` in
+/// protocol 2 (or 3 when `compact`), and checks every update against the full state and every
+/// event against its `event` frame. Returns the frames and their bytes.
 fn follow(
     frames: &GameFrames,
     log: &[StoredEvent],
@@ -191,6 +194,7 @@ fn follow(
     runs: Runs,
     rng: &mut Rng,
 ) -> (usize, usize) {
+    let compact = runs.compact;
     let mut loaded = LoadedGame::empty();
     assert!(loaded.fold(&log[..connect]));
     let mut held = full_state(frames, &loaded, viewer);
@@ -213,7 +217,7 @@ fn follow(
             state: state.clone(),
             previous: previous.clone(),
         };
-        let text = frames.update(&update);
+        let text = frames.update(&update, compact);
         frames_sent += 1;
         bytes += text.len();
         let frame: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
@@ -234,12 +238,22 @@ fn follow(
                 entry[3] = timestamp.clone();
             }
             timestamp = entry[3].clone();
+            let data = if compact {
+                let event_type = full["eventType"].as_str().expect("a type");
+                // Protocol 3's array reads back into the event itself.
+                let read =
+                    compact::read_event(event_type, &entry[4].to_string()).expect("reads back");
+                assert_eq!(read, stored.event.public().into_owned(), "{text}");
+                compact::expected_from_frame(event_type, &full["data"])
+            } else {
+                full["data"].clone()
+            };
             let expected = json!([
                 full["eventId"],
                 full["eventType"],
                 full["schemaVersion"],
                 full["timestamp"],
-                full["data"]
+                data
             ]);
             assert_eq!(entry, expected, "the update's event is the event frame's");
         }
@@ -299,13 +313,16 @@ proptest! {
         connect in 0u64..=1000,
         most in 1u64..=4,
         by_commit in any::<bool>(),
+        compact in any::<bool>(),
     ) {
-        check_game(players, seed, clock, leave, timeout, connect, Runs { most, by_commit });
+        let runs = Runs { most, by_commit, compact };
+        check_game(players, seed, clock, leave, timeout, connect, runs);
     }
 }
 
-/// Bytes sent to the four seats of a game per command, in protocol 2 and in protocol 1.
-fn bytes_per_command(clock: bool) -> (usize, usize) {
+/// Bytes sent to the four seats of a game per command, in protocol 2 (or 3 when `compact`) and in
+/// protocol 1.
+fn bytes_per_command(clock: bool, compact: bool) -> (usize, usize) {
     let log = history(4, 7, clock, 0, 0);
     let frames = GameFrames::default();
     let start = log
@@ -316,6 +333,7 @@ fn bytes_per_command(clock: bool) -> (usize, usize) {
     let runs = Runs {
         most: 1,
         by_commit: true,
+        compact,
     };
     let (mut commands, mut updates) = (0, 0);
     for viewer in (0..4).map(Viewer::Seat) {
@@ -346,10 +364,16 @@ fn bytes_per_command(clock: bool) -> (usize, usize) {
 #[test]
 fn a_command_costs_the_seats_a_fraction_of_the_whole_states() {
     for clock in [false, true] {
-        let (updates, full) = bytes_per_command(clock);
+        let (updates, full) = bytes_per_command(clock, false);
+        let (compact, _) = bytes_per_command(clock, true);
         if std::env::var("SHOW_FRAMES").is_ok() {
-            eprintln!("clock {clock}: {updates} bytes per command to 4 seats in protocol 2, {full} in protocol 1");
+            eprintln!("clock {clock}: {updates} bytes per command to 4 seats in protocol 2, {compact} in protocol 3, {full} in protocol 1");
         }
+        // Protocol 3 writes each event's values without their names, spice maps as arrays.
+        assert!(
+            compact * 10 < updates * 8,
+            "protocol 3: {compact} bytes per command against {updates}"
+        );
         // Four frames of the events (~270 bytes a command), the patch and the next seat's hints.
         assert!(updates < 2_500, "{updates} bytes per command");
         assert!(

@@ -57,12 +57,15 @@ fn event_data(public: &crate::domain::Event) -> Result<Option<String>, serde_jso
 }
 
 /// One event of an `update` frame: `[eventId,"eventType",schemaVersion,"timestamp",data]`, with
-/// the data as in the event's `event` frame, and `null` for the timestamp when it is `previous`'s
-/// (the timestamp of the event before it in the same frame: the events of one commit share one).
+/// the data as in the event's `event` frame (protocol 2) or as the array of its values
+/// (`compact`: protocol 3, [`super::compact`]), and `null` for the timestamp when it is
+/// `previous`'s (the timestamp of the event before it in the same frame: the events of one commit
+/// share one).
 pub fn write_update_event(
     out: &mut Vec<u8>,
     stored: &StoredEvent,
     previous: Option<&chrono::DateTime<chrono::Utc>>,
+    compact: bool,
 ) {
     let public = stored.event.public();
     let event_type = public.event_type();
@@ -84,6 +87,11 @@ pub fn write_update_event(
         let _ = serde_json::to_writer(&mut *out, &stored.timestamp);
     }
     out.push(b',');
+    if compact {
+        super::compact::write_compact_data(out, &public);
+        out.push(b']');
+        return;
+    }
     match event_data(&public) {
         Ok(Some(data)) => out.extend_from_slice(data.as_bytes()),
         // Another shape of the domain's encoding: its data member, read back.
