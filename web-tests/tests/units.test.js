@@ -174,4 +174,24 @@ describe("protocol 2's updates", () => {
     ]);
     assert.equal(updateVersion(update), 8);
   });
+
+  it("reads protocol 3's values back into the event frames' data", () => {
+    const update = {
+      type: 'update',
+      events: [
+        [9, 'CardPlayed', 1, '2026-01-01T00:00:00Z', [1, 'S02', [0, 2, 0, 0], [2, 0, 0, 0], 1, ['yellow', 'yellow']]],
+        [10, 'TurnEnded', 1, null, [1, 2, 1, false]],
+        [11, 'PlayerJoined', 1, null, [2, 'p-3', 'Ana', null]],
+        [12, 'GameStarted', 1, null, [['M10'], ['P01'], 4, 4, [[3, 0, 0, 0], [4, 0, 0, 0]], 0]],
+      ],
+      patch: {},
+    };
+    assert.deepEqual(updateEvents('g', update).map((e) => e.data), [
+      { seat: 1, cardId: 'S02', gained: { yellow: 0, red: 2, green: 0, brown: 0 }, paid: { yellow: 2, red: 0, green: 0, brown: 0 }, times: 1, upgrades: ['yellow', 'yellow'] },
+      { seat: 1, nextSeat: 2, round: 1, endTriggered: false },
+      { seat: 2, playerId: 'p-3', name: 'Ana' },
+      { merchantRow: ['M10'], pointRow: ['P01'], gold: 4, silver: 4, caravans: [{ yellow: 3, red: 0, green: 0, brown: 0 }, { yellow: 4, red: 0, green: 0, brown: 0 }], firstSeat: 0 },
+    ]);
+    assert.throws(() => updateEvents('g', { events: [[1, 'TurnEnded', 1, 't', [1, 2]]] }), /unreadable/);
+  });
 });

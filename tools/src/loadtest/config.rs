@@ -88,8 +88,8 @@ pub struct LoadtestArgs {
     #[arg(long, default_value_t = 256)]
     pub connect_concurrency: usize,
     /// The WebSocket protocol the players speak: 3, one `update` frame per commit with each
-    /// event's data as the array of its values; 2, the same with the data as objects (what the
-    /// browser speaks); or 1, each event and then the whole state (to compare them).
+    /// event's data as the array of its values (what the browser speaks); 2, the same with the
+    /// data as objects; or 1, each event and then the whole state (to compare them).
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(1..=3))]
     pub protocol: u8,
     /// Print no progress lines.

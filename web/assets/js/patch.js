@@ -1,5 +1,47 @@
-// Protocol 2's `update` frames (docs/protocol.md, "Protocol 2: updates"): applying a patch to the
-// state the client holds, and the events an update carries as `event` messages.
+// The `update` frames of protocols 2 and 3 (docs/protocol.md, "Protocol 2: updates" and
+// "Protocol 3: updates with compact events"): applying a patch to the state the client holds, and
+// the events an update carries as `event` messages.
+
+/**
+ * Protocol 3: the members of each event type's data, in the order of the values it sends (the
+ * table of docs/protocol.md; the server's tests hold this one against its own).
+ */
+export const MEMBERS = {
+  GameCreated: ['numPlayers', 'rules'],
+  PlayerJoined: ['seat', 'playerId', 'name', 'bot'],
+  PlayerLeft: ['seat', 'playerId', 'forfeited'],
+  GameStarted: ['merchantRow', 'pointRow', 'gold', 'silver', 'caravans', 'firstSeat'],
+  CardPlayed: ['seat', 'cardId', 'gained', 'paid', 'times', 'upgrades'],
+  ItemAcquired: ['seat', 'slot', 'cardId', 'payment', 'cubesTaken', 'revealed'],
+  PlayerRested: ['seat', 'returned'],
+  ClaimCompleted: ['seat', 'slot', 'cardId', 'points', 'paid', 'coin', 'revealed'],
+  SpicesDiscarded: ['seat', 'spices'],
+  TurnTimedOut: ['seat', 'consecutive'],
+  TurnEnded: ['seat', 'nextSeat', 'round', 'endTriggered'],
+  GameEnded: ['scores', 'winner', 'reason'],
+};
+
+const COLOURS = ['yellow', 'red', 'green', 'brown'];
+const SPICE_MEMBERS = ['gained', 'paid', 'cubesTaken', 'spices'];
+const spiceMap = (counts) => Object.fromEntries(COLOURS.map((colour, i) => [colour, counts[i]]));
+
+/**
+ * An event's data as the `event` frame has it: protocol 3's array of values rebuilt into the
+ * object (a `bot` that is null left out, as the event frame leaves it out), protocol 2's object
+ * as it is.
+ */
+export function eventData(eventType, data) {
+  if (!Array.isArray(data)) return data;
+  const members = MEMBERS[eventType];
+  if (!members || members.length !== data.length) throw new Error(`unreadable ${eventType}: ${JSON.stringify(data)}`);
+  const object = {};
+  members.forEach((name, i) => {
+    if (name === 'bot' && data[i] === null) return;
+    object[name] = SPICE_MEMBERS.includes(name) ? spiceMap(data[i]) : data[i];
+  });
+  if (eventType === 'GameStarted') object.caravans = object.caravans.map(spiceMap);
+  return object;
+}
 
 /**
  * Applies `patch` to `state` in place, member by member: an object onto an object (or onto an
@@ -31,7 +73,7 @@ export function updateEvents(gameId, update) {
   let last = null;
   return update.events.map(([eventId, eventType, schemaVersion, timestamp, data]) => {
     last = timestamp ?? last;
-    return { type: 'event', gameId, eventId, eventType, schemaVersion, timestamp: last, data };
+    return { type: 'event', gameId, eventId, eventType, schemaVersion, timestamp: last, data: eventData(eventType, data) };
   });
 }
 

@@ -424,6 +424,53 @@ mod tests {
         assert!(read_event("Unknown", "[1]").is_err());
     }
 
+    /// The lists as a client reads them: the browser client's table and docs/protocol.md's.
+    #[test]
+    fn the_browser_client_and_the_protocol_document_list_the_same_members() {
+        let root = env!("CARGO_MANIFEST_DIR");
+        let script = std::fs::read_to_string(format!("{root}/web/assets/js/patch.js")).unwrap();
+        let table = script
+            .split("export const MEMBERS = {")
+            .nth(1)
+            .and_then(|rest| rest.split("};").next())
+            .expect("patch.js has MEMBERS");
+        let quoted = |text: &str, quote: char| -> Vec<String> {
+            text.split(quote)
+                .skip(1)
+                .step_by(2)
+                .map(str::to_string)
+                .collect()
+        };
+        let in_script: Vec<(String, Vec<String>)> = table
+            .lines()
+            .filter_map(|line| line.trim().split_once(':'))
+            .map(|(name, list)| (name.to_string(), quoted(list, '\'')))
+            .collect();
+        let document = std::fs::read_to_string(format!("{root}/docs/protocol.md")).unwrap();
+        let section = document
+            .split("#### Protocol 3")
+            .nth(1)
+            .expect("docs/protocol.md describes protocol 3");
+        let in_document: Vec<(String, Vec<String>)> = section
+            .lines()
+            .filter_map(|line| {
+                let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+                let name = cells.get(1)?.strip_prefix('`')?.strip_suffix('`')?;
+                members(name)?;
+                Some((name.to_string(), quoted(cells.get(2)?, '`')))
+            })
+            .collect();
+        let expected: Vec<(String, Vec<String>)> = MEMBERS
+            .iter()
+            .map(|(name, list)| {
+                let list = list.iter().map(|m| (*m).to_string()).collect();
+                ((*name).to_string(), list)
+            })
+            .collect();
+        assert_eq!(in_script, expected, "web/assets/js/patch.js");
+        assert_eq!(in_document, expected, "docs/protocol.md");
+    }
+
     #[test]
     fn every_type_is_listed_once() {
         for name in Event::TYPES {
