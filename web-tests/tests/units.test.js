@@ -126,7 +126,7 @@ describe('the story in words', () => {
   });
 });
 
-describe("protocol 2's updates", () => {
+describe('the updates of protocols 2 and 3', () => {
   it('applies a patch member by member: objects merge, arrays are patched by index, the rest replaces', () => {
     const state = {
       players: [

@@ -4,8 +4,6 @@
 
 use std::borrow::Cow;
 
-use serde::de::value::{BorrowedStrDeserializer, MapAccessDeserializer};
-use serde::de::{DeserializeSeed, MapAccess};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -139,58 +137,12 @@ fn event_fast_path(text: &str) -> Option<Frame> {
         return None;
     }
     let frame: EventFrame<'_> = serde_json::from_str(text).ok()?;
-    let event = Event::deserialize(MapAccessDeserializer::new(Tagged {
-        event_type: &frame.event_type,
-        data: frame.data.get(),
-        next: 0,
-    }))
-    .ok()?;
+    let event = read_event(&frame.event_type, frame.data.get()).ok()?;
     Some(Frame::Event {
         game_id: frame.game_id.map(Cow::into_owned),
         event_id: frame.event_id,
         event: Box::new(event),
     })
-}
-
-/// The domain's event in its tagged form, `{"type": <event_type>, "data": <data>}`, presented as a
-/// map without writing that text: the type from the frame's `eventType`, the data parsed from the
-/// frame's own bytes.
-struct Tagged<'a> {
-    event_type: &'a str,
-    data: &'a str,
-    /// 0: "type" next, 1: "data" next, 2: done.
-    next: u8,
-}
-
-impl<'de> MapAccess<'de> for Tagged<'de> {
-    type Error = serde_json::Error;
-
-    fn next_key_seed<K: DeserializeSeed<'de>>(
-        &mut self,
-        seed: K,
-    ) -> Result<Option<K::Value>, Self::Error> {
-        let key = match self.next {
-            0 => "type",
-            1 => "data",
-            _ => return Ok(None),
-        };
-        seed.deserialize(BorrowedStrDeserializer::new(key))
-            .map(Some)
-    }
-
-    fn next_value_seed<V: DeserializeSeed<'de>>(
-        &mut self,
-        seed: V,
-    ) -> Result<V::Value, Self::Error> {
-        self.next += 1;
-        if self.next == 1 {
-            return seed.deserialize(BorrowedStrDeserializer::new(self.event_type));
-        }
-        let mut data = serde_json::Deserializer::from_str(self.data);
-        let value = seed.deserialize(&mut data)?;
-        data.end()?;
-        Ok(value)
-    }
 }
 
 /// How the server starts an `update` frame.
