@@ -224,19 +224,7 @@ fn events_by_type(event: &Value) -> Value {
 fn update_events_by_type(event: &Value) -> Value {
     let mut by_type = Vec::new();
     for (name, data) in event_data(event) {
-        by_type.push(json!({
-            "type": "array",
-            "title": name,
-            "minItems": 5,
-            "prefixItems": [
-                {"type": "integer", "minimum": 1, "description": "eventId"},
-                {"const": name, "description": "eventType"},
-                {"type": "integer", "minimum": 1, "description": "schemaVersion"},
-                {"type": ["string", "null"], "format": "date-time", "description": "timestamp; null when it is the one of the event before it in the same update"},
-                data
-            ],
-            "items": false
-        }));
+        by_type.push(update_event(&name, data));
     }
     json!({
         "description": "One event of an `update` frame: `[eventId, eventType, schemaVersion, timestamp, data]`, the fields of the event's `event` frame in that order (the timestamp null when it is the one of the event before it in the same update).",
@@ -277,6 +265,24 @@ fn view_patch(view: &Value) -> Value {
     })
 }
 
+/// `[eventId, eventType, schemaVersion, timestamp, data]` of the event type `name`, with `data`
+/// as the schema of its data.
+fn update_event(name: &str, data: Value) -> Value {
+    json!({
+        "type": "array",
+        "title": name,
+        "minItems": 5,
+        "prefixItems": [
+            {"type": "integer", "minimum": 1, "description": "eventId"},
+            {"const": name, "description": "eventType"},
+            {"type": "integer", "minimum": 1, "description": "schemaVersion"},
+            {"type": ["string", "null"], "format": "date-time", "description": "timestamp; null when it is the one of the event before it in the same update"},
+            data
+        ],
+        "items": false
+    })
+}
+
 /// One event of a protocol 3 `update` frame, per event type: `[eventId, eventType, schemaVersion,
 /// timestamp, [its data's values in order]]`, each spice map as `[yellow, red, green, brown]`.
 fn compact_update_events_by_type(event: &Value) -> Value {
@@ -311,25 +317,14 @@ fn compact_update_events_by_type(event: &Value) -> Value {
                 }
             })
             .collect();
-        by_type.push(json!({
+        let data = json!({
             "type": "array",
-            "title": name,
-            "minItems": 5,
-            "prefixItems": [
-                {"type": "integer", "minimum": 1, "description": "eventId"},
-                {"const": name, "description": "eventType"},
-                {"type": "integer", "minimum": 1, "description": "schemaVersion"},
-                {"type": ["string", "null"], "format": "date-time", "description": "timestamp; null when it is the one of the event before it in the same update"},
-                {
-                    "type": "array",
-                    "description": format!("data: the values of {}, in that order", members.join(", ")),
-                    "minItems": members.len(),
-                    "prefixItems": values,
-                    "items": false
-                }
-            ],
+            "description": format!("data: the values of {}, in that order", members.join(", ")),
+            "minItems": members.len(),
+            "prefixItems": values,
             "items": false
-        }));
+        });
+        by_type.push(update_event(&name, data));
     }
     json!({
         "description": "One event of a protocol 3 `update` frame: `[eventId, eventType, schemaVersion, timestamp, data]` as in protocol 2, with `data` the array of the values of the event's data members in a fixed order per type (absent ones null) and each spice map as `[yellow, red, green, brown]`.",
