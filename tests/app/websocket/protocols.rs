@@ -6,7 +6,7 @@
 use caravan::domain::rng::Rng;
 use serde_json::Value;
 
-use crate::support::app::spawn_app;
+use crate::support::app::{spawn_app, TestApp};
 use crate::support::ws::{Incoming, WsClient};
 use crate::websocket::hint_player;
 
@@ -19,6 +19,27 @@ fn latest_state(client: &WsClient) -> Value {
         .find(|m| m["type"] == "state" || m["type"] == "welcome")
         .map(|m| m["state"].clone())
         .expect("a state")
+}
+
+/// The seat to move plays a move its hints allow, as command `c{n}`; the game's version after it,
+/// or `None` once the game is over.
+async fn play_one(
+    app: &TestApp,
+    game_id: &str,
+    seats: &mut [WsClient],
+    rng: &mut Rng,
+    n: usize,
+) -> Option<u64> {
+    let view = app.view(game_id, None).await;
+    if view["state"]["status"] != "active" {
+        return None;
+    }
+    let mover = view["state"]["currentSeat"].as_u64().expect("a seat") as usize;
+    let state = latest_state(&seats[mover]);
+    let command = hint_player::choose(&state, rng).expect("the seat to move has hints");
+    let result = seats[mover].command(&format!("c{n}"), &command).await;
+    assert_eq!(result["ok"], true, "{result}");
+    Some(result["lastEventId"].as_u64().expect("a version"))
 }
 
 #[tokio::test]
@@ -38,17 +59,10 @@ async fn each_commit_is_one_update_frame_whose_patch_rebuilds_the_view_each_conn
     let mut rng = Rng::new(71);
     let mut commits = 0;
     for _ in 0..40 {
-        let view = app.view(&game_id, None).await;
-        if view["state"]["status"] != "active" {
+        let Some(version) = play_one(&app, &game_id, &mut seats, &mut rng, commits).await else {
             break;
-        }
-        let mover = view["state"]["currentSeat"].as_u64().expect("a seat") as usize;
-        let state = latest_state(&seats[mover]);
-        let command = hint_player::choose(&state, &mut rng).expect("the seat to move has hints");
-        let result = seats[mover].command(&format!("c{commits}"), &command).await;
-        assert_eq!(result["ok"], true, "{result}");
+        };
         commits += 1;
-        let version = result["lastEventId"].as_u64().expect("a version");
         for (seat, client) in seats.iter_mut().enumerate() {
             client.wait_for_state(version).await;
             let rest = app.view(&game_id, Some(&players[seat].token)).await;
@@ -157,17 +171,11 @@ async fn protocol_3_sends_the_same_updates_with_each_events_data_as_the_array_of
     let mut commits = 0;
     let mut version = start;
     while commits < 60 {
-        let view = app.view(&game_id, None).await;
-        if view["state"]["status"] != "active" {
+        let Some(reached) = play_one(&app, &game_id, &mut seats, &mut rng, commits).await else {
             break;
-        }
-        let mover = view["state"]["currentSeat"].as_u64().expect("a seat") as usize;
-        let state = latest_state(&seats[mover]);
-        let command = hint_player::choose(&state, &mut rng).expect("the seat to move has hints");
-        let result = seats[mover].command(&format!("c{commits}"), &command).await;
-        assert_eq!(result["ok"], true, "{result}");
+        };
         commits += 1;
-        version = result["lastEventId"].as_u64().expect("a version");
+        version = reached;
         for (seat, client) in seats.iter_mut().enumerate() {
             client.wait_for_state(version).await;
             let rest = app.view(&game_id, Some(&players[seat].token)).await;
