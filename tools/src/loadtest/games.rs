@@ -291,6 +291,7 @@ async fn converse(
                 return Conversation::GaveUp;
             }
         };
+        ctx.stats.count_bytes(&frame, text.len());
         let step = bot.on_frame(frame, now, &ctx.stats, &mut track.lock());
         match step {
             Step::Continue => {}

@@ -167,6 +167,26 @@ pub struct EventCounts {
     pub frames: u64,
     /// Their bytes, MiB.
     pub mib_received: f64,
+    /// Where the bytes went, per command answered `ok`.
+    pub bytes_per_command: BytesPerCommand,
+}
+
+/// The bytes of the frames received, per command answered `ok`, by what carried them.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BytesPerCommand {
+    /// Every text frame.
+    pub total: f64,
+    /// `update` frames: their events and their own keys (all but the patch).
+    pub update_events: f64,
+    /// `update` frames: their patches, hints included.
+    pub update_patches: f64,
+    /// Of the patches: the `legal` hints of the seat whose turn began.
+    pub legal_hints: f64,
+    /// `commandResult` frames.
+    pub command_results: f64,
+    /// Every other frame: welcomes, states, event frames (protocol 1), catch-ups, errors.
+    pub other: f64,
 }
 
 /// Latencies.
@@ -379,6 +399,18 @@ impl Report {
             self.events.delivered,
             self.events.frames,
             self.events.mib_received
+        );
+        let b = &self.events.bytes_per_command;
+        let _ = writeln!(
+            s,
+            "  bytes per command   {:.0}: updates {:.0} (events {:.0}, patches {:.0} with hints {:.0}), results {:.0}, other {:.0}",
+            b.total,
+            b.update_events + b.update_patches,
+            b.update_events,
+            b.update_patches,
+            b.legal_hints,
+            b.command_results,
+            b.other
         );
         let l = &self.latency.command_to_result;
         let _ = writeln!(

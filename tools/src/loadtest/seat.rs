@@ -147,6 +147,7 @@ impl SeatPlayer {
             Frame::Update {
                 last_event_id,
                 events,
+                ..
             } => {
                 for (event_id, event) in &events {
                     if let Err(step) = self.on_event(*event_id, event, now, stats, track) {

@@ -7,6 +7,8 @@ use std::time::Duration;
 use parking_lot::Mutex;
 use serde::Serialize;
 
+use super::stream::Frame;
+
 /// Values below this are kept exactly (one bucket per microsecond).
 const LINEAR: u64 = 128;
 /// Buckets per power of two above [`LINEAR`]: about 1.6 % relative precision.
@@ -170,6 +172,14 @@ pub struct Stats {
     pub frames_received: AtomicU64,
     /// Bytes of text frames received.
     pub bytes_received: AtomicU64,
+    /// Of those, the `patch` members of `update` frames, their `legal` hints included.
+    pub bytes_patches: AtomicU64,
+    /// Of those, the `legal` hints in the patches.
+    pub bytes_legal: AtomicU64,
+    /// Of those, the rest of the `update` frames: their events and their own keys.
+    pub bytes_update_events: AtomicU64,
+    /// Of those, the `commandResult` frames.
+    pub bytes_command_results: AtomicU64,
     /// Games created.
     pub games_started: AtomicU64,
     /// Games that reached `GameEnded` at every player.
@@ -246,6 +256,30 @@ impl Stats {
     /// Adds one to a counter.
     pub fn bump(counter: &AtomicU64) {
         counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts where the `bytes` of a frame went: an update's patch (and its hints) and the rest
+    /// of it, or a `commandResult` (the total is counted as the frame is read).
+    pub fn count_bytes(&self, frame: &Frame, bytes: usize) {
+        let add = |counter: &AtomicU64, n: usize| {
+            counter.fetch_add(n as u64, Ordering::Relaxed);
+        };
+        match frame {
+            Frame::Update {
+                patch_bytes,
+                legal_bytes,
+                ..
+            } => {
+                add(&self.bytes_patches, *patch_bytes);
+                add(&self.bytes_legal, *legal_bytes);
+                add(
+                    &self.bytes_update_events,
+                    bytes.saturating_sub(*patch_bytes),
+                );
+            }
+            Frame::CommandResult { .. } => add(&self.bytes_command_results, bytes),
+            _ => {}
+        }
     }
 }
 

@@ -35,12 +35,16 @@ pub enum Frame {
         event: Box<Event>,
     },
     /// `update` (protocols 2 and 3): a commit's events; the state is at the last one's id after them (its
-    /// patch is skipped unread: the generator rebuilds the game from the events).
+    /// patch is not applied: the generator rebuilds the game from the events).
     Update {
         /// The version the patched state is at (the last event's id).
         last_event_id: u64,
         /// The events, in the order sent: (id, event).
         events: Vec<(u64, Event)>,
+        /// The bytes of the frame's `patch`, its `legal` member included.
+        patch_bytes: usize,
+        /// The bytes of the patch's `legal` member (`"legal":…`) when it holds hints, else 0.
+        legal_bytes: usize,
     },
     /// `state`: the state after `last_event_id` (sent after each command's events).
     State {
@@ -156,7 +160,6 @@ struct UpdateFrame<'a> {
     #[serde(borrow)]
     events: Vec<UpdateEvent<'a>>,
     #[serde(borrow)]
-    #[allow(dead_code)]
     patch: &'a RawValue,
 }
 
@@ -182,7 +185,49 @@ fn parse_update(text: &str) -> Result<Frame, String> {
     Ok(Frame::Update {
         last_event_id,
         events,
+        patch_bytes: frame.patch.get().len(),
+        legal_bytes: legal_bytes(frame.patch),
     })
+}
+
+/// The bytes of a patch's top-level `"legal":{…}` member; 0 when it has none or it is `null`
+/// (only the patch's own members are read, each kept as raw text).
+fn legal_bytes(patch: &RawValue) -> usize {
+    let members: Vec<(Cow<'_, str>, &RawValue)> =
+        match serde_json::from_str::<OrderedMembers<'_>>(patch.get()) {
+            Ok(OrderedMembers(members)) => members,
+            Err(_) => return 0,
+        };
+    members
+        .iter()
+        .find(|(key, value)| key == "legal" && value.get() != "null")
+        .map_or(0, |(_, value)| r#""legal":"#.len() + value.get().len())
+}
+
+/// A JSON object's members as raw text, in order.
+struct OrderedMembers<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for OrderedMembers<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = OrderedMembers<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                mut map: M,
+            ) -> Result<Self::Value, M::Error> {
+                let mut members = Vec::new();
+                while let Some(entry) = map.next_entry::<Cow<'de, str>, &'de RawValue>()? {
+                    members.push(entry);
+                }
+                Ok(OrderedMembers(members))
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
 }
 
 /// Reads one text frame. An error names what is wrong with it.

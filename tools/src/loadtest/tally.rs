@@ -120,6 +120,23 @@ pub(super) fn build_report(input: BuildInput<'_>) -> Report {
             per_sec: delivered as f64 / play_secs,
             frames: get(&s.frames_received),
             mib_received: get(&s.bytes_received) as f64 / (1024.0 * 1024.0),
+            bytes_per_command: {
+                let per = |n: u64| n as f64 / ok.max(1) as f64;
+                let (total, events, patches) = (
+                    get(&s.bytes_received),
+                    get(&s.bytes_update_events),
+                    get(&s.bytes_patches),
+                );
+                let results = get(&s.bytes_command_results);
+                report::BytesPerCommand {
+                    total: per(total),
+                    update_events: per(events),
+                    update_patches: per(patches),
+                    legal_hints: per(get(&s.bytes_legal)),
+                    command_results: per(results),
+                    other: per(total.saturating_sub(events + patches + results)),
+                }
+            },
         },
         latency: report::Latencies {
             command_to_result: s.result_latency.lock().summary(),

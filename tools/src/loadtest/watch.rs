@@ -175,6 +175,7 @@ fn check_frame(ctx: &Ctx, checker: &mut StreamChecker, text: &str) -> Result<Opt
         Frame::Update {
             last_event_id,
             events,
+            ..
         } => {
             for _ in events {
                 Stats::bump(&ctx.stats.events_delivered);

@@ -125,11 +125,16 @@ fn update_frames_are_read_into_their_events_without_their_patch() {
     let Ok(Frame::Update {
         last_event_id,
         events,
+        patch_bytes,
+        legal_bytes,
     }) = parse_frame(text)
     else {
         panic!("an update frame");
     };
     assert_eq!(last_event_id, 9);
+    let patch = r#"{"players":{"1":{"caravan":{"yellow":3}}},"currentSeat":0,"legal":null}"#;
+    assert_eq!(patch_bytes, patch.len());
+    assert_eq!(legal_bytes, 0, "a null legal holds no hints");
     assert_eq!(
         events.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
         vec![8, 9]
@@ -156,6 +161,30 @@ fn update_frames_are_read_into_their_events_without_their_patch() {
     assert!(parse_frame(unclosed).is_err());
     let empty = r#"{"type":"update","events":[],"patch":{}}"#;
     assert!(parse_frame(empty).is_err());
+}
+
+#[test]
+fn the_legal_hints_of_a_patch_are_counted_apart() {
+    let legal = r#""legal":{"playable":[{"cardId":"S01","kind":"spice","maxTimes":null,"upgradeSteps":null}],"acquirable":[0],"claimable":[],"canRest":false,"discardOwed":null}"#;
+    let text = format!(
+        r#"{{"type":"update","events":[[9,"TurnEnded",1,"2024-01-01T00:00:00Z",[1,2,1,false]]],"patch":{{"currentSeat":2,{legal}}}}}"#
+    );
+    let Ok(Frame::Update {
+        patch_bytes,
+        legal_bytes,
+        ..
+    }) = parse_frame(&text)
+    else {
+        panic!("an update frame");
+    };
+    assert_eq!(legal_bytes, legal.len());
+    assert_eq!(patch_bytes, r#"{"currentSeat":2,}"#.len() + legal.len());
+    // A member named legal deeper down is not the hints.
+    let nested = r#"{"type":"update","events":[[9,"TurnEnded",1,"t",[1,2,1,false]]],"patch":{"players":{"0":{"legal":1}}}}"#;
+    assert!(matches!(
+        parse_frame(nested),
+        Ok(Frame::Update { legal_bytes: 0, .. })
+    ));
 }
 
 #[test]
