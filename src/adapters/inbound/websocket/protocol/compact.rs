@@ -73,46 +73,55 @@ pub fn members(event_type: &str) -> Option<&'static [&'static str]> {
 /// handed to the domain's event as the members [`MEMBERS`] names (spice maps read from their
 /// arrays as they are, a struct being readable from the sequence of its fields).
 pub fn read_event(event_type: &str, data: &str) -> Result<Event, serde_json::Error> {
-    let values: Option<Vec<&RawValue>> = if data.trim_start().starts_with('[') {
-        Some(serde_json::from_str(data)?)
-    } else {
-        None
-    };
-    let members = match &values {
-        Some(values) => {
-            let Some(members) = members(event_type) else {
-                return Err(serde::de::Error::custom(format!(
-                    "unknown event type {event_type}"
-                )));
-            };
-            if members.len() != values.len() {
-                return Err(serde::de::Error::invalid_length(
-                    values.len(),
-                    &format!("{} values", members.len()).as_str(),
-                ));
-            }
-            members
+    let data = if data.trim_start().starts_with('[') {
+        let values: Vec<&RawValue> = serde_json::from_str(data)?;
+        let Some(members) = members(event_type) else {
+            return Err(serde::de::Error::custom(format!(
+                "unknown event type {event_type}"
+            )));
+        };
+        if members.len() != values.len() {
+            return Err(serde::de::Error::invalid_length(
+                values.len(),
+                &format!("{} values", members.len()).as_str(),
+            ));
         }
-        None => &[],
+        Data::Values(Values {
+            members,
+            values,
+            next: 0,
+        })
+    } else {
+        Data::Text(data)
     };
     Event::deserialize(MapAccessDeserializer::new(Tagged {
-        event_type,
-        data,
-        values,
-        members,
-        next: 0,
+        event_type: Some(event_type),
+        data: Some(data),
     }))
 }
 
+/// Reads one value from its JSON text, all of it.
+fn from_text<'de, S: DeserializeSeed<'de>>(
+    seed: S,
+    text: &'de str,
+) -> Result<S::Value, serde_json::Error> {
+    let mut reader = serde_json::Deserializer::from_str(text);
+    let value = seed.deserialize(&mut reader)?;
+    reader.end()?;
+    Ok(value)
+}
+
+/// An event's data: the JSON text of the object, or protocol 3's values.
+enum Data<'a> {
+    Text(&'a str),
+    Values(Values<'a>),
+}
+
 /// The domain's event in its tagged form, `{"type": <event_type>, "data": <data>}`, presented as
-/// a map; the data from its JSON text, or from protocol 3's values as a map of the members.
+/// a map (each member taken once its key has been read).
 struct Tagged<'a> {
-    event_type: &'a str,
-    data: &'a str,
-    values: Option<Vec<&'a RawValue>>,
-    members: &'static [&'static str],
-    /// 0: "type" next, 1: "data" next, 2: done.
-    next: u8,
+    event_type: Option<&'a str>,
+    data: Option<Data<'a>>,
 }
 
 impl<'de> MapAccess<'de> for Tagged<'de> {
@@ -122,10 +131,10 @@ impl<'de> MapAccess<'de> for Tagged<'de> {
         &mut self,
         seed: K,
     ) -> Result<Option<K::Value>, Self::Error> {
-        let key = match self.next {
-            0 => "type",
-            1 => "data",
-            _ => return Ok(None),
+        let key = match (&self.event_type, &self.data) {
+            (Some(_), _) => "type",
+            (None, Some(_)) => "data",
+            (None, None) => return Ok(None),
         };
         seed.deserialize(BorrowedStrDeserializer::new(key))
             .map(Some)
@@ -135,22 +144,13 @@ impl<'de> MapAccess<'de> for Tagged<'de> {
         &mut self,
         seed: V,
     ) -> Result<V::Value, Self::Error> {
-        self.next += 1;
-        if self.next == 1 {
-            return seed.deserialize(BorrowedStrDeserializer::new(self.event_type));
+        if let Some(event_type) = self.event_type.take() {
+            return seed.deserialize(BorrowedStrDeserializer::new(event_type));
         }
-        match self.values.take() {
-            Some(values) => seed.deserialize(MapAccessDeserializer::new(Values {
-                members: self.members,
-                values,
-                next: 0,
-            })),
-            None => {
-                let mut data = serde_json::Deserializer::from_str(self.data);
-                let value = seed.deserialize(&mut data)?;
-                data.end()?;
-                Ok(value)
-            }
+        match self.data.take() {
+            Some(Data::Values(values)) => seed.deserialize(MapAccessDeserializer::new(values)),
+            Some(Data::Text(text)) => from_text(seed, text),
+            None => Err(serde::de::Error::custom("no more members")),
         }
     }
 }
@@ -183,10 +183,7 @@ impl<'de> MapAccess<'de> for Values<'de> {
     ) -> Result<V::Value, Self::Error> {
         let raw = self.values[self.next];
         self.next += 1;
-        let mut value = serde_json::Deserializer::from_str(raw.get());
-        let read = seed.deserialize(&mut value)?;
-        value.end()?;
-        Ok(read)
+        from_text(seed, raw.get())
     }
 }
 
