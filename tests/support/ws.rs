@@ -75,6 +75,34 @@ fn from_values(event_type: Option<&str>, values: &[Value]) -> Value {
     Value::Object(data)
 }
 
+/// Protocol 4's `update` frame (`[events, patch]`, each timestamp in milliseconds since the epoch,
+/// the patch's `legal` hints as arrays) as protocol 3's, the way a client reads it from
+/// docs/protocol.md.
+fn unpack(parts: Vec<Value>) -> Value {
+    use caravan::adapters::inbound::websocket::protocol::compact::read_packed_legal;
+    let [events, mut patch]: [Value; 2] = parts
+        .try_into()
+        .unwrap_or_else(|parts| panic!("a packed update is [events, patch]: {parts:?}"));
+    let mut events = events.as_array().expect("events").clone();
+    for event in &mut events {
+        if let Some(millis) = event[3].as_i64() {
+            let at = chrono::DateTime::from_timestamp_millis(millis).expect("a time");
+            event[3] = json!(at);
+        } else {
+            assert!(
+                event[3].is_null(),
+                "a timestamp is a number or null: {event}"
+            );
+        }
+    }
+    if let Some(legal) = patch.get_mut("legal").filter(|legal| !legal.is_null()) {
+        let hints = read_packed_legal(&legal.to_string())
+            .unwrap_or_else(|e| panic!("protocol 4's hints: {e}: {legal}"));
+        *legal = serde_json::to_value(hints).expect("hints");
+    }
+    json!({"type": "update", "events": events, "patch": patch})
+}
+
 /// A WebSocket client that keeps every frame it receives.
 pub struct WsClient {
     stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
@@ -172,6 +200,10 @@ impl WsClient {
     /// Keeps the state a message brings; an `update` becomes the messages it stands for (queued,
     /// the first returned).
     fn read(&mut self, message: Value) -> Option<Value> {
+        let message = match message {
+            Value::Array(parts) => unpack(parts),
+            message => message,
+        };
         match message["type"].as_str() {
             Some("welcome") => {
                 self.game_id = message["gameId"].as_str().map(str::to_string);

@@ -1,5 +1,5 @@
 // The client's pure parts, run in Node without a browser: latency percentiles from Prometheus text,
-// rematch ids, the score in parts, the order of a hand, the turn bar's sentence, and protocol 2's
+// rematch ids, the score in parts, the order of a hand, the turn bar's sentence, and protocols 2 to 4's
 // patches.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,7 +9,7 @@ import { breakdown, cardsToEnd, fromFinal, partsText } from '../../web/assets/js
 import { sortMerchant } from '../../web/assets/js/cards.js';
 import { turnMessage } from '../../web/assets/js/game.js';
 import { Names, describe as tell } from '../../web/assets/js/describe.js';
-import { applyPatch, updateEvents, updateVersion } from '../../web/assets/js/patch.js';
+import { applyPatch, unpack, updateEvents, updateVersion } from '../../web/assets/js/patch.js';
 
 const METRICS = (n1, n2, inf) => `# HELP caravan_command_duration_seconds Time from receiving a command to its result
 # TYPE caravan_command_duration_seconds histogram
@@ -126,7 +126,7 @@ describe('the story in words', () => {
   });
 });
 
-describe('the updates of protocols 2 and 3', () => {
+describe('the updates of protocols 2 to 4', () => {
   it('applies a patch member by member: objects merge, arrays are patched by index, the rest replaces', () => {
     const state = {
       players: [
@@ -193,5 +193,37 @@ describe('the updates of protocols 2 and 3', () => {
       { merchantRow: ['M10'], pointRow: ['P01'], gold: 4, silver: 4, caravans: [{ yellow: 3, red: 0, green: 0, brown: 0 }, { yellow: 4, red: 0, green: 0, brown: 0 }], firstSeat: 0 },
     ]);
     assert.throws(() => updateEvents('g', { events: [[1, 'TurnEnded', 1, 't', [1, 2]]] }), /unreadable/);
+  });
+
+  it("reads protocol 4's packed update: timestamps in milliseconds, the hints as arrays", () => {
+    const frame = [
+      [
+        [9, 'CardPlayed', 1, 1764547200123, [1, 'S02', [0, 2, 0, 0], [2, 0, 0, 0], 1, ['yellow', 'yellow']]],
+        [10, 'TurnEnded', 1, null, [1, 2, 1, false]],
+      ],
+      { currentSeat: 2, legal: [[['S01', 'spice', null, null], ['M05', 'trade', 2, null]], [0, 1], [], true, null] },
+    ];
+    const update = unpack(frame);
+    assert.equal(update.type, 'update');
+    assert.deepEqual(updateEvents('g', update).map((e) => e.timestamp), ['2025-12-01T00:00:00.123Z', '2025-12-01T00:00:00.123Z']);
+    assert.equal(updateVersion(update), 10);
+    assert.deepEqual(update.patch, {
+      currentSeat: 2,
+      legal: {
+        playable: [
+          { cardId: 'S01', kind: 'spice', maxTimes: null, upgradeSteps: null },
+          { cardId: 'M05', kind: 'trade', maxTimes: 2, upgradeSteps: null },
+        ],
+        acquirable: [0, 1],
+        claimable: [],
+        canRest: true,
+        discardOwed: null,
+      },
+    });
+    // `legal: null` and the other messages pass as they are.
+    assert.deepEqual(unpack([[[1, 'TurnEnded', 1, 5, [0, 1, 1, false]]], { legal: null }]).patch, { legal: null });
+    const welcome = { type: 'welcome', lastEventId: 3 };
+    assert.equal(unpack(welcome), welcome);
+    assert.throws(() => unpack([[], {}, 1]), /unreadable/);
   });
 });

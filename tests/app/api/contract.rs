@@ -220,6 +220,68 @@ fn the_websocket_schema_holds_protocol_3_events_value_by_value() {
 }
 
 #[test]
+fn the_websocket_schema_holds_protocol_4_updates_with_their_packed_hints() {
+    use caravan::adapters::inbound::websocket::protocol::compact::{
+        write_compact_data, write_packed_legal,
+    };
+    let server = ws_validator("ServerMessage");
+    let mut game = Game::default();
+    let (mut events, mut hints) = (0, 0);
+    for event in play_game(4, 11, 2_000) {
+        game.apply_mut(&event);
+        let public = event.public();
+        let mut data = Vec::new();
+        write_compact_data(&mut data, &public);
+        let data: Value = serde_json::from_slice(&data).unwrap();
+        let packed = |timestamp: Value, patch: Value| {
+            json!([
+                [
+                    [3, public.event_type(), 1, timestamp, data],
+                    [4, "TurnTimedOut", 1, null, [0, 1]]
+                ],
+                patch
+            ])
+        };
+        let found = errors(&server, &packed(json!(1_796_000_000_123_i64), json!({})));
+        assert!(found.is_empty(), "{data}\n{}", found.join("\n"));
+        // Protocol 4's timestamps are numbers.
+        let text = packed(json!("2026-11-30T00:00:00Z"), json!({}));
+        assert!(!errors(&server, &text).is_empty(), "{text}");
+        events += 1;
+        let Some(legal) = game.current_seat().and_then(|seat| game.legal_hints(seat)) else {
+            continue;
+        };
+        let mut written = Vec::new();
+        write_packed_legal(&mut written, &legal);
+        let written: Value = serde_json::from_slice(&written).unwrap();
+        let patch = json!({"currentSeat": 1, "legal": written});
+        let found = errors(&server, &packed(json!(1), patch));
+        assert!(found.is_empty(), "{written}\n{}", found.join("\n"));
+        // The hints as an object, or a playable card cut short, are not protocol 4's.
+        let object = json!({"legal": legal});
+        assert!(!errors(&server, &packed(json!(1), object)).is_empty());
+        if let Some(card) = written[0].as_array().and_then(|cards| cards.first()) {
+            let mut short = written.clone();
+            short[0][0] = json!(card.as_array().unwrap()[..3]);
+            let found = errors(&server, &packed(json!(1), json!({"legal": short})));
+            assert!(!found.is_empty(), "{short}");
+        }
+        hints += 1;
+    }
+    assert!(events > 100 && hints > 50, "{events} events, {hints} hints");
+    // `[events, patch]` and nothing else.
+    let update = json!([[[1, "TurnTimedOut", 1, 5, [0, 1]]], {}]);
+    assert!(errors(&server, &update).is_empty());
+    for refused in [
+        json!([[], {}]),
+        json!([update[0], {}, 1]),
+        json!([update[0]]),
+    ] {
+        assert!(!errors(&server, &refused).is_empty(), "{refused}");
+    }
+}
+
+#[test]
 fn the_websocket_schema_takes_every_legal_command_and_refuses_the_servers_own() {
     let client = ws_validator("ClientMessage");
     let mut game = Game::default();

@@ -1,7 +1,8 @@
 //! The server → client protocols: 2 (the default), one `update` frame per commit whose patch
 //! rebuilds the view the server holds for that connection; 3 (`protocol=3`), the same with each
-//! event's data as the array of its values; 1 (`protocol=1`), the events and the whole state; and
-//! a protocol the server does not speak, refused at connect.
+//! event's data as the array of its values; 4 (`protocol=4`), the update itself an array; 1
+//! (`protocol=1`), the events and the whole state; and a protocol the server does not speak,
+//! refused at connect.
 
 use caravan::domain::rng::Rng;
 use serde_json::Value;
@@ -148,17 +149,28 @@ async fn protocol_1_sends_each_event_and_then_the_whole_state() {
 
 #[tokio::test]
 async fn protocol_3_sends_the_same_updates_with_each_events_data_as_the_array_of_its_values() {
+    same_events_and_states_as_protocol_1(3, 74).await;
+}
+
+#[tokio::test]
+async fn protocol_4_sends_the_same_updates_packed_as_arrays() {
+    same_events_and_states_as_protocol_1(4, 75).await;
+}
+
+/// The events of each update, one frame per commit, in `protocol` (3 or 4), as protocol 1's
+/// `event` frames beside them, and the states as REST's.
+async fn same_events_and_states_as_protocol_1(protocol: u8, seed: u64) {
     let app = spawn_app().await;
-    let (game_id, players) = app.started_game(3, 74).await;
+    let (game_id, players) = app.started_game(3, seed).await;
     let mut seats = Vec::new();
     for player in &players {
         let url = format!(
-            "{}&protocol=3",
+            "{}&protocol={protocol}",
             app.ws_url(&game_id, Some(&player.token), None)
         );
         let mut client = WsClient::connect(&url).await;
         let welcome = client.recv_type("welcome").await;
-        assert_eq!(welcome["protocol"], 3, "{welcome}");
+        assert_eq!(welcome["protocol"], protocol, "{welcome}");
         seats.push(client);
     }
     // Beside them, a spectator in protocol 1: the events as `event` frames.
@@ -167,7 +179,7 @@ async fn protocol_3_sends_the_same_updates_with_each_events_data_as_the_array_of
     let start = spectator.recv_type("welcome").await["lastEventId"]
         .as_u64()
         .expect("a version");
-    let mut rng = Rng::new(74);
+    let mut rng = Rng::new(seed);
     let mut commits = 0;
     let mut version = start;
     while commits < 60 {
@@ -201,16 +213,36 @@ async fn protocol_3_sends_the_same_updates_with_each_events_data_as_the_array_of
     assert!(types.len() >= 4, "several kinds of event: {types:?}");
     for (seat, client) in seats.iter().enumerate() {
         assert_eq!(client.updates, commits, "one update frame per commit");
-        // Every event's data arrived as an array; rebuilt by the member lists, each is the event
-        // frame protocol 1 sent.
-        let compact = client
+        // Every event's data arrived as an array (in protocol 4, in updates that are arrays,
+        // with numbers for timestamps); rebuilt by the member lists, each is the event frame
+        // protocol 1 sent.
+        let updates: Vec<Value> = client
             .raw
             .iter()
             .filter_map(|text| serde_json::from_str::<Value>(text).ok())
-            .filter(|m| m["type"] == "update")
-            .flat_map(|m| m["events"].as_array().cloned().unwrap_or_default())
-            .all(|event| event[4].is_array());
-        assert!(compact, "seat {seat}: data as arrays");
+            .filter(|m| m.is_array() || m["type"] == "update")
+            .collect();
+        assert_eq!(updates.len(), commits, "seat {seat}");
+        for update in &updates {
+            let events = if protocol == 4 {
+                assert!(update.is_array(), "seat {seat}: {update}");
+                &update[0]
+            } else {
+                &update["events"]
+            };
+            let events = events.as_array().expect("events");
+            assert!(
+                events.iter().all(|e| e[4].is_array()),
+                "seat {seat}: {update}"
+            );
+            assert_eq!(events[0][3].is_number(), protocol == 4, "{update}");
+        }
+        if protocol == 4 {
+            // The seat's hints came packed too.
+            let hints = updates.iter().filter(|u| u[1]["legal"].is_array()).count();
+            assert!(hints > 0, "seat {seat}: hints as arrays");
+            assert!(updates.iter().all(|u| !u[1]["legal"].is_object()));
+        }
         assert_eq!(events(client), expected, "seat {seat}");
     }
 }
@@ -219,7 +251,7 @@ async fn protocol_3_sends_the_same_updates_with_each_events_data_as_the_array_of
 async fn a_protocol_the_server_does_not_speak_is_refused_with_unsupported_protocol() {
     let app = spawn_app().await;
     let (game_id, _) = app.started_game(2, 73).await;
-    for protocol in ["4", "0", "two", "2.0", "3.0"] {
+    for protocol in ["5", "0", "two", "2.0", "4.0"] {
         let url = format!("{}&protocol={protocol}", app.ws_url(&game_id, None, None));
         let mut client = WsClient::connect(&url).await;
         let message = client.recv().await.json();

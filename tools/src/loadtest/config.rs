@@ -87,10 +87,11 @@ pub struct LoadtestArgs {
     /// Most WebSocket/REST connections being opened at the same time.
     #[arg(long, default_value_t = 256)]
     pub connect_concurrency: usize,
-    /// The WebSocket protocol the players speak: 3, one `update` frame per commit with each
-    /// event's data as the array of its values (what the browser speaks); 2, the same with the
-    /// data as objects; or 1, each event and then the whole state (to compare them).
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(1..=3))]
+    /// The WebSocket protocol the players speak: 4, one `update` frame per commit, packed as an
+    /// array (what the browser speaks); 3, the same as an object with each event's data as the
+    /// array of its values; 2, with the data as objects; or 1, each event and then the whole state
+    /// (to compare them).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u8).range(1..=4))]
     pub protocol: u8,
     /// Print no progress lines.
     #[arg(long)]
@@ -122,7 +123,7 @@ impl Default for LoadtestArgs {
             threads: None,
             stall_timeout: Duration::from_secs(20),
             connect_concurrency: 256,
-            protocol: 3,
+            protocol: 4,
             quiet: false,
         }
     }

@@ -34,7 +34,7 @@ pub enum Frame {
         /// The event itself, read back into the domain's type.
         event: Box<Event>,
     },
-    /// `update` (protocols 2 and 3): a commit's events; the state is at the last one's id after them (its
+    /// `update` (protocols 2 to 4): a commit's events; the state is at the last one's id after them (its
     /// patch is not applied: the generator rebuilds the game from the events).
     Update {
         /// The version the patched state is at (the last event's id).
@@ -164,13 +164,25 @@ struct UpdateFrame<'a> {
 }
 
 /// `[eventId, eventType, schemaVersion, timestamp (or null), data]`, the data an object
-/// (protocol 2) or the array of its values (protocol 3): `read_event` reads either.
+/// (protocol 2) or the array of its values (3 and 4): `read_event` reads either.
 type UpdateEvent<'a> = (u64, Cow<'a, str>, u16, &'a RawValue, &'a RawValue);
 
-/// An `update` frame: its version and its events, read into the domain's events.
+/// Protocol 4's `update` frame: `[events, patch]`.
+type PackedUpdateFrame<'a> = (Vec<UpdateEvent<'a>>, &'a RawValue);
+
+/// An `update` frame (the object, or protocol 4's array): its version and its events, read into
+/// the domain's events.
 fn parse_update(text: &str) -> Result<Frame, String> {
-    let frame: UpdateFrame<'_> =
-        serde_json::from_str(text).map_err(|e| format!("not an update frame: {e}"))?;
+    let frame: UpdateFrame<'_> = if text.starts_with('[') {
+        let (events, patch): PackedUpdateFrame<'_> =
+            serde_json::from_str(text).map_err(|e| format!("not an update frame: {e}"))?;
+        if !patch.get().starts_with('{') {
+            return Err(format!("an update's patch is an object: {}", patch.get()));
+        }
+        UpdateFrame { events, patch }
+    } else {
+        serde_json::from_str(text).map_err(|e| format!("not an update frame: {e}"))?
+    };
     let last_event_id = frame
         .events
         .last()
@@ -232,7 +244,8 @@ impl<'de: 'a, 'a> Deserialize<'de> for OrderedMembers<'a> {
 
 /// Reads one text frame. An error names what is wrong with it.
 pub fn parse_frame(text: &str) -> Result<Frame, String> {
-    if text.starts_with(UPDATE_HEAD) {
+    // Protocol 4's update is the only frame that is an array.
+    if text.starts_with(UPDATE_HEAD) || text.starts_with('[') {
         return parse_update(text);
     }
     if let Some(last_event_id) = state_fast_path(text) {

@@ -1,6 +1,7 @@
-// The `update` frames of protocols 2 and 3 (docs/protocol.md, "Protocol 2: updates" and
-// "Protocol 3: updates with compact events"): applying a patch to the state the client holds, and
-// the events an update carries as `event` messages.
+// The `update` frames of protocols 2 to 4 (docs/protocol.md, "Protocol 2: updates", "Protocol 3:
+// updates with compact events" and "Protocol 4: packed updates"): reading protocol 4's array,
+// applying a patch to the state the client holds, and the events an update carries as `event`
+// messages.
 
 /**
  * Protocol 3: the members of each event type's data, in the order of the values it sends (the
@@ -41,6 +42,37 @@ export function eventData(eventType, data) {
   });
   if (eventType === 'GameStarted') object.caravans = object.caravans.map(spiceMap);
   return object;
+}
+
+/**
+ * Protocol 4's `update` frame, `[events, patch]`, as protocol 3's object: each event's timestamp
+ * (milliseconds since the epoch) as the `event` frame's text, and the patch's `legal` hints
+ * (`[playable, acquirable, claimable, canRest, discardOwed]`, each playable card `[cardId, kind,
+ * maxTimes, upgradeSteps]`) as the object. Any other message is returned as it is.
+ */
+export function unpack(frame) {
+  if (!Array.isArray(frame)) return frame;
+  const [events, patch] = frame;
+  if (!Array.isArray(events) || patch === null || typeof patch !== 'object' || frame.length !== 2) {
+    throw new Error(`unreadable update: ${JSON.stringify(frame).slice(0, 200)}`);
+  }
+  const iso = (t) => (t === null ? null : new Date(t).toISOString());
+  const unpacked = { ...patch };
+  if (Array.isArray(patch.legal)) {
+    const [playable, acquirable, claimable, canRest, discardOwed] = patch.legal;
+    unpacked.legal = {
+      playable: playable.map(([cardId, kind, maxTimes, upgradeSteps]) => ({ cardId, kind, maxTimes, upgradeSteps })),
+      acquirable,
+      claimable,
+      canRest,
+      discardOwed,
+    };
+  }
+  return {
+    type: 'update',
+    events: events.map(([id, type, version, timestamp, data]) => [id, type, version, iso(timestamp), data]),
+    patch: unpacked,
+  };
 }
 
 /**

@@ -1,10 +1,10 @@
 // The game's WebSocket: one connection per table, reconnecting with backoff and lastEventId.
 // It delivers each event once, in eventId order; the table itself is redrawn from `state` messages.
-// It speaks protocol 3: each commit comes as one `update` whose patch it applies to the state it
-// holds (its events' data as arrays of values, rebuilt by patch.js), handing the page the same
-// `event` and `state` messages protocol 1 would send.
+// It speaks protocol 4: each commit comes as one `update` (an array, read back by patch.js) whose
+// patch it applies to the state it holds (its events' data as arrays of values, rebuilt by
+// patch.js), handing the page the same `event` and `state` messages protocol 1 would send.
 import { randomId } from './dom.js';
-import { applyPatch, updateEvents, updateVersion } from './patch.js';
+import { applyPatch, unpack, updateEvents, updateVersion } from './patch.js';
 
 const BACKOFF_MS = [250, 500, 1000, 2000, 4000, 8000];
 const PING_EVERY_MS = 20000;
@@ -38,7 +38,7 @@ export class GameSocket {
 
   url() {
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    const q = new URLSearchParams({ gameId: this.gameId, protocol: '3' });
+    const q = new URLSearchParams({ gameId: this.gameId, protocol: '4' });
     if (this.token) q.set('token', this.token);
     if (this.lastEventId !== null) q.set('lastEventId', String(this.lastEventId));
     return `${proto}//${location.host}/ws?${q}`;
@@ -61,7 +61,7 @@ export class GameSocket {
       this.lastHeard = Date.now();
       let msg;
       try {
-        msg = JSON.parse(m.data);
+        msg = unpack(JSON.parse(m.data));
       } catch {
         return;
       }

@@ -14,7 +14,8 @@
 //! Protocol 2's `update` frames are shared the same way: the frame up to the viewer's own members
 //! of its patch (the events and the common part of the patch, [`patch::write_common`]) is written
 //! once per game and pair of versions, and each connection's frame is that head with its own
-//! `viewerSeat` and `legal` when they changed ([`patch::write_viewer`]).
+//! `viewerSeat` and `legal` when they changed ([`patch::write_viewer`]). Protocol 4's frame is the
+//! array `[events, patch]` in place of the object.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -23,7 +24,7 @@ use bytestring::ByteString;
 use parking_lot::Mutex;
 
 use super::patch::{self, Members};
-use super::protocol::{event_frame, write_update_event, ServerMessage};
+use super::protocol::{event_frame, write_update_event, Protocol, ServerMessage};
 use super::state_json::state_head;
 use crate::application::ports::StoredEvent;
 use crate::application::{FeedUpdate, SharedByGame, ViewerState};
@@ -53,8 +54,8 @@ struct Recent {
     events: VecDeque<(u64, ByteString)>,
     /// (lastEventId, the state frame up to the viewer's fields).
     states: VecDeque<(u64, Arc<str>)>,
-    /// ((from, to, compact), the update frame up to the viewer's members of its patch).
-    updates: VecDeque<((u64, u64, bool), UpdateHead)>,
+    /// ((from, to, protocol), the update frame up to the viewer's members of its patch).
+    updates: VecDeque<((u64, u64, u8), UpdateHead)>,
 }
 
 /// An `update` frame up to the viewer's own members of its patch.
@@ -129,12 +130,12 @@ impl GameFrames {
 }
 
 impl GameFrames {
-    /// The `update` frame of `update` (protocol 2, or 3 when `compact`): its events, and the patch
-    /// from the state this connection holds (`update.previous`) to `update.state`. The part shared
-    /// by every connection of the game is written once per pair of versions (and protocol).
-    pub fn update(&self, update: &FeedUpdate, compact: bool) -> String {
+    /// The `update` frame of `update` in `protocol` (2 to 4): its events, and the patch from the
+    /// state this connection holds (`update.previous`) to `update.state`. The part shared by every
+    /// connection of the game is written once per pair of versions (and protocol).
+    pub fn update(&self, update: &FeedUpdate, protocol: Protocol) -> String {
         let from = update.events.first().map_or(0, |e| e.event_id - 1);
-        let key = (from, update.last_event_id, compact);
+        let key = (from, update.last_event_id, protocol.number());
         let cached = self
             .recent
             .lock()
@@ -145,7 +146,7 @@ impl GameFrames {
         let head = match cached {
             Some(head) => head,
             None => {
-                let head = update_head(update, compact);
+                let head = update_head(update, protocol);
                 let mut recent = self.recent.lock();
                 if !recent.updates.iter().any(|(k, _)| *k == key) {
                     recent.updates.push_back((key, head.clone()));
@@ -159,26 +160,39 @@ impl GameFrames {
         let mut out = Vec::with_capacity(head.text.len() + 16);
         out.extend_from_slice(head.text.as_bytes());
         let mut members = Members::new(&mut out, head.empty);
-        patch::write_viewer(&mut members, &update.previous, &update.state);
-        out.extend_from_slice(b"}}");
+        patch::write_viewer(
+            &mut members,
+            &update.previous,
+            &update.state,
+            protocol.packed(),
+        );
+        out.extend_from_slice(if protocol.packed() { b"}]" } else { b"}}" });
         // Only literals, numbers and serde_json-written values went in.
         String::from_utf8(out).unwrap_or_default()
     }
 }
 
 /// The `update` frame of `update` up to the viewer's own members of its patch.
-fn update_head(update: &FeedUpdate, compact: bool) -> UpdateHead {
+fn update_head(update: &FeedUpdate, protocol: Protocol) -> UpdateHead {
     let mut out = Vec::with_capacity(512);
-    out.extend_from_slice(br#"{"type":"update","events":["#);
+    out.extend_from_slice(if protocol.packed() {
+        &b"[["[..]
+    } else {
+        br#"{"type":"update","events":["#
+    });
     let mut previous = None;
     for (i, event) in update.events.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        write_update_event(&mut out, event, previous, compact);
+        write_update_event(&mut out, event, previous, protocol);
         previous = Some(&event.timestamp);
     }
-    out.extend_from_slice(br#"],"patch":{"#);
+    out.extend_from_slice(if protocol.packed() {
+        &b"],{"[..]
+    } else {
+        br#"],"patch":{"#
+    });
     let mut members = Members::new(&mut out, true);
     patch::write_common(&mut members, &update.previous.common, &update.state.common);
     let empty = members.is_empty();

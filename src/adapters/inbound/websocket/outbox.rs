@@ -56,11 +56,12 @@ pub struct Rendered {
 
 impl Rendered {
     /// Renders `update` with the game's shared frames, in the connection's protocol: one `update`
-    /// frame (2 and 3), or its `event` frames and a `state` frame (1).
+    /// frame (2 to 4), or its `event` frames and a `state` frame (1).
     pub fn new(update: &FeedUpdate, frames: &GameFrames, protocol: Protocol) -> Rendered {
         let rendered: Vec<ByteString> = match protocol {
-            Protocol::Updates => vec![frames.update(update, false).into()],
-            Protocol::Compact => vec![frames.update(update, true).into()],
+            Protocol::Updates | Protocol::Compact | Protocol::Packed => {
+                vec![frames.update(update, protocol).into()]
+            }
             Protocol::Full => {
                 let mut rendered: Vec<ByteString> =
                     update.events.iter().map(|e| frames.event(e)).collect();

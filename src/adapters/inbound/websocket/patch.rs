@@ -17,6 +17,8 @@
 //! additions when that is shorter than the list, else whole; an array of objects whose length
 //! changed is replaced whole; `rules` and `legal` are replaced whole.
 //!
+//! Protocol 4 writes the `legal` hints as an array ([`write_packed_legal`]); the rest is the same.
+//!
 //! [`write_common`] writes the members every viewer of the game shares (all but `viewerSeat` and
 //! `legal`), once per game and pair of versions; [`write_viewer`] the viewer's own, per connection.
 //! [`apply`] is those rules applied, as a client does. The property tests apply these patches with it and compare the
@@ -24,6 +26,7 @@
 
 use serde::Serialize;
 
+use super::protocol::compact::write_packed_legal;
 use super::state_json::{
     boolean, card_ids, number, optional, string, write_deadline, write_merchant_slot, write_player,
     write_point_slot, write_rules, write_status,
@@ -278,10 +281,15 @@ pub fn write_common(m: &mut Members<'_>, old: &GameView, new: &GameView) {
 }
 
 /// The members of the patch that are the viewer's own: `viewerSeat` and `legal`, when they
-/// changed.
-pub fn write_viewer(m: &mut Members<'_>, old: &ViewerState, new: &ViewerState) {
+/// changed; `legal` hints as protocol 4's array when `packed`.
+pub fn write_viewer(m: &mut Members<'_>, old: &ViewerState, new: &ViewerState, packed: bool) {
     m.optional("viewerSeat", old.viewer_seat, new.viewer_seat);
-    m.serialized("legal", &old.legal, &new.legal);
+    match &new.legal {
+        Some(legal) if packed && old.legal != new.legal => {
+            write_packed_legal(m.key("legal"), legal);
+        }
+        _ => m.serialized("legal", &old.legal, &new.legal),
+    }
 }
 
 fn player(m: &mut Members<'_>, old: &PlayerView, new: &PlayerView) {

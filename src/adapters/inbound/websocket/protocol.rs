@@ -77,6 +77,9 @@ pub enum Protocol {
     Updates,
     /// 3: as 2, with each event's data written as the array of its values ([`compact`]).
     Compact,
+    /// 4: as 3, with the `update` frame itself an array (`[events, patch]`), each event's
+    /// timestamp in milliseconds since the epoch and the patch's `legal` hints as arrays.
+    Packed,
 }
 
 impl Protocol {
@@ -86,6 +89,7 @@ impl Protocol {
             "1" => Some(Protocol::Full),
             "2" => Some(Protocol::Updates),
             "3" => Some(Protocol::Compact),
+            "4" => Some(Protocol::Packed),
             _ => None,
         }
     }
@@ -96,7 +100,19 @@ impl Protocol {
             Protocol::Full => 1,
             Protocol::Updates => 2,
             Protocol::Compact => 3,
+            Protocol::Packed => 4,
         }
+    }
+
+    /// Whether an `update` writes each event's data as the array of its values (3 and 4).
+    pub fn compact_events(self) -> bool {
+        matches!(self, Protocol::Compact | Protocol::Packed)
+    }
+
+    /// Whether the `update` frame is packed: an array, timestamps as numbers, `legal` as arrays
+    /// (4).
+    pub fn packed(self) -> bool {
+        self == Protocol::Packed
     }
 }
 
@@ -358,9 +374,9 @@ pub enum ServerMessage<'a> {
         /// The connection's seat; `null` for a spectator.
         seat: Option<Seat>,
         /// The protocol this connection speaks: 1 (`event` and `state` frames), 2 (`update`
-        /// frames) or 3 (`update` frames with each event's data as an array), as asked with
-        /// `protocol=` at connect.
-        #[schema(minimum = 1, maximum = 3)]
+        /// frames), 3 (`update` frames with each event's data as an array) or 4 (`update` frames
+        /// as arrays), as asked with `protocol=` at connect.
+        #[schema(minimum = 1, maximum = 4)]
         protocol: u8,
         /// The version `state` is at.
         last_event_id: u64,
@@ -375,11 +391,12 @@ pub enum ServerMessage<'a> {
         /// The id of the last missed event (the client's own `lastEventId` if none was missed).
         last_event_id: u64,
         /// The protocol this connection speaks (see `welcome`).
-        #[schema(minimum = 1, maximum = 3)]
+        #[schema(minimum = 1, maximum = 4)]
         protocol: u8,
     },
-    /// Protocols 2 and 3: everything one commit (or a run of commits) changed, in one frame. Written
-    /// directly by the server (`websocket/frames.rs`); these fields describe its shape.
+    /// Protocols 2 and 3: everything one commit (or a run of commits) changed, in one frame (in
+    /// protocol 4 the array `[events, patch]`, `PackedUpdate`). Written directly by the server
+    /// (`websocket/frames.rs`); these fields describe its shape.
     #[serde(rename_all = "camelCase")]
     Update {
         /// The new events, each `[eventId, eventType, schemaVersion, timestamp, data]`, in order

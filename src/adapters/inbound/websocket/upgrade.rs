@@ -159,7 +159,7 @@ async fn open(
         Some(text) => Protocol::parse(text).ok_or_else(|| {
             ApplicationError::invalid(
                 "unsupported_protocol",
-                "protocol must be 1 (event and state frames), 2 (update frames) or 3 (update frames with each event's data as an array)",
+                "protocol must be 1 (event and state frames), 2 (update frames), 3 (update frames with each event's data as an array) or 4 (update frames as arrays)",
             )
         })?,
     };

@@ -211,6 +211,32 @@ fn protocol_3_update_frames_read_into_the_same_events() {
 }
 
 #[test]
+fn protocol_4_update_frames_read_into_the_same_events_and_hints() {
+    let objects = r#"{"type":"update","events":[[8,"CardPlayed",1,"2024-01-01T00:00:00Z",[1,"S02",[0,2,0,0],[2,0,0,0],1,["yellow","yellow"]]],[9,"TurnEnded",1,null,[1,0,3,false]]],"patch":{"currentSeat":0,"legal":{"playable":[],"acquirable":[0],"claimable":[],"canRest":true,"discardOwed":null}}}"#;
+    let packed = r#"[[[8,"CardPlayed",1,1704067200000,[1,"S02",[0,2,0,0],[2,0,0,0],1,["yellow","yellow"]]],[9,"TurnEnded",1,null,[1,0,3,false]]],{"currentSeat":0,"legal":[[],[0],[],true,null]}]"#;
+    let read = |text: &str| match parse_frame(text) {
+        Ok(Frame::Update {
+            last_event_id,
+            events,
+            legal_bytes,
+            ..
+        }) => (last_event_id, events, legal_bytes),
+        other => panic!("an update frame: {other:?}"),
+    };
+    let (version, events, legal) = read(packed);
+    assert_eq!((version, &events), (read(objects).0, &read(objects).1));
+    assert_eq!(legal, r#""legal":[[],[0],[],true,null]"#.len());
+    for refused in [
+        r#"[[[9,"TurnEnded",1,5,[1,0,3,false]]]]"#,
+        r#"[[[9,"TurnEnded",1,5,[1,0,3,false]]],{},1]"#,
+        r#"[[[9,"TurnEnded",1,5,[1,0,3,false]]],[]]"#,
+        r#"[[],{}]"#,
+    ] {
+        assert!(parse_frame(refused).is_err(), "{refused}");
+    }
+}
+
+#[test]
 fn the_checker_follows_updates_and_finds_their_gaps() {
     let mut c = StreamChecker::new("bot", 4);
     assert!(c.update([5, 6], 6).is_ok());

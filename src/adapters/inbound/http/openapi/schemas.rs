@@ -91,14 +91,29 @@ pub fn components() -> Map<String, Value> {
         schemas.insert("UpdateEvent".into(), update_events_by_type(&event));
         schemas.insert(
             "CompactUpdateEvent".into(),
-            compact_update_events_by_type(&event),
+            compact_update_events_by_type(&event, false),
+        );
+        schemas.insert(
+            "PackedUpdateEvent".into(),
+            compact_update_events_by_type(&event, true),
         );
     }
     if let Some(view) = schemas.get("GameView").cloned() {
-        schemas.insert("ViewPatch".into(), view_patch(&view));
+        schemas.insert("ViewPatch".into(), view_patch(&view, false));
+        schemas.insert("PackedViewPatch".into(), view_patch(&view, true));
     }
+    if let (Some(hints), Some(playable)) = (
+        schemas.get("LegalHints").cloned(),
+        schemas.get("PlayableHint").cloned(),
+    ) {
+        schemas.insert("PackedLegalHints".into(), packed_legal(&hints, &playable));
+    }
+    schemas.insert("PackedUpdate".into(), packed_update());
     if let Some(server) = schemas.get_mut("ServerMessage") {
         describe_update(server);
+        if let Some(list) = variants(server) {
+            list.push(json!({"$ref": "#/components/schemas/PackedUpdate"}));
+        }
     }
     schemas
 }
@@ -224,7 +239,7 @@ fn events_by_type(event: &Value) -> Value {
 fn update_events_by_type(event: &Value) -> Value {
     let mut by_type = Vec::new();
     for (name, data) in event_data(event) {
-        by_type.push(update_event(&name, data));
+        by_type.push(update_event(&name, data, false));
     }
     json!({
         "description": "One event of an `update` frame: `[eventId, eventType, schemaVersion, timestamp, data]`, the fields of the event's `event` frame in that order (the timestamp null when it is the one of the event before it in the same update).",
@@ -233,8 +248,9 @@ fn update_events_by_type(event: &Value) -> Value {
 }
 
 /// The `patch` of an `update` frame: members of the view (`GameView`), each either a whole new
-/// value or, for the arrays of objects, an object of the elements that changed by index.
-fn view_patch(view: &Value) -> Value {
+/// value or, for the arrays of objects, an object of the elements that changed by index; in
+/// protocol 4 (`packed`), `legal` as `PackedLegalHints`.
+fn view_patch(view: &Value, packed: bool) -> Value {
     let mut properties = Map::new();
     for (name, schema) in view
         .get("properties")
@@ -252,22 +268,99 @@ fn view_patch(view: &Value) -> Value {
                     "additionalProperties": false
                 }
             ]})
+        } else if packed && name == "legal" {
+            json!({"anyOf": [
+                {"type": "null"},
+                {"$ref": "#/components/schemas/PackedLegalHints"}
+            ]})
         } else {
             schema.clone()
         };
         properties.insert(name.clone(), patched);
     }
+    let description = if packed {
+        "What changed in the connection's state, as `ViewPatch`, with the `legal` hints as `PackedLegalHints` (docs/protocol.md, \"Protocol 4: packed updates\")."
+    } else {
+        "What changed in the connection's state (a view, as `GameView`): merged into it member by member (docs/protocol.md, \"Protocol 2: updates\")."
+    };
     json!({
         "type": "object",
-        "description": "What changed in the connection's state (a view, as `GameView`): merged into it member by member (docs/protocol.md, \"Protocol 2: updates\").",
+        "description": description,
         "properties": properties,
         "additionalProperties": false
     })
 }
 
+/// Protocol 4's `legal` hints: `[playable, acquirable, claimable, canRest, discardOwed]`, each
+/// playable card `[cardId, kind, maxTimes, upgradeSteps]`, every value as in `LegalHints`.
+fn packed_legal(hints: &Value, playable: &Value) -> Value {
+    let member = |schema: &Value, name: &str| {
+        let mut value = schema
+            .get("properties")
+            .and_then(|p| p.get(name))
+            .cloned()
+            .unwrap_or(json!({}));
+        if let Some(map) = value.as_object_mut() {
+            map.insert("description".into(), json!(name));
+        }
+        value
+    };
+    let card = json!({
+        "type": "array",
+        "description": "[cardId, kind, maxTimes, upgradeSteps]",
+        "minItems": 4,
+        "prefixItems": [
+            member(playable, "cardId"),
+            member(playable, "kind"),
+            member(playable, "maxTimes"),
+            member(playable, "upgradeSteps")
+        ],
+        "items": false
+    });
+    json!({
+        "type": "array",
+        "description": "A seat's `legal` hints in protocol 4: the values of `LegalHints` in the order playable, acquirable, claimable, canRest, discardOwed; each playable card as [cardId, kind, maxTimes, upgradeSteps].",
+        "minItems": 5,
+        "prefixItems": [
+            {"type": "array", "description": "playable", "items": card},
+            member(hints, "acquirable"),
+            member(hints, "claimable"),
+            member(hints, "canRest"),
+            member(hints, "discardOwed")
+        ],
+        "items": false
+    })
+}
+
+/// Protocol 4's `update` frame: `[events, patch]`.
+fn packed_update() -> Value {
+    json!({
+        "type": "array",
+        "title": "update (protocol 4)",
+        "description": "Protocol 4's `update` frame, the only frame sent as an array: `[events, patch]`, as the `update` message's members (docs/protocol.md, \"Protocol 4: packed updates\").",
+        "minItems": 2,
+        "prefixItems": [
+            {
+                "type": "array",
+                "minItems": 1,
+                "description": "events: the new events, in eventId order, continuing the connection's stream without a gap",
+                "items": {"$ref": "#/components/schemas/PackedUpdateEvent"}
+            },
+            {"$ref": "#/components/schemas/PackedViewPatch"}
+        ],
+        "items": false
+    })
+}
+
 /// `[eventId, eventType, schemaVersion, timestamp, data]` of the event type `name`, with `data`
-/// as the schema of its data.
-fn update_event(name: &str, data: Value) -> Value {
+/// as the schema of its data; the timestamp in milliseconds since the epoch when `packed`
+/// (protocol 4), else as text.
+fn update_event(name: &str, data: Value, packed: bool) -> Value {
+    let timestamp = if packed {
+        json!({"type": ["integer", "null"], "description": "timestamp in milliseconds since the Unix epoch; null when it is the one of the event before it in the same update"})
+    } else {
+        json!({"type": ["string", "null"], "format": "date-time", "description": "timestamp; null when it is the one of the event before it in the same update"})
+    };
     json!({
         "type": "array",
         "title": name,
@@ -276,7 +369,7 @@ fn update_event(name: &str, data: Value) -> Value {
             {"type": "integer", "minimum": 1, "description": "eventId"},
             {"const": name, "description": "eventType"},
             {"type": "integer", "minimum": 1, "description": "schemaVersion"},
-            {"type": ["string", "null"], "format": "date-time", "description": "timestamp; null when it is the one of the event before it in the same update"},
+            timestamp,
             data
         ],
         "items": false
@@ -284,8 +377,9 @@ fn update_event(name: &str, data: Value) -> Value {
 }
 
 /// One event of a protocol 3 `update` frame, per event type: `[eventId, eventType, schemaVersion,
-/// timestamp, [its data's values in order]]`, each spice map as `[yellow, red, green, brown]`.
-fn compact_update_events_by_type(event: &Value) -> Value {
+/// timestamp, [its data's values in order]]`, each spice map as `[yellow, red, green, brown]`;
+/// of protocol 4 (`packed`), the same with the timestamp in milliseconds.
+fn compact_update_events_by_type(event: &Value, packed: bool) -> Value {
     let mut by_type = Vec::new();
     for (name, data) in event_data(event) {
         let Some(members) = compact::members(&name) else {
@@ -324,10 +418,15 @@ fn compact_update_events_by_type(event: &Value) -> Value {
             "prefixItems": values,
             "items": false
         });
-        by_type.push(update_event(&name, data));
+        by_type.push(update_event(&name, data, packed));
     }
+    let description = if packed {
+        "One event of a protocol 4 `update` frame: as `CompactUpdateEvent`, with the timestamp in milliseconds since the Unix epoch."
+    } else {
+        "One event of a protocol 3 `update` frame: `[eventId, eventType, schemaVersion, timestamp, data]` as in protocol 2, with `data` the array of the values of the event's data members in a fixed order per type (absent ones null) and each spice map as `[yellow, red, green, brown]`."
+    };
     json!({
-        "description": "One event of a protocol 3 `update` frame: `[eventId, eventType, schemaVersion, timestamp, data]` as in protocol 2, with `data` the array of the values of the event's data members in a fixed order per type (absent ones null) and each spice map as `[yellow, red, green, brown]`.",
+        "description": description,
         "oneOf": by_type
     })
 }

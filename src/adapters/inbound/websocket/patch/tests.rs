@@ -11,7 +11,7 @@ use proptest::prelude::*;
 use serde_json::{json, Value};
 
 use super::super::frames::GameFrames;
-use super::super::protocol::{compact, event_frame};
+use super::super::protocol::{compact, event_frame, Protocol};
 use super::apply;
 use crate::application::games::LoadedGame;
 use crate::application::ports::StoredEvent;
@@ -155,13 +155,13 @@ fn full_state(frames: &GameFrames, loaded: &LoadedGame, viewer: Viewer) -> Value
 }
 
 /// How the rest of the log reaches a connection: runs of 1 to `most` commits (the events of one
-/// commit share a timestamp), or of 1 to `most` events (a repair may cut a commit); in protocol 3
-/// when `compact`, else 2.
+/// commit share a timestamp), or of 1 to `most` events (a repair may cut a commit), in `protocol`
+/// (2 to 4).
 #[derive(Clone, Copy, Debug)]
 struct Runs {
     most: u64,
     by_commit: bool,
-    compact: bool,
+    protocol: Protocol,
 }
 
 impl Runs {
@@ -183,9 +183,9 @@ impl Runs {
     }
 }
 
-/// Follows `log` as `viewer` connecting after `connect` events, receiving the rest in `runs` in
-/// protocol 2 (or 3 when `compact`), and checks every update against the full state and every
-/// event against its `event` frame. Returns the frames and their bytes.
+/// Follows `log` as `viewer` connecting after `connect` events, receiving the rest in `runs` (in
+/// the protocol of `runs`), and checks every update against the full state and every event
+/// against its `event` frame. Returns the frames and their bytes.
 fn follow(
     frames: &GameFrames,
     log: &[StoredEvent],
@@ -194,7 +194,7 @@ fn follow(
     runs: Runs,
     rng: &mut Rng,
 ) -> (usize, usize) {
-    let compact = runs.compact;
+    let protocol = runs.protocol;
     let mut loaded = LoadedGame::empty();
     assert!(loaded.fold(&log[..connect]));
     let mut held = full_state(frames, &loaded, viewer);
@@ -217,12 +217,20 @@ fn follow(
             state: state.clone(),
             previous: previous.clone(),
         };
-        let text = frames.update(&update, compact);
+        let text = frames.update(&update, protocol);
         frames_sent += 1;
         bytes += text.len();
         let frame: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
-        assert_eq!(frame["type"], "update");
-        let events = frame["events"].as_array().expect("events");
+        // Protocol 4's frame is `[events, patch]`; the others' the object.
+        let (events, mut patch) = if protocol.packed() {
+            let parts = frame.as_array().expect("a packed update is an array");
+            assert_eq!(parts.len(), 2, "{text}");
+            (parts[0].clone(), parts[1].clone())
+        } else {
+            assert_eq!(frame["type"], "update");
+            (frame["events"].clone(), frame["patch"].clone())
+        };
+        let events = events.as_array().expect("events");
         assert_eq!(events.len(), chunk.len(), "{text}");
         assert_eq!(events.last().expect("an event")[0], loaded.version());
         let mut timestamp = Value::Null;
@@ -238,7 +246,14 @@ fn follow(
                 entry[3] = timestamp.clone();
             }
             timestamp = entry[3].clone();
-            let data = if compact {
+            if protocol.packed() {
+                // Milliseconds since the epoch, read back into the event frame's text.
+                let millis = entry[3]
+                    .as_i64()
+                    .unwrap_or_else(|| panic!("a number: {text}"));
+                entry[3] = json!(DateTime::from_timestamp_millis(millis).expect("a time"));
+            }
+            let data = if protocol.compact_events() {
                 let event_type = full["eventType"].as_str().expect("a type");
                 // Protocol 3's array reads back into the event itself.
                 let read =
@@ -257,7 +272,15 @@ fn follow(
             ]);
             assert_eq!(entry, expected, "the update's event is the event frame's");
         }
-        apply(&mut held, &frame["patch"]).unwrap_or_else(|e| panic!("{e}"));
+        if protocol.packed() {
+            if let Some(packed) = patch.get_mut("legal").filter(|legal| !legal.is_null()) {
+                assert!(packed.is_array(), "protocol 4's hints are an array: {text}");
+                let legal = compact::read_packed_legal(&packed.to_string())
+                    .unwrap_or_else(|e| panic!("{e}: {text}"));
+                *packed = serde_json::to_value(legal).expect("hints");
+            }
+        }
+        apply(&mut held, &patch).unwrap_or_else(|e| panic!("{e}"));
         let expected = full_state(frames, &loaded, viewer);
         assert_eq!(
             held,
@@ -313,16 +336,16 @@ proptest! {
         connect in 0u64..=1000,
         most in 1u64..=4,
         by_commit in any::<bool>(),
-        compact in any::<bool>(),
+        protocol in 2u8..=4,
     ) {
-        let runs = Runs { most, by_commit, compact };
+        let protocol = Protocol::parse(&protocol.to_string()).expect("a protocol");
+        let runs = Runs { most, by_commit, protocol };
         check_game(players, seed, clock, leave, timeout, connect, runs);
     }
 }
 
-/// Bytes sent to the four seats of a game per command, in protocol 2 (or 3 when `compact`) and in
-/// protocol 1.
-fn bytes_per_command(clock: bool, compact: bool) -> (usize, usize) {
+/// Bytes sent to the four seats of a game per command, in `protocol` (2 to 4) and in protocol 1.
+fn bytes_per_command(clock: bool, protocol: Protocol) -> (usize, usize) {
     let log = history(4, 7, clock, 0, 0);
     let frames = GameFrames::default();
     let start = log
@@ -333,7 +356,7 @@ fn bytes_per_command(clock: bool, compact: bool) -> (usize, usize) {
     let runs = Runs {
         most: 1,
         by_commit: true,
-        compact,
+        protocol,
     };
     let (mut commands, mut updates) = (0, 0);
     for viewer in (0..4).map(Viewer::Seat) {
@@ -364,15 +387,21 @@ fn bytes_per_command(clock: bool, compact: bool) -> (usize, usize) {
 #[test]
 fn a_command_costs_the_seats_a_fraction_of_the_whole_states() {
     for clock in [false, true] {
-        let (updates, full) = bytes_per_command(clock, false);
-        let (compact, _) = bytes_per_command(clock, true);
+        let (updates, full) = bytes_per_command(clock, Protocol::Updates);
+        let (compact, _) = bytes_per_command(clock, Protocol::Compact);
+        let (packed, _) = bytes_per_command(clock, Protocol::Packed);
         if std::env::var("SHOW_FRAMES").is_ok() {
-            eprintln!("clock {clock}: {updates} bytes per command to 4 seats in protocol 2, {compact} in protocol 3, {full} in protocol 1");
+            eprintln!("clock {clock}: {updates} bytes per command to 4 seats in protocol 2, {compact} in protocol 3, {packed} in protocol 4, {full} in protocol 1");
         }
         // Protocol 3 writes each event's values without their names, spice maps as arrays.
         assert!(
             compact * 10 < updates * 8,
             "protocol 3: {compact} bytes per command against {updates}"
+        );
+        // Protocol 4 drops the frame's member names, shortens the timestamp and packs the hints.
+        assert!(
+            packed * 100 < compact * 90,
+            "protocol 4: {packed} bytes per command against {compact}"
         );
         // Four frames of the events (~270 bytes a command), the patch and the next seat's hints.
         assert!(updates < 2_500, "{updates} bytes per command");

@@ -8,13 +8,16 @@
 //! position; [`read_event`] does so for Rust clients (the load generator). The writer below names
 //! every field of every variant without `..`: a field added to an event does not compile until it
 //! is placed here, and the tests hold [`MEMBERS`] against the `event` frames.
+//!
+//! Protocol 4 writes its events the same way, and its patches' `legal` hints as arrays too
+//! ([`write_packed_legal`], read back by [`read_packed_legal`]).
 
 use serde::de::value::{BorrowedStrDeserializer, MapAccessDeserializer};
 use serde::de::{DeserializeSeed, MapAccess};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use crate::domain::{Event, Spices};
+use crate::domain::{CardKind, Event, LegalHints, MerchantCardId, PlayableHint, Spices};
 
 /// Each event type's members, in the order protocol 3 writes their values.
 pub const MEMBERS: [(&str, &[&str]); 12] = [
@@ -352,6 +355,69 @@ fn write_spices(out: &mut Vec<u8>, spices: &Spices) {
         out.extend_from_slice(number.format(count).as_bytes());
     }
     out.push(b']');
+}
+
+/// A seat's `legal` hints as protocol 4 writes them in a patch: `[playable, acquirable, claimable,
+/// canRest, discardOwed]`, each playable card `[cardId, kind, maxTimes, upgradeSteps]` (the hints'
+/// members in the order of the object, which is what protocols 1 to 3 send).
+type PackedLegal<C> = (
+    Vec<(C, CardKind, Option<u32>, Option<u8>)>,
+    Vec<u8>,
+    Vec<u8>,
+    bool,
+    Option<u16>,
+);
+
+/// Writes `legal` as protocol 4's array (see [`PackedLegal`]).
+pub fn write_packed_legal(out: &mut Vec<u8>, legal: &LegalHints) {
+    let LegalHints {
+        playable,
+        acquirable,
+        claimable,
+        can_rest,
+        discard_owed,
+    } = legal;
+    let playable = playable
+        .iter()
+        .map(
+            |PlayableHint {
+                 card_id,
+                 kind,
+                 max_times,
+                 upgrade_steps,
+             }| (card_id, *kind, *max_times, *upgrade_steps),
+        )
+        .collect();
+    let packed: PackedLegal<&MerchantCardId> = (
+        playable,
+        acquirable.clone(),
+        claimable.clone(),
+        *can_rest,
+        *discard_owed,
+    );
+    // Writing card ids, numbers and booleans into a Vec cannot fail.
+    let _ = serde_json::to_writer(out, &packed);
+}
+
+/// Reads protocol 4's `legal` array (see [`PackedLegal`]) back into the hints.
+pub fn read_packed_legal(text: &str) -> Result<LegalHints, serde_json::Error> {
+    let (playable, acquirable, claimable, can_rest, discard_owed): PackedLegal<MerchantCardId> =
+        serde_json::from_str(text)?;
+    Ok(LegalHints {
+        playable: playable
+            .into_iter()
+            .map(|(card_id, kind, max_times, upgrade_steps)| PlayableHint {
+                card_id,
+                kind,
+                max_times,
+                upgrade_steps,
+            })
+            .collect(),
+        acquirable,
+        claimable,
+        can_rest,
+        discard_owed,
+    })
 }
 
 /// What protocol 3 writes for an event frame's `data` (a JSON object) of `event_type`: its listed

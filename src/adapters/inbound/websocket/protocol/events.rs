@@ -58,14 +58,14 @@ fn event_data(public: &crate::domain::Event) -> Result<Option<String>, serde_jso
 
 /// One event of an `update` frame: `[eventId,"eventType",schemaVersion,"timestamp",data]`, with
 /// the data as in the event's `event` frame (protocol 2) or as the array of its values
-/// (`compact`: protocol 3, [`super::compact`]), and `null` for the timestamp when it is
-/// `previous`'s (the timestamp of the event before it in the same frame: the events of one commit
-/// share one).
+/// (protocols 3 and 4, [`super::compact`]), the timestamp as the `event` frame's text or (4) as
+/// milliseconds since the epoch, and `null` for the timestamp when it is `previous`'s (the
+/// timestamp of the event before it in the same frame: the events of one commit share one).
 pub fn write_update_event(
     out: &mut Vec<u8>,
     stored: &StoredEvent,
     previous: Option<&chrono::DateTime<chrono::Utc>>,
-    compact: bool,
+    protocol: super::Protocol,
 ) {
     let public = stored.event.public();
     let event_type = public.event_type();
@@ -82,12 +82,18 @@ pub fn write_update_event(
     out.push(b',');
     if previous == Some(&stored.timestamp) {
         out.extend_from_slice(b"null");
+    } else if protocol.packed() {
+        out.extend_from_slice(
+            itoa::Buffer::new()
+                .format(stored.timestamp.timestamp_millis())
+                .as_bytes(),
+        );
     } else {
         // Writing into a Vec cannot fail.
         let _ = serde_json::to_writer(&mut *out, &stored.timestamp);
     }
     out.push(b',');
-    if compact {
+    if protocol.compact_events() {
         super::compact::write_compact_data(out, &public);
         out.push(b']');
         return;
