@@ -360,8 +360,8 @@ fn write_spices(out: &mut Vec<u8>, spices: &Spices) {
 /// A seat's `legal` hints as protocol 4 writes them in a patch: `[playable, acquirable, claimable,
 /// canRest, discardOwed]`, each playable card `[cardId, kind, maxTimes, upgradeSteps]` (the hints'
 /// members in the order of the object, which is what protocols 1 to 3 send).
-type PackedLegal<C> = (
-    Vec<(C, CardKind, Option<u32>, Option<u8>)>,
+type PackedLegal = (
+    Vec<(MerchantCardId, CardKind, Option<u32>, Option<u8>)>,
     Vec<u8>,
     Vec<u8>,
     bool,
@@ -377,7 +377,7 @@ pub fn write_packed_legal(out: &mut Vec<u8>, legal: &LegalHints) {
         can_rest,
         discard_owed,
     } = legal;
-    let playable = playable
+    let playable: Vec<_> = playable
         .iter()
         .map(
             |PlayableHint {
@@ -385,23 +385,17 @@ pub fn write_packed_legal(out: &mut Vec<u8>, legal: &LegalHints) {
                  kind,
                  max_times,
                  upgrade_steps,
-             }| (card_id, *kind, *max_times, *upgrade_steps),
+             }| (card_id, kind, max_times, upgrade_steps),
         )
         .collect();
-    let packed: PackedLegal<&MerchantCardId> = (
-        playable,
-        acquirable.clone(),
-        claimable.clone(),
-        *can_rest,
-        *discard_owed,
-    );
+    let packed = (playable, acquirable, claimable, can_rest, discard_owed);
     // Writing card ids, numbers and booleans into a Vec cannot fail.
     let _ = serde_json::to_writer(out, &packed);
 }
 
 /// Reads protocol 4's `legal` array (see [`PackedLegal`]) back into the hints.
 pub fn read_packed_legal(text: &str) -> Result<LegalHints, serde_json::Error> {
-    let (playable, acquirable, claimable, can_rest, discard_owed): PackedLegal<MerchantCardId> =
+    let (playable, acquirable, claimable, can_rest, discard_owed): PackedLegal =
         serde_json::from_str(text)?;
     Ok(LegalHints {
         playable: playable
