@@ -368,7 +368,7 @@ type PackedLegal = (
     Option<u16>,
 );
 
-/// Writes `legal` as protocol 4's array (see [`PackedLegal`]).
+/// Writes `legal` as protocol 4's array: `[playable, acquirable, claimable, canRest, discardOwed]`.
 pub fn write_packed_legal(out: &mut Vec<u8>, legal: &LegalHints) {
     let LegalHints {
         playable,
@@ -393,7 +393,7 @@ pub fn write_packed_legal(out: &mut Vec<u8>, legal: &LegalHints) {
     let _ = serde_json::to_writer(out, &packed);
 }
 
-/// Reads protocol 4's `legal` array (see [`PackedLegal`]) back into the hints.
+/// Reads protocol 4's `legal` array (as [`write_packed_legal`] writes it) back into the hints.
 pub fn read_packed_legal(text: &str) -> Result<LegalHints, serde_json::Error> {
     let (playable, acquirable, claimable, can_rest, discard_owed): PackedLegal =
         serde_json::from_str(text)?;
